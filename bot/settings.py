@@ -1,0 +1,121 @@
+"""One typed settings object, built once from the environment (and .env) and passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.config import KnowledgeConfig
+from knowledge.errors import ConfigError
+
+DEFAULT_CHAT_MODEL = "gpt-4o-mini"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "openai_api_key")
+
+
+def _default_seeds_dir() -> Path:
+    """seeds/ in the working directory, else the one beside the installed source tree."""
+    here = Path.cwd() / "seeds"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    chat_model: str = DEFAULT_CHAT_MODEL
+    embeddings: str = "local"
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    data_dir: Path = Path(".careerbot")
+    seeds_dir: Path = field(default_factory=_default_seeds_dir)
+    log_level: str = "INFO"
+    debug: bool = False
+    rate_limit_per_minute: int = 10
+    llm_timeout_s: float = 20.0
+    llm_total_timeout_s: float = 45.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+        """Read settings from ``env`` (default: os.environ, after loading .env when present)."""
+        if env is None:
+            if dotenv:
+                from dotenv import load_dotenv
+
+                load_dotenv(Path.cwd() / ".env", override=False)
+            env = os.environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value.strip() if value and value.strip() else None
+
+        def get_int(name: str, default: int) -> int:
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+        def get_float(name: str, default: float) -> float:
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                return float(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+        embeddings = (get("CAREERBOT_EMBEDDINGS") or "local").lower()
+        if embeddings not in ("local", "openai", "use"):
+            raise ConfigError(f"CAREERBOT_EMBEDDINGS must be 'local' or 'openai', not {embeddings!r}")
+        api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+        if not api_url.endswith("/"):
+            api_url += "/"
+        seeds = get("CAREERBOT_SEEDS_DIR")
+        return cls(
+            slack_bot_token=get("SLACK_BOT_TOKEN"),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+            slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_api_url=api_url,
+            openai_api_key=get("OPENAI_API_KEY"),
+            openai_base_url=get("OPENAI_BASE_URL"),
+            chat_model=get("CAREERBOT_CHAT_MODEL") or DEFAULT_CHAT_MODEL,
+            embeddings=embeddings,
+            chroma_host=get("CHROMA_HOST"),
+            chroma_port=get_int("CHROMA_PORT", 8000),
+            data_dir=Path(get("CAREERBOT_DATA_DIR") or ".careerbot"),
+            seeds_dir=Path(seeds) if seeds else _default_seeds_dir(),
+            log_level=(get("CAREERBOT_LOG_LEVEL") or "INFO").upper(),
+            debug=(get("CAREERBOT_DEBUG") or "0").lower() in ("1", "true", "yes"),
+            rate_limit_per_minute=get_int("CAREERBOT_RATE_LIMIT_PER_MINUTE", 10),
+            llm_timeout_s=get_float("CAREERBOT_LLM_TIMEOUT", 20.0),
+            llm_total_timeout_s=get_float("CAREERBOT_LLM_TOTAL_TIMEOUT", 45.0),
+        )
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.openai_api_key)
+
+    def knowledge(self) -> KnowledgeConfig:
+        return KnowledgeConfig(
+            data_dir=self.data_dir,
+            chroma_host=self.chroma_host,
+            chroma_port=self.chroma_port,
+            embeddings=self.embeddings,
+            openai_api_key=self.openai_api_key,
+            openai_base_url=self.openai_base_url,
+        )
+
+    def secret_values(self) -> list[str]:
+        """The configured secret values, for scrubbing answers and logs."""
+        return [v for v in (getattr(self, f) for f in SECRET_FIELDS) if v and len(v) >= 6]

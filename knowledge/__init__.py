@@ -1,0 +1,1 @@
+"""The knowledge layer: documents in, cited passages out. Knows nothing about Slack."""

@@ -1,0 +1,181 @@
+"""The knowledge layer's front door: ingest files, search passages, read documents.
+
+``KnowledgeBase`` is what bot/ uses; it never needs to see Chroma or the embedder.
+Ingestion is upsert-then-delete per file, so a bot answering from a shared Chroma
+server while someone runs ``careerbot ingest`` never sees an empty collection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import KnowledgeConfig
+from .embeddings import Embedder, make_embedder
+from .errors import IngestError
+from .ingest import Document, SkipFile, chunk_document, iter_files, load_document
+from .retrieval import Mode, Retrieval, Retriever
+from .store import Store, connect
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (file name, done, total)
+
+
+@dataclass
+class FileResult:
+    source: str
+    status: str  # added | updated | unchanged | removed | skipped
+    chunks: int = 0
+    reason: str = ""
+    stripped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "skipped"]
+
+    def summary(self) -> str:
+        return (
+            f"added {self.count('added')}, updated {self.count('updated')}, unchanged {self.count('unchanged')}, "
+            f"removed {self.count('removed')}, skipped {self.count('skipped')} "
+            f"({self.chunks_added} chunks written, {self.chunks_removed} deleted)"
+        )
+
+
+class KnowledgeBase:
+    """Documents in, passages out. Clients are injectable: pass ``client``/``embedder`` in tests."""
+
+    def __init__(
+        self,
+        config: KnowledgeConfig,
+        *,
+        client: Any = None,
+        embedder: Embedder | None = None,
+        openai_client: Any = None,
+    ) -> None:
+        self.config = config
+        self.embedder = embedder or make_embedder(config, openai_client)
+        self._client = client
+        self._store: Store | None = None
+        self._retriever: Retriever | None = None
+        self._docs: dict[str, Document] = {}
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            client = self._client if self._client is not None else connect(self.config)
+            self._store = Store(client, self.embedder, self.config.collection)
+        return self._store
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = Retriever(self.store)
+        return self._retriever
+
+    # -- ingestion ---------------------------------------------------------------
+    def ingest(self, paths: Iterable[Path], *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        paths = [Path(p) for p in paths]
+        for p in paths:
+            if not p.exists():
+                raise IngestError(f"no such file or folder: {p}")
+        store = self.store
+        if rebuild:
+            store.drop()
+        store.collection(create=True)  # also checks the embedder matches
+        existing = store.ids_by_source()
+        files = list(iter_files(paths))
+        roots = {str(p.resolve()) for p in paths if p.is_dir()}
+        report = IngestReport()
+        seen_sources: set[str] = set()
+        changed = False
+        for n, path in enumerate(files, 1):
+            if progress:
+                progress(path.name, n - 1, len(files))
+            root = str(path.parent.resolve())
+            try:
+                doc = load_document(path)
+            except SkipFile as exc:
+                report.files.append(FileResult(path.name, "skipped", reason=str(exc)))
+                continue
+            seen_sources.add(doc.source)
+            chunks = chunk_document(doc)
+            old_ids = set(existing.get(doc.source, {}))
+            new_ids = [c.id for c in chunks]
+            fresh = [c for c in chunks if c.id not in old_ids]
+            stale = sorted(old_ids - set(new_ids))
+            if fresh:
+                vectors = self.embedder.embed_passages([_embed_text(c.heading, c.text) for c in fresh])
+                store.upsert(
+                    [c.id for c in fresh], [c.text for c in fresh], [c.metadata(doc, root) for c in fresh], vectors
+                )
+            store.delete(stale)  # after the upsert: never a moment with the file missing
+            report.chunks_added += len(fresh)
+            report.chunks_removed += len(stale)
+            status = "added" if not old_ids else ("updated" if fresh or stale else "unchanged")
+            changed = changed or status != "unchanged"
+            report.files.append(FileResult(doc.source, status, len(chunks), stripped=doc.stripped))
+            self._docs[doc.source] = doc
+        # Files that were ingested from one of these folders before and are gone now.
+        for source, ids in existing.items():
+            if source in seen_sources:
+                continue
+            if any(root in roots for root in ids.values()):
+                store.delete(sorted(ids))
+                report.chunks_removed += len(ids)
+                report.files.append(FileResult(source, "removed", len(ids)))
+                changed = True
+        if progress:
+            progress("", len(files), len(files))
+        if changed:
+            store.bump_version()
+        if self._retriever is not None:
+            self._retriever.invalidate()
+        return report
+
+    def is_empty(self) -> bool:
+        return self.store.count() == 0
+
+    def ensure_ingested(self, paths: Iterable[Path]) -> IngestReport | None:
+        """Ingest the default folder when the store is empty (first run of `careerbot ask`)."""
+        if self.is_empty():
+            return self.ingest(paths)
+        return None
+
+    # -- reading -----------------------------------------------------------------
+    def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> Retrieval:
+        return self.retriever.search(query, k=k, mode=mode)
+
+    def sources(self) -> dict[str, dict[str, str | None]]:
+        """source -> {title, url} for every document in the store."""
+        out: dict[str, dict[str, str | None]] = {}
+        for c in self.retriever.chunks:
+            s = str(c.metadata.get("source", ""))
+            out.setdefault(s, {"title": str(c.metadata.get("title", "")), "url": str(c.metadata.get("url") or "") or None})
+        return out
+
+    def passages_of(self, source: str) -> list[str]:
+        """The stored chunk texts of one document, in reading order."""
+        chunks = [c for c in self.retriever.chunks if c.metadata.get("source") == source]
+        chunks.sort(key=lambda c: int(c.metadata.get("position", 0)))
+        return [c.text for c in chunks]
+
+
+def _embed_text(heading: str, text: str) -> str:
+    """What the dense model sees: the section heading gives short paragraphs their topic."""
+    if heading and not text.lstrip().startswith("#"):
+        return f"{heading}\n{text}"
+    return text

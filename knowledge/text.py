@@ -1,0 +1,133 @@
+"""Language-aware text utilities shared by ingestion, retrieval and the writers.
+
+Sentence splitting and tokenising work for English and Chinese alike: Chinese has no
+spaces, so sentences end at 。！？ and words come from jieba (loaded lazily, only when
+a text actually contains Chinese, so English-only paths stay fast).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD_RE = re.compile(r"[a-z0-9][a-z0-9+#.\-]*[a-z0-9+#]|[a-z0-9]")
+# A sentence ends at . ! ? followed by space/end (English) or at 。！？； (Chinese),
+# keeping closing quotes/brackets with the sentence.
+_SENT_END_RE = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*|(?<=[.])(?=\s+[A-Z0-9\"“(\[*#])")
+
+STOPWORDS = frozenset(
+    """a an the and or but if then else of to in on at by for with from as is are was were be been
+    being it its this that these those there here what which who whom whose when where why how
+    do does did done doing have has had having i me my we our you your he she they them their his
+    her will would shall should can could may might must not no nor so than too very just about
+    into over under again further once all any both each few more most other some such only own
+    same s t don now also up down out off am get got like one ones much many lot lots really
+    tell know want think please let us give show""".split()
+)
+
+ZH_STOPWORDS = frozenset(
+    "的 了 是 在 和 也 就 都 而 及 与 着 或 一个 没有 我们 你们 他们 这个 那个 什么 怎么 如何 哪些 为什么 吗 呢 吧 啊 我 你 他 她 它 这 那 有 会 要 能 对 把 被 让 给 从 到 还 又 很 最 更 再 上 下 中 个 之 其 该 等".split()
+)
+
+_jieba_lock = threading.Lock()
+
+
+def has_cjk(text: str) -> bool:
+    return CJK_RE.search(text) is not None
+
+
+def language(text: str) -> str:
+    """'zh' when Chinese characters make up a real share of the letters, else 'en'."""
+    cjk = len(CJK_RE.findall(text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "zh" if cjk and cjk * 3 >= latin * 0.5 else "en"
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # type: ignore[no-untyped-def]
+    with _jieba_lock:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        return jieba
+
+
+def _stem(word: str) -> str:
+    """A deliberately light English stemmer: plural and common verb endings."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            if suffix == "es" and not word.endswith(("ches", "shes", "xes", "sses")):
+                return word[:-1]
+            return word[: len(word) - len(suffix)] + repl
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lexical tokens for BM25: stemmed English words and jieba words for Chinese."""
+    lowered = text.lower()
+    tokens: list[str] = []
+    for word in _WORD_RE.findall(_CJK_RUN_RE.sub(" ", lowered)):
+        if word not in STOPWORDS:
+            tokens.append(_stem(word))
+    runs = _CJK_RUN_RE.findall(lowered)
+    if runs:
+        jieba = _jieba()
+        for run in runs:
+            for word in jieba.lcut_for_search(run):
+                if word not in ZH_STOPWORDS and word.strip():
+                    tokens.append(word)
+    return tokens
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences without breaking Chinese ones apart.
+
+    Every returned sentence is a verbatim substring of ``text`` (stripped), so it can
+    serve as a citation quote.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        start = 0
+        for match in _SENT_END_RE.finditer(line):
+            end = match.end()
+            piece = line[start:end].strip()
+            if piece:
+                out.append(piece)
+            start = end
+        tail = line[start:].strip()
+        if tail:
+            out.append(tail)
+    return _merge_fragments(out)
+
+
+_ABBREV_RE = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|Mr|Dr|Ms|St|No|U\.S)\.|\b[A-Z]\.)$")
+
+
+def _merge_fragments(sentences: list[str]) -> list[str]:
+    """Re-join splits made after abbreviations and numbered-list markers like '1.'."""
+    merged: list[str] = []
+    for s in sentences:
+        if merged and (_ABBREV_RE.search(merged[-1]) or re.fullmatch(r"\d+\.", merged[-1])):
+            merged[-1] = merged[-1] + " " + s
+        else:
+            merged.append(s)
+    return merged
+
+
+def weight(text: str) -> int:
+    """Length measure for chunking: a Chinese character carries about as much as 3 Latin ones."""
+    cjk = len(CJK_RE.findall(text))
+    return len(text) - cjk + 3 * cjk

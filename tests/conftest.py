@@ -1,0 +1,64 @@
+"""Shared fixtures: a clean environment and one real embedded Chroma knowledge base per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.config import KnowledgeConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+_ENV_KEYS = (
+    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "OPENAI_API_KEY",
+    "OPENAI_BASE_URL", "CAREERBOT_CHAT_MODEL", "CAREERBOT_EMBEDDINGS", "CHROMA_HOST", "CHROMA_PORT",
+    "CAREERBOT_DATA_DIR", "CAREERBOT_SEEDS_DIR", "CAREERBOT_LOG_LEVEL", "CAREERBOT_DEBUG",
+    "CAREERBOT_RATE_LIMIT_PER_MINUTE",
+)
+
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No careerbot/Slack/OpenAI variables from the developer's shell; data under tmp_path; no .env read."""
+    for key in _ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("CAREERBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CAREERBOT_SEEDS_DIR", str(SEEDS))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def kb_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An embedded store with the seeds ingested once for the whole session (read-only use)."""
+    data = tmp_path_factory.mktemp("kb")
+    KnowledgeBase(KnowledgeConfig(data_dir=data)).ingest([SEEDS])
+    return data
+
+
+@pytest.fixture(scope="session")
+def kb(kb_data_dir: Path) -> KnowledgeBase:
+    """The session's knowledge base over the seeds. Do not ingest into it; copy it instead."""
+    return KnowledgeBase(KnowledgeConfig(data_dir=kb_data_dir))
+
+
+@pytest.fixture
+def kb_copy(kb_data_dir: Path, tmp_path: Path) -> Iterator[KnowledgeBase]:
+    """A private, writable copy of the seeded store."""
+    data = tmp_path / "kbcopy"
+    shutil.copytree(kb_data_dir, data)
+    yield KnowledgeBase(KnowledgeConfig(data_dir=data))
