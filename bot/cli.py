@@ -165,6 +165,147 @@ def search(query: str, k: int, mode: str, as_json: bool) -> None:
         click.echo(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
 
 
+@cli.command(name="eval")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: overall, by_language, items.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
+              help="Retrieval mode for recall and for the answers.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N questions.")
+def eval_command(file: Path, as_json: bool, mode: str, limit: int | None) -> None:
+    """Run a question set and print retrieval, citation, refusal and latency figures.
+
+    FILE is JSON lines: {"q", "sources": [...], "facts": [...], "kind":
+    "in_scope"|"out_of_scope"|"adversarial", "lang" (optional)}.
+
+    \b
+    Examples:
+      careerbot eval benchmarks/data/questions.jsonl
+      careerbot eval benchmarks/data/questions.jsonl --mode dense --limit 20 --json
+    """
+    from .evaluation import load_items, run_eval
+
+    items = load_items(file, limit)  # a bad line fails here, before the model loads
+    settings = _settings()
+    kb = _knowledge(settings)
+    kb.ensure_ingested([settings.seeds_dir])
+
+    def progress(done: int, total: int) -> None:
+        if not as_json and sys.stderr.isatty():
+            click.echo(f"\r{done}/{total}", nl=False, err=True)
+
+    report = run_eval(items, settings, kb=kb, mode=mode, progress=progress)
+    if as_json:
+        click.echo(json.dumps({"file": str(file), **report.to_json()}, ensure_ascii=False))
+        return
+    if sys.stderr.isatty():
+        click.echo("\r", nl=False, err=True)
+    click.echo(f"{file}: {len(items)} questions, retrieval {mode}, {report.answer_mode} answers\n")
+    click.echo(report.table())
+    misses = report.misses()
+    if misses:
+        click.echo("\nto look at:")
+        for line in misses:
+            click.echo(f"  {line}")
+
+
+@cli.command()
+@click.option("--http", "http", is_flag=True, help="HTTP mode even when SLACK_APP_TOKEN is set.")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on (HTTP mode).")
+@click.option("--port", type=int, default=3000, envvar="PORT", show_default=True, help="Port (HTTP mode; also $PORT).")
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True, help="Answering threads.")
+def serve(http: bool, host: str, port: int, workers: int) -> None:
+    """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.
+
+    HTTP mode serves POST /slack/events (events, slash commands, interactivity)
+    and GET /healthz. SIGTERM stops taking work, finishes answers in progress
+    (up to 20 s) and exits 0.
+
+    \b
+    Examples:
+      careerbot serve                      # Socket Mode (SLACK_APP_TOKEN set)
+      careerbot serve --http --port 3000   # behind a public HTTPS URL
+    """
+    settings = _settings()
+    from .server import configure_logging, run_http, run_socket_mode
+    from .slack_app import SlackBot, check_auth, make_client, require_tokens
+
+    socket_mode = bool(settings.slack_app_token) and not http
+    require_tokens(settings, socket_mode=socket_mode)
+    configure_logging(settings.log_level, settings.secret_values())
+    client = make_client(settings, settings.slack_bot_token)
+    auth = check_auth(client, settings.slack_api_url)
+    from .pipeline import build_pipeline
+
+    kb = _knowledge(settings)
+    kb.ensure_ingested([settings.seeds_dir])
+    bot = SlackBot(settings, build_pipeline(settings, kb=kb), auth=auth, client=client, socket_mode=socket_mode,
+                   workers=workers)
+    bot.warm()
+    name = auth.get("user") or "careerbot"
+    if socket_mode:
+        code = run_socket_mode(bot, str(settings.slack_app_token),
+                               on_ready=lambda: click.echo(f"{name}: connected in Socket Mode", err=True))
+    else:
+        code = run_http(bot, host, port, on_ready=lambda s: click.echo(
+            f"{name}: listening on http://{s.host}:{s.port} (POST /slack/events, GET /healthz)", err=True))
+    sys.exit(code)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: the roles with aliases and outlook.")
+def roles(as_json: bool) -> None:
+    """List the roles the knowledge base speaks about, with aliases and outlook.
+
+    The catalog is built from the ingested documents (role headings, "Foo Engineer:
+    These professionals…" lines, mentions of known roles), so a new document that
+    defines a role adds it after `careerbot ingest`.
+
+    \b
+    Examples:
+      careerbot roles
+      careerbot roles --json
+    """
+    from .roles import RoleService
+
+    settings = _settings()
+    kb = _knowledge(settings)
+    kb.ensure_ingested([settings.seeds_dir])
+    service = RoleService(kb, settings)
+    if as_json:
+        click.echo(json.dumps({"roles": [e.to_json() for e in service.entries()]}, ensure_ascii=False))
+        return
+    click.echo(service.catalog_text())
+
+
+@cli.command()
+@click.argument("name", required=False, default="")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: the card with citations, or suggestions.")
+def role(name: str, as_json: bool) -> None:
+    """Print the card of one role: what it does, skills, outlook, related roles, sources.
+
+    NAME may be a name, an alias (English or Chinese), a misspelling, or a
+    description. When nothing matches, prints the closest roles and the catalog
+    (exit status 0).
+
+    \b
+    Examples:
+      careerbot role translator
+      careerbot role "ml eng" --json
+      careerbot role 推荐算法工程师
+      careerbot role "someone who writes prompts"
+    """
+    from .roles import RoleService
+
+    settings = _settings()
+    kb = _knowledge(settings)
+    kb.ensure_ingested([settings.seeds_dir])
+    result = RoleService(kb, settings).card(name)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    click.echo(result.to_text())
+
+
 def main() -> None:
     cli(prog_name="careerbot")
 

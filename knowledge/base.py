@@ -96,47 +96,57 @@ class KnowledgeBase:
         if rebuild:
             store.drop()
         store.collection(create=True)  # also checks the embedder matches
-        existing = store.ids_by_source()
+        existing = store.metadata_by_source()
         files = list(iter_files(paths))
-        roots = {str(p.resolve()) for p in paths if p.is_dir()}
+        roots = [p.resolve() for p in paths if p.is_dir()]
         report = IngestReport()
-        seen_sources: set[str] = set()
+        seen: dict[str, Path] = {}  # source -> the file it came from in this run
         changed = False
         for n, path in enumerate(files, 1):
             if progress:
                 progress(path.name, n - 1, len(files))
             root = str(path.parent.resolve())
+            if path.name in seen:
+                # Sources are identified by file name: a second file of that name would
+                # silently replace the first one's chunks on every run.
+                report.files.append(FileResult(
+                    path.name, "skipped", reason=f"same file name as {seen[path.name]} (rename one of them)"
+                ))
+                continue
+            seen[path.name] = path
             try:
                 doc = load_document(path)
             except SkipFile as exc:
-                report.files.append(FileResult(path.name, "skipped", reason=str(exc)))
+                kept = " (its previously ingested version is kept)" if path.name in existing else ""
+                report.files.append(FileResult(path.name, "skipped", reason=f"{exc}{kept}"))
                 continue
-            seen_sources.add(doc.source)
             chunks = chunk_document(doc)
-            old_ids = set(existing.get(doc.source, {}))
-            new_ids = [c.id for c in chunks]
-            fresh = [c for c in chunks if c.id not in old_ids]
-            stale = sorted(old_ids - set(new_ids))
+            old = existing.get(doc.source, {})
+            metas = {c.id: c.metadata(doc, root) for c in chunks}
+            # New text, or the same text under another heading (the heading is embedded with it).
+            fresh = [c for c in chunks if c.id not in old or old[c.id].get("heading", "") != c.heading]
+            fresh_ids = {c.id for c in fresh}
+            retitled = [c.id for c in chunks if c.id not in fresh_ids and _differs(old[c.id], metas[c.id])]
+            stale = sorted(set(old) - set(metas))
             if fresh:
                 vectors = self.embedder.embed_passages([_embed_text(c.heading, c.text) for c in fresh])
-                store.upsert(
-                    [c.id for c in fresh], [c.text for c in fresh], [c.metadata(doc, root) for c in fresh], vectors
-                )
+                store.upsert([c.id for c in fresh], [c.text for c in fresh], [metas[c.id] for c in fresh], vectors)
+            store.update_metadata(retitled, [metas[cid] for cid in retitled])
             store.delete(stale)  # after the upsert: never a moment with the file missing
             report.chunks_added += len(fresh)
             report.chunks_removed += len(stale)
-            status = "added" if not old_ids else ("updated" if fresh or stale else "unchanged")
+            status = "added" if not old else ("updated" if fresh or stale or retitled else "unchanged")
             changed = changed or status != "unchanged"
             report.files.append(FileResult(doc.source, status, len(chunks), stripped=doc.stripped))
             self._docs[doc.source] = doc
-        # Files that were ingested from one of these folders before and are gone now.
-        for source, ids in existing.items():
-            if source in seen_sources:
+        # Files that were ingested from one of these folders (or a subfolder) before and are gone now.
+        for source, old in existing.items():
+            if source in seen:
                 continue
-            if any(root in roots for root in ids.values()):
-                store.delete(sorted(ids))
-                report.chunks_removed += len(ids)
-                report.files.append(FileResult(source, "removed", len(ids)))
+            if any(_within(str(meta.get("root", "")), roots) for meta in old.values()):
+                store.delete(sorted(old))
+                report.chunks_removed += len(old)
+                report.files.append(FileResult(source, "removed", len(old)))
                 changed = True
         if progress:
             progress("", len(files), len(files))
@@ -159,12 +169,21 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> Retrieval:
         return self.retriever.search(query, k=k, mode=mode)
 
+    def embed(self, texts: list[str], *, query: bool = False) -> Any:
+        """Unit vectors (numpy, one row per text) from the store's embedder, for sentence-level scoring."""
+        if query:
+            import numpy as np
+
+            return np.stack([self.embedder.embed_query(t) for t in texts]) if texts else self.embedder.embed_passages([])
+        return self.embedder.embed_passages(list(texts))
+
     def sources(self) -> dict[str, dict[str, str | None]]:
         """source -> {title, url} for every document in the store."""
         out: dict[str, dict[str, str | None]] = {}
         for c in self.retriever.chunks:
             s = str(c.metadata.get("source", ""))
-            out.setdefault(s, {"title": str(c.metadata.get("title", "")), "url": str(c.metadata.get("url") or "") or None})
+            url = str(c.metadata.get("url") or "") or None
+            out.setdefault(s, {"title": str(c.metadata.get("title", "")), "url": url})
         return out
 
     def passages_of(self, source: str) -> list[str]:
@@ -172,6 +191,19 @@ class KnowledgeBase:
         chunks = [c for c in self.retriever.chunks if c.metadata.get("source") == source]
         chunks.sort(key=lambda c: int(c.metadata.get("position", 0)))
         return [c.text for c in chunks]
+
+
+def _differs(stored: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether a chunk's stored metadata (title, url, date, position...) is out of date."""
+    return any(str(stored.get(k, "")) != str(v) for k, v in wanted.items())
+
+
+def _within(root: str, roots: list[Path]) -> bool:
+    """Whether a chunk's folder is one of the ingested folders or lies under one."""
+    if not root:
+        return False
+    folder = Path(root)
+    return any(folder == r or folder.is_relative_to(r) for r in roots)
 
 
 def _embed_text(heading: str, text: str) -> str:

@@ -95,6 +95,35 @@ class USEEmbedder:
         return self.embed_passages([text])[0]
 
 
+class FusedEmbedder:
+    """E5 and USE side by side: each half L2-normalised and scaled by 1/sqrt(2).
+
+    The cosine of two fused vectors is then the mean of the two models' cosines, so
+    Chroma's single nearest-neighbour search ranks by both models at once.
+    """
+
+    id = "local:e5+use"
+    dim = E5Embedder.dim + USEEmbedder.dim
+
+    def __init__(self, e5: E5Embedder | None = None, use: USEEmbedder | None = None) -> None:
+        self.e5 = e5 or E5Embedder()
+        self.use = use or USEEmbedder()
+
+    @staticmethod
+    def _join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        a = a / (np.linalg.norm(a, axis=-1, keepdims=True) + 1e-12)
+        b = b / (np.linalg.norm(b, axis=-1, keepdims=True) + 1e-12)
+        return (np.concatenate([a, b], axis=-1) / np.sqrt(2.0)).astype(np.float32)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._join(self.e5.embed_passages(texts), self.use.embed_passages(texts))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._join(self.e5.embed_query(text), self.use.embed_query(text))
+
+
 class OpenAIEmbedder:
     """The embeddings endpoint of any OpenAI-compatible server, through the openai client."""
 

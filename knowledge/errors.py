@@ -65,3 +65,9 @@ class RoleNotFound(CareerbotError):
         self.suggestions = suggestions
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
         super().__init__(f"No role matches {query!r}.{hint}")
+
+
+class EvalFileError(CareerbotError):
+    """A question-set file for `careerbot eval` is missing or has a bad line."""
+
+    exit_code = 10

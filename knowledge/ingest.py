@@ -96,7 +96,12 @@ def read_text(path: Path) -> str:
         raise SkipFile(f"too large ({size / 1_048_576:.1f} MB > 5 MB)")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise SkipFile(f"unsupported file type {path.suffix or '(none)'!r}")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # permissions, a file deleted mid-ingest, a device...
+        raise SkipFile(f"cannot read: {exc.strerror or exc}") from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise SkipFile("not UTF-8 (UTF-16 text; save it as UTF-8)")
     if b"\x00" in data[:8192]:
         raise SkipFile("binary file")
     try:
@@ -112,7 +117,7 @@ def parse_front_matter(text: str) -> tuple[dict[str, object], str]:
     """YAML front matter between --- lines; raises SkipFile when it is malformed."""
     match = _FRONT_RE.match(text)
     if not match:
-        if text.startswith("---\n") and "\n---" not in text[4:]:
+        if re.match(r"---[ \t]*\n", text) and not re.search(r"\n---[ \t]*(\n|\Z)", text):
             raise SkipFile("malformed front matter: no closing ---")
         return {}, text
     try:
@@ -125,19 +130,22 @@ def parse_front_matter(text: str) -> tuple[dict[str, object], str]:
     return meta, text[match.end():]
 
 
+def html_title(markup: str) -> str | None:
+    """The page's <title>, unescaped, when it has one."""
+    title = re.search(r"(?is)<title[^>]*>(.*?)</title>", markup)
+    text = html.unescape(re.sub(r"\s+", " ", title.group(1))).strip() if title else ""
+    return text or None
+
+
 def html_to_text(markup: str) -> str:
-    """Cheap HTML to text: drop script/style/nav/footer, keep block breaks."""
+    """Cheap HTML to text: drop head/script/style/nav/footer, keep block breaks and headings."""
     markup = re.sub(r"(?is)<(script|style|nav|footer|header|form|noscript)\b.*?</\1>", " ", markup)
-    title = re.search(r"(?is)<title>(.*?)</title>", markup)
     markup = re.sub(r"(?is)<head\b.*?</head>", " ", markup)
     markup = re.sub(r"(?i)<h([1-6])[^>]*>", lambda m: "\n\n" + "#" * int(m.group(1)) + " ", markup)
     markup = re.sub(r"(?i)</?(p|div|br|li|h[1-6]|tr|section|article|ul|ol)\b[^>]*>", "\n", markup)
     text = html.unescape(re.sub(r"<[^>]+>", " ", markup))
     text = re.sub(r"[ \t]+", " ", text)
-    text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
-    if title:
-        text = f"# {html.unescape(title.group(1)).strip()}\n\n{text}"
-    return text
+    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
 
 
 # --- cleaning ----------------------------------------------------------------
@@ -292,6 +300,10 @@ def load_document(path: Path) -> Document:
     raw = read_text(path)
     meta, body = parse_front_matter(raw)
     if path.suffix.lower() in (".html", ".htm"):
+        # The <title> is metadata (like front matter), not a heading: as a heading it
+        # would sit empty above the page's own <h1> and be stripped.
+        if not meta.get("title") and (page_title := html_title(body)):
+            meta = {**meta, "title": page_title}
         body = html_to_text(body)
     text, stripped = clean(body)
     if not text.strip():
@@ -337,14 +349,7 @@ def chunk_document(doc: Document, max_weight: int = CHUNK_WEIGHT) -> list[Chunk]
         if weight(para) <= max_weight:
             pieces.append((heading, para))
         else:
-            buf = ""
-            for sentence in split_sentences(para):
-                if buf and weight(buf) + weight(sentence) > max_weight:
-                    pieces.append((heading, buf))
-                    buf = ""
-                buf = f"{buf} {sentence}".strip() if buf else sentence
-            if buf:
-                pieces.append((heading, buf))
+            pieces.extend((heading, part) for part in _split_paragraph(para, max_weight))
 
     groups: list[tuple[str, list[str]]] = []
     for head, para in pieces:
@@ -372,3 +377,32 @@ def chunk_document(doc: Document, max_weight: int = CHUNK_WEIGHT) -> list[Chunk]
         seen.add(cid)
         chunks.append(Chunk(cid, doc.source, doc.title, doc.url, text, len(chunks), head))
     return chunks
+
+
+def _split_paragraph(para: str, max_weight: int) -> list[str]:
+    """Cut a long paragraph between sentences, each piece a verbatim slice of it.
+
+    Slicing (rather than re-joining sentences with spaces) keeps Chinese text free of
+    inserted spaces, so any quote taken from a chunk is found verbatim in the source.
+    """
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for sentence in split_sentences(para):
+        start = para.find(sentence, pos)
+        if start < 0:  # split_sentences re-joined fragments: fall back to the next position
+            start = pos
+        end = max(start + len(sentence), pos)
+        spans.append((start, end))
+        pos = end
+    parts: list[str] = []
+    first = last = None
+    for start, end in spans:
+        if first is not None and last is not None and weight(para[first:end]) > max_weight:
+            parts.append(para[first:last].strip())
+            first = None
+        if first is None:
+            first = start
+        last = end
+    if first is not None:
+        parts.append(para[first:].strip())
+    return [p for p in parts if p]

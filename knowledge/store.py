@@ -159,17 +159,30 @@ class Store:
 
     def ids_by_source(self) -> dict[str, dict[str, str]]:
         """source -> {chunk id -> root folder it was ingested from}."""
-        out: dict[str, dict[str, str]] = {}
+        return {
+            source: {cid: str(meta.get("root", "")) for cid, meta in chunks.items()}
+            for source, chunks in self.metadata_by_source().items()
+        }
+
+    def metadata_by_source(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """source -> {chunk id -> stored metadata}, read in pages (no documents, no vectors)."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
         col = self.collection()
         if col is None:
             return out
         try:
-            got = col.get(include=["metadatas"])
+            offset = 0
+            while True:
+                got = col.get(include=["metadatas"], limit=5000, offset=offset)
+                ids = got["ids"]
+                for cid, meta in zip(ids, got["metadatas"] or [], strict=False):
+                    meta = dict(meta or {})
+                    out.setdefault(str(meta.get("source", "")), {})[cid] = meta
+                if len(ids) < 5000:
+                    break
+                offset += len(ids)
         except Exception as exc:
             raise self._wrap(exc) from None
-        for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
-            meta = meta or {}
-            out.setdefault(str(meta.get("source", "")), {})[cid] = str(meta.get("root", ""))
         return out
 
     def query(self, vector: np.ndarray, n: int) -> list[tuple[StoredChunk, float]]:
@@ -203,6 +216,17 @@ class Store:
                 col.upsert(
                     ids=ids[sl], documents=texts[sl], metadatas=metadatas[sl], embeddings=vectors[sl].tolist()
                 )
+        except Exception as exc:
+            raise self._wrap(exc) from None
+
+    def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """New metadata (title, position...) for chunks whose text and vector are unchanged."""
+        if not ids:
+            return
+        col = self.collection(create=True)
+        try:
+            for start in range(0, len(ids), 1000):
+                col.update(ids=ids[start:start + 1000], metadatas=metadatas[start:start + 1000])
         except Exception as exc:
             raise self._wrap(exc) from None
 

@@ -11,6 +11,7 @@ import pytest
 
 from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig
+from tests.fakes.chroma_server import ChromaServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -62,3 +63,15 @@ def kb_copy(kb_data_dir: Path, tmp_path: Path) -> Iterator[KnowledgeBase]:
     data = tmp_path / "kbcopy"
     shutil.copytree(kb_data_dir, data)
     yield KnowledgeBase(KnowledgeConfig(data_dir=data))
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """One real `chroma run` server on a free loopback port for the session.
+
+    Use a collection name of your own (KnowledgeConfig(collection=...)). If a test
+    stops it, it must start() it again; tests that stop servers should prefer their
+    own ChromaServer instance.
+    """
+    with ChromaServer(tmp_path_factory.mktemp("chroma_server") / "data") as server:
+        yield server

@@ -1,0 +1,196 @@
+"""Benchmark 4: the Slack HTTP endpoint under a burst of signed app_mention events.
+
+    python benchmarks/bench_slack.py --data-dir DIR [--events N] [--retries R] [--out FILE.json]
+
+Starts the fake Slack Web API (tests/fakes/slack_server.py) in this process and
+`careerbot serve --http` as a child process pointed at it (offline answers, store in
+DIR already ingested, default worker count). Then N signed app_mention events from N
+different users are POSTed to /slack/events at once (one thread each, released by a
+barrier), plus R re-deliveries of the first events with ``X-Slack-Retry-Num: 1``, as
+Slack sends when an ack is slow. We measure each ack (HTTP response) latency, then
+wait for the answers in the fake Slack: answers posted (one per event expected),
+duplicates (a thread answered more than once), busy/rate-limit notices, and the time
+from the burst until the last answer was posted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import careerbot_cmd, load_questions, offline_env, percentile, write_result  # noqa: E402
+
+CHANNEL = "C0BENCH001"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"careerbot serve exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers (503 while a check is pending still means listening)
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"careerbot serve was not listening after {timeout:.0f} s")
+
+
+def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dict[str, Any]:
+    from bot.slack_app import BUSY_TEXT, RATE_LIMITED_TEXT
+    from tests.fakes.slack_server import TEST_SIGNING_SECRET, FakeSlack, deliver, event_body
+
+    questions = [q["q"] for q in load_questions() if q.get("kind", "in_scope") == "in_scope"]
+    bodies: list[tuple[bytes, int | None]] = []
+    for i in range(events):
+        ts = f"1764000000.{i:06d}"
+        text = f"<@UBOT0001> {questions[i % len(questions)]}"
+        event = {"type": "app_mention", "user": f"UBENCH{i:05d}", "text": text, "ts": ts, "event_ts": ts,
+                 "channel": CHANNEL, "channel_type": "channel"}
+        bodies.append((event_body(event, f"EvBENCH{i:06d}"), None))
+    bodies += [(bodies[i][0], 1) for i in range(min(retries, events))]
+
+    port = _free_port()
+    with FakeSlack() as slack, tempfile.TemporaryDirectory(prefix="careerbot-bench-slack-") as tmp:
+        log_path = Path(tmp) / "serve.log"
+        env = offline_env(
+            data_dir,
+            SLACK_BOT_TOKEN="xoxb-test-0000",
+            SLACK_SIGNING_SECRET=TEST_SIGNING_SECRET,
+            SLACK_API_URL=slack.api_url,
+            CAREERBOT_LOG_LEVEL="WARNING",
+        )
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                [*careerbot_cmd(), "serve", "--http", "--host", "127.0.0.1", "--port", str(port)],
+                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp,
+            )
+            try:
+                t_start = time.perf_counter()
+                _wait_ready(f"http://127.0.0.1:{port}/healthz", proc, timeout=120)
+                startup_s = time.perf_counter() - t_start
+                url = f"http://127.0.0.1:{port}/slack/events"
+                acks: list[tuple[int, float, int | None]] = [(0, 0.0, None)] * len(bodies)
+                barrier = threading.Barrier(len(bodies) + 1)
+
+                def send(n: int, body: bytes, retry: int | None) -> None:
+                    barrier.wait()
+                    try:
+                        d = deliver(url, body, retry_num=retry, timeout=30)
+                        acks[n] = (d.status, d.seconds * 1000, retry)
+                    except OSError:
+                        acks[n] = (-1, float("nan"), retry)
+
+                threads = [threading.Thread(target=send, args=(n, b, r), daemon=True)
+                           for n, (b, r) in enumerate(bodies)]
+                for t in threads:
+                    t.start()
+                barrier.wait()
+                burst_at = time.monotonic()
+                for t in threads:
+                    t.join(60)
+                answered: dict[str, int] = {}
+                notices = 0
+                deadline = time.monotonic() + answer_timeout
+                last_at = burst_at
+                while time.monotonic() < deadline:
+                    answered, notices, last_at = {}, 0, burst_at
+                    for c in slack.calls("chat.postMessage", ok_only=True):
+                        text = str(c.params.get("text", ""))
+                        if text.startswith(BUSY_TEXT[:30]) or text.startswith(RATE_LIMITED_TEXT[:30]):
+                            notices += 1
+                            continue
+                        thread = str(c.params.get("thread_ts", ""))
+                        answered[thread] = answered.get(thread, 0) + 1
+                        last_at = max(last_at, c.at)
+                    if len(answered) >= events:
+                        break
+                    time.sleep(0.2)
+                time.sleep(min(2.0, answer_timeout / 10))  # a late duplicate would arrive now
+                dupes = sum(
+                    1 for c in slack.calls("chat.postMessage", ok_only=True)
+                    if str(c.params.get("thread_ts", "")) in answered
+                ) - len(answered)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
+        tail = log_path.read_text(errors="replace")[-600:]
+    first = [a for a in acks if a[2] is None]
+    lat = [ms for status, ms, _ in first if status == 200]
+    return {
+        "events": events,
+        "retries": len(bodies) - events,
+        "startup_s": startup_s,
+        "acked_200": len(lat),
+        "ack_statuses": sorted({status for status, _, _ in acks}),
+        "ack_ms": {"p50": percentile(lat, 50), "p99": percentile(lat, 99), "max": max(lat) if lat else None},
+        "acks_over_3s": sum(1 for ms in lat if ms > 3000),
+        "retry_acks_200": sum(1 for status, _, r in acks if r is not None and status == 200),
+        "answers": len(answered),
+        "duplicates": dupes,
+        "notices": notices,
+        "last_answer_s": last_at - burst_at,
+        "server_log_tail": tail if len(answered) < events else "",
+    }
+
+
+def markdown(r: dict[str, Any]) -> str:
+    if r.get("not_run"):
+        return f"Not run: {r['not_run']}"
+    a = r["ack_ms"]
+    p99 = a["p99"] if a["p99"] is not None else float("nan")
+    return "\n".join(
+        [
+            f"{r['events']} signed app_mention events at once (+{r['retries']} Slack retries of the first ones) "
+            f"to `careerbot serve --http` (default workers, offline answers), fake Slack Web API; "
+            f"server ready {r['startup_s']:.1f} s after start.",
+            "",
+            "| measure | value | target | |",
+            "|---|---:|---:|---|",
+            f"| ack latency p50 | {a['p50']:.0f} ms | | |",
+            f"| ack latency p99 | {p99:.0f} ms | ≤ 100 ms | {'met' if p99 <= 100 else '**not met**'} |",
+            f"| acks over Slack's 3 s limit | {r['acks_over_3s']} | 0 "
+            f"| {'met' if r['acks_over_3s'] == 0 else '**not met**'} |",
+            f"| answers posted | {r['answers']}/{r['events']} | {r['events']}/{r['events']} "
+            f"| {'met' if r['answers'] == r['events'] else '**not met**'} |",
+            f"| duplicate answers | {r['duplicates']} | 0 | {'met' if r['duplicates'] == 0 else '**not met**'} |",
+            f"| busy / rate-limit notices | {r['notices']} | | |",
+            f"| time until the last answer | {r['last_answer_s']:.1f} s | | |",
+        ]
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", type=Path, required=True)
+    ap.add_argument("--events", type=int, default=200)
+    ap.add_argument("--retries", type=int, default=20)
+    ap.add_argument("--answer-timeout", type=float, default=300)
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    write_result(args.out, run(args.data_dir, args.events, args.retries, args.answer_timeout))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Input and output guards: questions are data, answers never leak secrets or adverts.
+
+The input side refuses prompt-injection and secret-seeking questions before any
+retrieval or model call, and recognises topics the bot must not answer even when the
+knowledge base has loosely related text (exact pay at a named company, recipes,
+sports results, passwords). The output side scrubs token-shaped strings and the
+configured secret values from every answer, and drops any sentence that tells people
+to scan a QR code or add a WeChat contact (the seeds' advert tails are stripped at
+ingestion; this catches anything that slips through, including from an LLM).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+Block = Literal["injection", "secret", "promo", "off_topic"]
+
+_INJECTION = [
+    r"\bignore\b.{0,40}\b(instruction|prompt|rule|direction)s?\b",
+    r"\bdisregard\b.{0,40}\b(instruction|prompt|rule|above)s?\b",
+    r"\bforget\b.{0,30}\b(instruction|rule|prompt)s?\b",
+    r"\b(system|hidden|initial|developer)\s+(prompt|instruction|message)s?\b",
+    r"\brepeat\b.{0,40}\b(above|verbatim|instructions?|prompt)\b",
+    r"\byou are now\b",
+    r"\b(DAN|jailbreak|jailbroken|developer mode)\b",
+    r"\bno (rules|restrictions|filters)\b",
+    r"\bact as\b.{0,40}\b(unfiltered|unrestricted|without rules)\b",
+    r"忽略.{0,20}(指令|提示|规则|要求)",
+    r"(系统|隐藏).{0,4}(提示词|提示|指令)",
+    r"(输出|打印|重复|显示).{0,10}(提示词|指令)",
+]
+_SECRET = [
+    r"(?<![A-Za-z0-9])(api|access|secret|bot|app|auth|bearer)[\s_-]*(key|token|secret)s?(?![A-Za-z0-9])",
+    r"(?<![A-Za-z0-9])(SLACK|OPENAI)_[A-Z_]+",
+    r"\bsigning[\s_-]*secret\b",
+    r"\bpassword of (the|your) (bot|server|admin)\b",
+    r"\b(env|environment) (var|variable)s?\b",
+    r"\.env\b",
+    r"(密钥|令牌|口令|环境变量)",
+]
+_SECRET_REQUEST = re.compile(
+    r"\b(print|show|reveal|tell|give|send|what\s+is|what's|share|leak|dump|output|display|read)\b|"
+    r"(发给|告诉|给我|输出|打印|显示|是什么|是多少)",
+    re.I,
+)
+_PROMO_REQUEST = [
+    r"\bscan\b.{0,30}\bqr\b",
+    r"\bqr[\s-]*code\b",
+    r"\bwe\s*chat\b",
+    r"二维码",
+    r"(加|添加).{0,4}(微信|vx|V信)",
+    r"扫码|扫描",
+]
+# Topics the bot refuses even if the knowledge base has vaguely similar words.
+_OFF_TOPIC = [
+    r"\b(exact|precise|specific|actual)\b.{0,30}\b(salary|salaries|pay|compensation|income)\b.{0,40}\bat\b",
+    r"\b(salary|salaries|compensation)\b.{0,30}\bat (google|meta|amazon|apple|microsoft|openai|netflix|tesla)\b",
+    r"(具体|确切|准确).{0,10}(年薪|月薪|薪资|工资|薪水|收入)",
+    r"(腾讯|阿里|字节|百度|华为|美团|京东|谷歌).{0,20}(年薪|月薪|薪资|工资)是多少",
+    r"\brecipes?\b|怎么做才好吃|菜谱|食谱",
+    r"\b(world cup|nba|nfl|premier league|lakers|super bowl|olympics?)\b|总决赛|世界杯",
+    r"\bpasswords?\b|密码",
+]
+
+_INJECTION_RE = [re.compile(p, re.I) for p in _INJECTION]
+_SECRET_RE = [re.compile(p, re.I) for p in _SECRET]
+_PROMO_RE = [re.compile(p, re.I) for p in _PROMO_REQUEST]
+_OFF_TOPIC_RE = [re.compile(p, re.I) for p in _OFF_TOPIC]
+
+# Token-shaped strings: Slack tokens, OpenAI-style keys, bearer values.
+TOKEN_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?:xox[abposr]|xapp)-[A-Za-z0-9-]{4,}"
+    r"|(?<![A-Za-z0-9])sk-(?:proj-|svcacct-|ant-)?[A-Za-z0-9_-]{8,}"
+    r"|(?<![A-Za-z0-9])Bearer\s+[A-Za-z0-9._~+/-]{12,}=*",
+)
+REDACTED = "[redacted]"
+
+_PROMO_SENTENCE_RE = re.compile(
+    r"qr[\s-]*code|scan (the|this|below|it)|we\s*chat|二维码|扫码|扫描|加(我|上)?微信|vx|V信|领取|免费.{0,6}(资料|课程)|"
+    r"free (course|resource|gift|pack)|course pack",
+    re.I,
+)
+
+
+def check_question(question: str) -> Block | None:
+    """Why this question must be refused before retrieval, or None when it may be answered."""
+    q = question.strip()
+    if any(p.search(q) for p in _INJECTION_RE):
+        return "injection"
+    if any(p.search(q) for p in _SECRET_RE) and _SECRET_REQUEST.search(q):
+        return "secret"
+    if any(p.search(q) for p in _PROMO_RE):
+        return "promo"
+    if any(p.search(q) for p in _OFF_TOPIC_RE):
+        return "off_topic"
+    return None
+
+
+def is_promotional(sentence: str) -> bool:
+    """A sentence that advertises (scan a QR code, add WeChat, free resource pack)."""
+    return _PROMO_SENTENCE_RE.search(sentence) is not None
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """Replace configured secret values and token-shaped strings with a marker."""
+    for value in sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    return TOKEN_RE.sub(REDACTED, text)

@@ -1,0 +1,225 @@
+"""The answer pipeline: question → guards → retrieval → writer → citation check → Answer.
+
+Every surface (CLI, Slack, eval) calls ``Pipeline.answer``. It never raises for LLM
+trouble: the offline extractive answer is always there to fall back on, with a one-line
+note. Refusals are Answers too (``refused=True``, no citations), worded in the
+question's language and saying what the bot can help with.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from knowledge.text import language
+
+from . import guards, prompts
+from .answer import Answer, Citation
+from .extractive import Draft, ExtractiveWriter
+from .similarity import SentenceVectors
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
+    from knowledge.retrieval import Passage, Retrieval
+
+    from .llm import LLMWriter
+    from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+TOP_K = 6  # passages handed to a writer
+_MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,，]\s*\d+)*\]")
+
+
+class Pipeline:
+    """One per process: holds the knowledge base, the writers and the sentence-vector cache."""
+
+    def __init__(self, settings: Settings, kb: KnowledgeBase, llm: LLMWriter | None = None) -> None:
+        self.settings = settings
+        self.kb = kb
+        self.llm = llm
+        self.vectors = SentenceVectors(kb, cache_dir=settings.data_dir / "cache")
+        self.extractive = ExtractiveWriter(self.vectors)
+        self._secrets = settings.secret_values()
+        self._positions: dict[str, dict[str, int]] = {}
+        self._lock = threading.Lock()
+
+    # -- public ------------------------------------------------------------------------
+    def answer(self, question: str, *, history: list[str] | None = None, user_id: str | None = None) -> Answer:
+        """A cited answer or a refusal for ``question``; ``history`` is the earlier thread, oldest first."""
+        start = time.perf_counter()
+        question = (question or "").strip()
+        lang = language(question) if question else "en"
+        mode: Literal["llm", "extractive"] = "llm" if self.llm is not None else "extractive"
+        if not question:
+            return self._refusal(question, lang, mode, start, prompts.REFUSAL, 0.0)
+
+        block = guards.check_question(question)
+        if block is not None:
+            log.info("refused question (%s) from %s", block, user_id or "-")
+            table = prompts.REFUSAL if block == "off_topic" else prompts.BLOCKED
+            return self._refusal(question, lang, mode, start, table, 0.0)
+
+        context = _context(history or [])
+        query = f"{context}\n{question}" if context else question
+        retrieval = self.kb.search(query, k=TOP_K)
+        if context:
+            # A follow-up ("what about translators?") is judged on the thread, not alone.
+            own = self.kb.search(question, k=TOP_K)
+            if own.coverage > retrieval.coverage:
+                retrieval = _merge(own, retrieval)
+        if not retrieval.covered or not retrieval.passages:
+            return self._refusal(question, lang, mode, start, prompts.REFUSAL, retrieval.coverage)
+
+        positions = self._positions_for(retrieval.passages)
+        passages, children = self._expand(retrieval.passages)
+        offline = self.extractive.write(
+            question, passages, context=context, positions=positions, children=children
+        )
+        note: str | None = None
+        draft: Draft | None = None
+        if self.llm is not None:
+            draft, failure = self.llm.write(question, retrieval.passages, history or [], self.vectors, lang)
+            if draft is None:
+                log.warning("LLM writer failed (%s); answering offline", failure)
+                note = prompts.pick(prompts.LLM_UNAVAILABLE_NOTE, lang)
+                mode = "extractive"
+        if draft is None:
+            draft = offline
+            mode = "extractive"
+        self.vectors.save()
+        if draft is None or not draft.citations:
+            answer = self._refusal(question, lang, mode, start, prompts.REFUSAL, retrieval.coverage)
+            answer.note = note
+            return answer
+        text, citations = self._clean_output(draft.text, draft.citations)
+        if not citations:
+            return self._refusal(question, lang, mode, start, prompts.REFUSAL, retrieval.coverage)
+        return Answer(
+            question=question,
+            text=text,
+            refused=False,
+            mode=mode,
+            citations=citations,
+            latency_ms=(time.perf_counter() - start) * 1000,
+            note=note,
+            language=lang,
+            coverage=retrieval.coverage,
+        )
+
+    # -- helpers -----------------------------------------------------------------------
+    def _refusal(
+        self, question: str, lang: str, mode: Literal["llm", "extractive"], start: float,
+        table: dict[str, str], coverage: float,
+    ) -> Answer:
+        return Answer(
+            question=question,
+            text=prompts.pick(table, lang),
+            refused=True,
+            mode=mode,
+            citations=[],
+            latency_ms=(time.perf_counter() - start) * 1000,
+            language=lang,
+            coverage=coverage,
+        )
+
+    def _clean_output(self, text: str, citations: list[Citation]) -> tuple[str, list[Citation]]:
+        """Scrub secrets, drop advert sentences, and keep markers and citations in step."""
+        from .citations import drop_sentences, renumber
+
+        text = guards.scrub(text, self._secrets)
+        text = drop_sentences(text, guards.is_promotional)
+        cleaned = [
+            Citation(c.n, c.source, c.title, c.url, guards.scrub(c.quote, self._secrets))
+            for c in citations
+            if not guards.is_promotional(c.quote)
+        ]
+        return renumber(text, cleaned)
+
+    def _expand(self, passages: Sequence[Passage]) -> tuple[list[Passage], dict[str, list[str]]]:
+        """Add the subsections a retrieved list intro announces ("Here are a few examples:").
+
+        A section like "Jobs at Risk" says what it is about and then names each role in a
+        "###" subsection of its own; the intro alone answers "which jobs?" only half.
+        Returns the passages (children appended) and intro id -> child ids.
+        """
+        from knowledge.retrieval import Passage
+
+        out = list(passages)
+        texts = {p.text for p in out}
+        children: dict[str, list[str]] = {}
+        for p in passages[:3]:
+            last = p.text.rstrip().rsplit("\n", 1)[-1].rstrip()
+            first = p.text.lstrip().split("\n", 1)[0]
+            if not last.endswith((":", "：")) or not first.startswith("## "):
+                continue
+            try:
+                doc = self.kb.passages_of(p.source)
+            except Exception:
+                continue
+            if p.text not in doc:
+                continue
+            kids: list[str] = []
+            for pos in range(doc.index(p.text) + 1, len(doc)):
+                text = doc[pos]
+                if not text.startswith("### ") or len(kids) >= 4:
+                    break
+                heading = text.split("\n", 1)[0].lstrip("#").strip()
+                child = next((q for q in out if q.text == text), None)
+                if child is None:
+                    child = Passage(f"{p.source}#sub{pos}", p.source, p.title, p.url, text, 0.0, None, 0.0, heading)
+                    out.append(child)
+                    texts.add(text)
+                kids.append(child.id)
+            if kids:
+                children[p.id] = kids
+        return out, children
+
+    def _positions_for(self, passages: Sequence[Passage]) -> dict[str, int]:
+        """Chunk text -> position in its document, for reading-order layout."""
+        out: dict[str, int] = {}
+        for source in {p.source for p in passages}:
+            with self._lock:
+                known = self._positions.get(source)
+            if known is None:
+                try:
+                    known = {text: i for i, text in enumerate(self.kb.passages_of(source))}
+                except Exception:  # order is cosmetic; never fail an answer over it
+                    known = {}
+                with self._lock:
+                    self._positions[source] = known
+            out.update(known)
+        return out
+
+
+def _context(history: Sequence[str]) -> str:
+    """The last few thread messages, markers removed, trimmed: retrieval context for a follow-up."""
+    msgs = [_MARKER_RE.sub("", h).strip() for h in history if h and h.strip()]
+    text = " ".join(msgs[-3:])
+    return text[-600:]
+
+
+def _merge(primary: Retrieval, secondary: Retrieval) -> Retrieval:
+    """The question's own retrieval, topped up with thread-context passages it lacks."""
+    seen = {p.id for p in primary.passages}
+    extra = [p for p in secondary.passages if p.id not in seen]
+    primary.passages = list(primary.passages) + extra[: max(0, TOP_K - len(primary.passages))]
+    return primary
+
+
+def build_pipeline(settings: Settings, *, kb: KnowledgeBase | None = None, openai_client: Any = None) -> Pipeline:
+    """The pipeline for these settings: LLM writer when OPENAI_API_KEY is set (or a client is given)."""
+    if kb is None:
+        from knowledge.base import KnowledgeBase
+
+        kb = KnowledgeBase(settings.knowledge(), openai_client=openai_client)
+    llm = None
+    if settings.llm_enabled or openai_client is not None:
+        from .llm import LLMWriter
+
+        llm = LLMWriter.from_settings(settings, client=openai_client)
+    return Pipeline(settings, kb, llm)

@@ -1,0 +1,525 @@
+"""Role cards: what a role does, the skills it needs and its outlook, every line cited.
+
+``RoleService`` is what the CLI (`careerbot role`, `careerbot roles`) and Slack
+(`/career-role`, `/career-roles`) call. It matches what the user typed against the
+catalog built from the documents (knowledge/roles.py) and assembles a card from the
+role's own verbatim sentences plus role-focused searches of the knowledge base. Lines
+are quotes, so every citation is verbatim in its source by construction. When no role
+fits, the result is the catalog with the closest suggestions — never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge.roles import (
+    Evidence,
+    Role,
+    RoleCatalog,
+    RoleMatch,
+    catalog_for,
+    human_value_clauses,
+    is_skill_sentence,
+    normalize,
+    outlook_cues,
+    skill_strength,
+)
+from knowledge.text import has_cjk, language, split_sentences
+
+from .answer import Citation
+from .blocks import MAX_BLOCKS, SECTION_LIMIT, split_text
+from .markup import escape, link
+
+log = logging.getLogger(__name__)
+
+MAX_DOES = 2
+MAX_SKILLS = 3
+MAX_OUTLOOK = 4
+MAX_RELATED = 4
+CARD_BLOCKS = MAX_BLOCKS - 5  # room for the caller's query echo, "shared by" line and Share button
+QUOTE_CHARS_SLACK = 400
+LINE_CHARS_SLACK = 600
+
+_LABELS = {
+    "en": {
+        "does": "What the role does",
+        "skills": "Skills it needs",
+        "outlook": "Outlook",
+        "related": "Related roles",
+        "human": "What keeps human value",
+        "sources": "Sources",
+        "aliases": "also",
+        "no_does": "The sources do not describe this role's day-to-day work.",
+        "no_skills": "The sources name no specific skills for this role.",
+        "no_outlook": "The sources say nothing specific about this role's prospects.",
+        "summary": "The sources see this role as {tag}.",
+        "closest": "Closest match for “{query}”: {name} ({kind}).",
+    },
+    "zh": {
+        "does": "这个岗位做什么",
+        "skills": "所需技能",
+        "outlook": "前景",
+        "related": "相关岗位",
+        "human": "人的价值在哪里",
+        "sources": "来源",
+        "aliases": "又称",
+        "no_does": "资料没有描述这个岗位的日常工作。",
+        "no_skills": "资料没有提到这个岗位需要的具体技能。",
+        "no_outlook": "资料没有具体谈到这个岗位的前景。",
+        "summary": "资料认为这个岗位{tag}。",
+        "closest": "与“{query}”最接近的岗位：{name}（{kind}）。",
+    },
+}
+_TAG_ZH = {"growing": "需求在增长", "reshaped": "正在被重塑", "at risk": "面临风险", "unclear": "前景不明"}
+_TAG_EMOJI = {"growing": "📈", "reshaped": "🔄", "at risk": "⚠️", "unclear": "❔"}
+_KIND_ZH = {"exact": "完全匹配", "alias": "别名", "fuzzy": "模糊匹配", "free text": "按描述匹配"}
+
+
+@dataclass
+class CardLine:
+    text: str
+    citations: list[int] = field(default_factory=list)
+
+    def render(self) -> str:
+        marks = "".join(f"[{n}]" for n in self.citations)
+        return f"{self.text} {marks}".rstrip()
+
+
+@dataclass
+class CardSection:
+    key: str  # does | skills | outlook | human
+    title: str
+    lines: list[CardLine]
+
+
+@dataclass
+class RoleCard:
+    key: str
+    title: str
+    name: str
+    zh: str | None
+    aliases: list[str]
+    outlook: str
+    sections: list[CardSection]
+    related: list[str]
+    citations: list[Citation]
+    mode: str = "extractive"
+    language: str = "en"
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "name": self.name,
+            "zh": self.zh,
+            "aliases": self.aliases,
+            "outlook": self.outlook,
+            "mode": self.mode,
+            "sections": [
+                {"key": s.key, "title": s.title,
+                 "lines": [{"text": ln.text, "citations": ln.citations} for ln in s.lines]}
+                for s in self.sections
+            ],
+            "related": self.related,
+            "citations": [c.to_json() for c in self.citations],
+            "note": self.note,
+        }
+
+
+@dataclass
+class CatalogEntry:
+    key: str
+    name: str
+    zh: str | None
+    aliases: list[str]
+    outlook: str
+    sources: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "name": self.name, "zh": self.zh, "aliases": self.aliases, "outlook": self.outlook,
+                "sources": self.sources}
+
+
+@dataclass
+class RoleResult:
+    query: str
+    matched: bool
+    card: RoleCard | None = None
+    suggestions: list[str] = field(default_factory=list)
+    match_kind: str | None = None  # exact | alias | fuzzy | free text
+    catalog: list[CatalogEntry] = field(default_factory=list)  # filled when nothing matched
+    latency_ms: float = 0.0
+
+    @property
+    def language(self) -> str:
+        return "zh" if has_cjk(self.query) and language(self.query) == "zh" else "en"
+
+    # -- plain text ----------------------------------------------------------------
+    def to_text(self) -> str:
+        if self.card is None:
+            return self._unmatched_text()
+        c = self.card
+        lab = _LABELS[c.language]
+        out: list[str] = []
+        if self.match_kind in ("fuzzy", "free text"):
+            kind = _KIND_ZH[self.match_kind] if c.language == "zh" else self.match_kind
+            out.append(lab["closest"].format(query=self.query, name=c.title, kind=kind))
+            out.append("")
+        out.append(f"{c.title} — {_tag(c.outlook, c.language)}")
+        if c.aliases:
+            out.append(f"({lab['aliases']}: {', '.join(c.aliases[:8])})")
+        for s in c.sections:
+            out.append("")
+            out.append(s.title)
+            for ln in s.lines:
+                out.append(f"  - {ln.render()}")
+        if c.related:
+            out.append("")
+            out.append(f"{lab['related']}: {', '.join(c.related)}")
+        if c.note:
+            out.append("")
+            out.append(c.note)
+        if c.citations:
+            out.append("")
+            out.append(lab["sources"])
+            for ct in c.citations:
+                where = f"  {ct.url}" if ct.url else ""
+                out.append(f"[{ct.n}] {ct.title} — {ct.source}{where}")
+                out.append(f"    “{ct.quote}”")
+        return "\n".join(out)
+
+    def _unmatched_text(self) -> str:
+        out: list[str] = []
+        if self.query.strip():
+            out.append(f"No role in the knowledge base matches “{self.query.strip()}”.")
+            if self.suggestions:
+                out.append(f"Did you mean: {', '.join(self.suggestions)}?")
+            out.append("")
+        out.append(catalog_text_of(self.catalog))
+        return "\n".join(out)
+
+    # -- JSON ------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "matched": self.matched,
+            "match": self.match_kind,
+            "card": self.card.to_json() if self.card else None,
+            "citations": [c.to_json() for c in self.card.citations] if self.card else [],
+            "suggestions": self.suggestions,
+            "catalog": [e.to_json() for e in self.catalog] if not self.matched else [],
+            "latency_ms": round(self.latency_ms, 1),
+        }
+
+    # -- Slack Block Kit -------------------------------------------------------------
+    def to_blocks(self) -> list[dict[str, Any]]:
+        """The card as Block Kit (≤ 50 blocks, sections ≤ 3000 chars, document text escaped).
+
+        The caller adds the query echo and the "Share in channel" button.
+        """
+        if self.card is None:
+            blocks: list[dict[str, Any]] = []
+            if self.query.strip():
+                text = f"No role in the knowledge base matches *{escape(_short(self.query, 200))}*."
+                if self.suggestions:
+                    text += " Did you mean: " + ", ".join(f"*{escape(s)}*" for s in self.suggestions) + "?"
+                blocks.append(_section(text))
+            blocks.extend(catalog_blocks_of(self.catalog, budget=CARD_BLOCKS - len(blocks)))
+            return blocks[:CARD_BLOCKS]
+        c = self.card
+        lab = _LABELS[c.language]
+        blocks = [
+            {"type": "header", "text": {"type": "plain_text", "text": _short(f"{c.title}", 150), "emoji": True}},
+        ]
+        meta = f"{_TAG_EMOJI.get(c.outlook, '')} *{escape(_tag(c.outlook, c.language))}*"
+        if c.aliases:
+            meta += f" · {lab['aliases']}: " + escape(", ".join(c.aliases[:6]))
+        blocks.append(_context(meta))
+        if self.match_kind in ("fuzzy", "free text"):
+            kind = _KIND_ZH[self.match_kind] if c.language == "zh" else self.match_kind
+            blocks.append(_context("_" + escape(lab["closest"].format(query=_short(self.query, 200), name=c.title,
+                                                                     kind=kind)) + "_"))
+        for s in c.sections:
+            body = "\n".join(f"• {escape(_short(ln.text, LINE_CHARS_SLACK))} {''.join(f'[{n}]' for n in ln.citations)}"
+                             .rstrip() for ln in s.lines)
+            for piece in split_text(f"*{escape(s.title)}*\n{body}", SECTION_LIMIT):
+                blocks.append(_section(piece))
+        if c.related:
+            blocks.append(_context(f"*{escape(lab['related'])}:* " + escape(", ".join(c.related))))
+        if c.note:
+            blocks.append(_context(f"_{escape(c.note)}_"))
+        if c.citations:
+            blocks.append({"type": "divider"})
+            blocks.append(_context(f"*{escape(lab['sources'])}*"))
+            room = CARD_BLOCKS - len(blocks)
+            for ct in c.citations[: max(0, room)]:
+                title = link(ct.url, ct.title or ct.source)
+                blocks.append(_context(f"*[{ct.n}]* {title} · `{escape(ct.source)}`\n> "
+                                       f"{escape(_short(ct.quote, QUOTE_CHARS_SLACK))}"))
+        return blocks[:CARD_BLOCKS]
+
+    def fallback_text(self) -> str:
+        """The message's plain ``text`` (notifications, screen readers)."""
+        if self.card is None:
+            return escape(_short(self._unmatched_text(), 3000))
+        return escape(f"{self.card.title} — {_tag(self.card.outlook, self.card.language)}")
+
+
+class RoleService:
+    """Role cards and the role catalog over one KnowledgeBase."""
+
+    def __init__(self, kb: Any, settings: Any, pipeline: Any = None) -> None:
+        self.kb = kb
+        self.settings = settings
+        self.pipeline = pipeline
+        self._cards: dict[tuple[str, str, str], RoleCard] = {}
+        self._lock = threading.Lock()
+
+    def catalog(self) -> RoleCatalog:
+        return catalog_for(self.kb)
+
+    def entries(self) -> list[CatalogEntry]:
+        cat = self.catalog()
+        return [_entry(r) for r in cat.roles]
+
+    def card(self, query: str) -> RoleResult:
+        """Match ``query`` to a role and build its card; unmatched → catalog and suggestions."""
+        start = time.perf_counter()
+        query = " ".join((query or "").split())
+        cat = self.catalog()
+        m = cat.match(query) if query else None
+        if m is None:
+            sugg = [r.name for r in cat.suggest(query)] if query else []
+            return RoleResult(query, False, None, sugg, None, [_entry(r) for r in cat.roles],
+                              (time.perf_counter() - start) * 1000)
+        lang = "zh" if has_cjk(query) and language(query) == "zh" else "en"
+        key = (cat.version, m.role.key, lang)
+        with self._lock:
+            card = self._cards.get(key)
+        if card is None:
+            card = self._build(cat, m, lang)
+            with self._lock:
+                if len(self._cards) > 256:
+                    self._cards.clear()
+                self._cards[key] = card
+        return RoleResult(query, True, card, [], m.kind, [], (time.perf_counter() - start) * 1000)
+
+    def catalog_text(self) -> str:
+        return catalog_text_of(self.entries())
+
+    def catalog_blocks(self) -> list[dict[str, Any]]:
+        return catalog_blocks_of(self.entries())
+
+    # -- building --------------------------------------------------------------------
+    def _build(self, cat: RoleCatalog, m: RoleMatch, lang: str) -> RoleCard:
+        role = m.role
+        extra = self._searched(role)
+        return extractive_card(role, cat, extra, lang)
+
+    def _searched(self, role: Role) -> list[Evidence]:
+        """Sentences from role-focused searches, kept only from documents that speak about the role."""
+        docs = set(role.sources)
+        out: list[Evidence] = []
+        seen = {e.text for e in role.evidence}
+        queries = [f"{role.name} skills expertise qualifications", f"{role.name} job outlook demand risk"]
+        if role.zh:
+            queries.append(f"{role.zh} 前景 需求 技能")
+        for q in queries:
+            try:
+                res = self.kb.search(q, k=4, mode="lexical")
+            except Exception as exc:  # a search failure leaves the card to the role's own evidence
+                log.warning("role search failed: %s", exc)
+                continue
+            for rank, p in enumerate(res.passages):
+                if p.source not in docs:
+                    continue
+                for i, sent in enumerate(split_sentences(p.text)):
+                    if sent.startswith("#") or sent in seen:
+                        continue
+                    seen.add(sent)
+                    out.append(Evidence(p.source, p.title, p.url, sent, p.id, rank, 10_000 + rank * 100 + i,
+                                        "topic", p.heading, ""))
+        return out
+
+
+# --- extractive card ------------------------------------------------------------------
+
+_KIND_RANK = {"definition": 0, "section": 1, "mention": 2, "context": 3, "topic": 4, "field": 5}
+
+
+def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: str = "en") -> RoleCard:
+    """Pick the role's sentences for each section; each line is a verbatim quote with its [n]."""
+    lab = _LABELS[lang]
+    ev = sorted(role.evidence, key=lambda e: (_KIND_RANK[e.kind], e.source, e.order))
+    own = [e for e in ev if e.kind in ("definition", "section", "mention", "context")]
+    used: set[str] = set()
+    citations: list[Citation] = []
+    index: dict[tuple[str, str], int] = {}
+
+    def cite(e: Evidence, quote: str | None = None) -> int:
+        k = (e.source, quote or e.text)
+        if k not in index:
+            index[k] = len(citations) + 1
+            citations.append(Citation(index[k], e.source, e.title or e.source, e.url, quote or e.text))
+        return index[k]
+
+    def cues(e: Evidence) -> dict[str, int]:
+        return outlook_cues(e.text)
+
+    # 1. What it does: the document's own definition first.
+    does_pick = [e for e in ev if e.kind == "definition"][:MAX_DOES]
+    used.update(e.text for e in does_pick)
+
+    # 2. Outlook: sentences that carry the role's tag first, then other signals; reading order.
+    tagged = [e for e in ev if e.text not in used and _useful(e.text) and any(cues(e).values())]
+    tag_key = role.outlook if role.outlook in ("growing", "at risk", "reshaped") else ""
+    tagged.sort(key=lambda e: (0 if e in own else 1, 0 if tag_key and cues(e).get(tag_key) else 1,
+                               _KIND_RANK[e.kind], e.order))
+    outlook_pick = tagged[:MAX_OUTLOOK]
+    outlook_pick.sort(key=lambda e: (e.source, e.order))
+    used.update(e.text for e in outlook_pick)
+
+    # 3. Skills: the most concrete skill sentences, the role's own before field-level ones.
+    standalone = [e for e in extra if not _ANAPHOR_RE.match(e.text)]  # "These positions…" needs its antecedent
+    pool = [e for e in _unique(ev + standalone) if e.text not in used and _useful(e.text) and is_skill_sentence(e.text)]
+    pool.sort(key=lambda e: (-(skill_strength(e.text) + (2 if e in own else 0)), _KIND_RANK[e.kind], e.order))
+    skills_pick = [e for e in pool if skill_strength(e.text) >= 2][:MAX_SKILLS]
+    used.update(e.text for e in skills_pick)
+
+    # 4. More on what it does: mentions that describe work rather than prospects.
+    if len(does_pick) < MAX_DOES:
+        more = [e for e in ev if e.kind in ("section", "mention") and e.text not in used and _useful(e.text)
+                and _DOES_RE.search(e.text) and not any(cues(e).values())]
+        does_pick += more[: MAX_DOES - len(does_pick)]
+        used.update(e.text for e in does_pick)
+
+    # 5. What keeps human value: verbatim clauses from the role's own sentences.
+    human: list[tuple[Evidence, str]] = []
+    for e in _unique(own + [x for x in extra if role.outlook in ("at risk", "reshaped")]):
+        for clause in human_value_clauses(e.text):
+            if clause not in used and all(clause != q for _, q in human):
+                human.append((e, clause))
+    human = human[:2]
+
+    sections: list[CardSection] = []
+    does_lines = [CardLine(e.text, [cite(e)]) for e in does_pick] or [CardLine(lab["no_does"])]
+    sections.append(CardSection("does", lab["does"], does_lines))
+    skill_lines = [CardLine(e.text, [cite(e)]) for e in skills_pick] or [CardLine(lab["no_skills"])]
+    sections.append(CardSection("skills", lab["skills"], skill_lines))
+    out_lines = [CardLine(e.text, [cite(e)]) for e in outlook_pick]
+    if out_lines:
+        tag = _tag(role.outlook, lang)
+        out_lines.insert(0, CardLine(lab["summary"].format(tag=tag if lang == "zh" else tag.upper()),
+                                     sorted({n for ln in out_lines for n in ln.citations})))
+    else:
+        out_lines = [CardLine(lab["no_outlook"])]
+    sections.append(CardSection("outlook", f"{lab['outlook']}: {_tag(role.outlook, lang)}", out_lines))
+    if human:
+        sections.append(CardSection("human", lab["human"], [CardLine(q, [cite(e, q)]) for e, q in human]))
+    related = [cat.by_key[k].name for k in role.related if k in cat.by_key][:MAX_RELATED]
+    title = f"{role.name}（{role.zh}）" if lang == "zh" and role.zh else role.name
+    return RoleCard(role.key, title, role.name, role.zh, _aliases(role), role.outlook, sections, related, citations,
+                    "extractive", lang)
+
+
+_ANAPHOR_RE = re.compile(r"(these|this|they|those|such|it)\b|(这些|这|它们|他们)", re.I)
+_DOES_RE = re.compile(
+    r"\b(design|build|develop|implement|use|uses|conduct|create|analy[sz]e|interpret|provide|handle|help|"
+    r"work(?:ing)? (?:on|with|closely)|responsible|craft|crafting|audit|refin|translat|writ|teach)|"
+    r"做|负责|开发|设计|分发|实现|研究",
+    re.I,
+)
+
+
+def _useful(text: str) -> bool:
+    """Skip headings, list stubs and one-word lines."""
+    if text.lstrip().startswith("#"):
+        return False
+    if has_cjk(text):
+        return len(re.findall(r"[\u4e00-\u9fff]", text)) >= 10
+    return len(text.split()) >= 7
+
+
+def _unique(items: list[Evidence]) -> list[Evidence]:
+    seen: set[str] = set()
+    out = []
+    for e in items:
+        if e.text not in seen:
+            seen.add(e.text)
+            out.append(e)
+    return out
+
+
+def _aliases(role: Role) -> list[str]:
+    """Aliases worth showing: the Chinese name first, plurals of names already shown left out."""
+    seen = {normalize(role.name)}
+    out = []
+    zh = [role.zh] if role.zh and not all(p.strip() in role.aliases for p in role.zh.split("/")) else []
+    for a in zh + role.aliases:
+        n = normalize(a)
+        if n and n not in seen:
+            seen.add(n)
+            out.append(a)
+    return out
+
+
+def _entry(r: Role) -> CatalogEntry:
+    return CatalogEntry(r.key, r.name, r.zh, _aliases(r), r.outlook, r.sources)
+
+
+def _tag(outlook: str, lang: str) -> str:
+    return _TAG_ZH.get(outlook, outlook) if lang == "zh" else outlook
+
+
+def _short(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_LIMIT]}]}
+
+
+# --- catalog rendering ------------------------------------------------------------------
+
+def catalog_text_of(entries: list[CatalogEntry]) -> str:
+    if not entries:
+        return "The knowledge base speaks about no roles yet. Run `careerbot ingest` to index documents."
+    width = max(len(e.name) for e in entries)
+    lines = [f"{len(entries)} roles in the knowledge base (careerbot role NAME for a card):", ""]
+    for e in entries:
+        aliases = ", ".join(e.aliases[:6])
+        lines.append(f"  {e.name:<{width}}  [{e.outlook}]  {aliases}")
+    return "\n".join(lines)
+
+
+def catalog_blocks_of(entries: list[CatalogEntry], budget: int = MAX_BLOCKS) -> list[dict[str, Any]]:
+    if not entries:
+        return [_section("The knowledge base speaks about no roles yet. Ask an admin to run `careerbot ingest`.")]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Career roles", "emoji": True}},
+        _context(f"{len(entries)} roles the knowledge base speaks about · `/career-role NAME` for a card"),
+    ]
+    groups: dict[str, list[CatalogEntry]] = {}
+    for e in entries:
+        groups.setdefault(e.outlook, []).append(e)
+    for tag in ("growing", "reshaped", "at risk", "unclear"):
+        if tag not in groups:
+            continue
+        lines = [f"{_TAG_EMOJI[tag]} *{tag.capitalize()}*"]
+        for e in groups[tag]:
+            aliases = ", ".join(e.aliases[:4])
+            lines.append(f"• *{escape(e.name)}*" + (f" — {escape(aliases)}" if aliases else ""))
+        for piece in split_text("\n".join(lines), SECTION_LIMIT):
+            blocks.append(_section(piece))
+    return blocks[: max(1, budget)]

@@ -1,0 +1,136 @@
+"""Sentence-level similarity for the writers and the citation check: embeddings plus word overlap.
+
+Embedding every candidate sentence on every question would dominate answer latency on a
+small CPU, so sentence vectors are cached in memory and on disk (under the data
+directory, keyed by embedder id and sentence text). The knowledge base's own embedder
+is used, so similarity works across languages exactly as retrieval does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import re
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.text import CJK_RE, has_cjk, tokenize
+
+log = logging.getLogger(__name__)
+
+_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+MAX_CACHED = 50_000
+
+
+def words(text: str, *, cjk: bool = True) -> list[str]:
+    """Content tokens; with ``cjk=False`` Chinese runs are skipped so jieba never loads for English work."""
+    if not cjk and has_cjk(text):
+        text = _CJK_RUN_RE.sub(" ", text)
+    return tokenize(text)
+
+
+def overlap(query: Sequence[str], text: Sequence[str], idf: dict[str, float] | None = None) -> float:
+    """Weighted share of the query's distinct tokens that occur in ``text`` (0..1)."""
+    q = set(query)
+    if not q:
+        return 0.0
+    t = set(text)
+    w = idf or {}
+    total = sum(w.get(tok, 1.0) for tok in q)
+    return sum(w.get(tok, 1.0) for tok in q if tok in t) / total if total else 0.0
+
+
+def local_idf(docs: Iterable[Sequence[str]]) -> dict[str, float]:
+    """IDF over a small pool (the candidate sentences): words in every sentence count little."""
+    docs = list(docs)
+    df: Counter[str] = Counter()
+    for d in docs:
+        df.update(set(d))
+    n = len(docs)
+    return {tok: math.log(1 + n / (1 + c)) for tok, c in df.items()}
+
+
+class SentenceVectors:
+    """Cached passage-side vectors for sentences, and query vectors, from a KnowledgeBase."""
+
+    def __init__(self, kb: Any, cache_dir: Path | None = None) -> None:
+        self.kb = kb
+        self._lock = threading.Lock()
+        self._mem: dict[str, np.ndarray] = {}
+        self._queries: dict[str, np.ndarray] = {}
+        self._loaded = False
+        self._dirty = False
+        self._path: Path | None = None
+        if cache_dir is not None:
+            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(getattr(kb.embedder, "id", "embedder")))
+            self._path = Path(cache_dir) / f"sentence-vectors-{slug}.npz"
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if self._path is None or not self._path.exists():
+            return
+        try:
+            with np.load(self._path, allow_pickle=False) as data:
+                keys, vecs = data["keys"], data["vectors"]
+            self._mem.update({str(k): v for k, v in zip(keys, vecs, strict=True)})
+        except Exception as exc:  # a corrupt cache is only a slower answer
+            log.warning("ignoring sentence-vector cache %s: %s", self._path, type(exc).__name__)
+
+    def save(self) -> None:
+        """Write new vectors to disk atomically (several processes may share the data dir)."""
+        with self._lock:
+            if not self._dirty or self._path is None:
+                return
+            items = list(self._mem.items())[-MAX_CACHED:]
+            try:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=self._path.parent, suffix=".npz")
+                with os.fdopen(fd, "wb") as fh:
+                    np.savez(fh, keys=np.array([k for k, _ in items]), vectors=np.stack([v for _, v in items]))
+                os.replace(tmp, self._path)
+                self._dirty = False
+            except OSError as exc:
+                log.warning("cannot write sentence-vector cache: %s", exc)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit vector per text (passage side)."""
+        with self._lock:
+            self._load()
+            keys = [self._key(t) for t in texts]
+            missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self._mem}.items())
+            if missing:
+                vecs = self.kb.embed([t for _, t in missing])
+                for (k, _), v in zip(missing, vecs, strict=True):
+                    self._mem[k] = np.asarray(v, dtype=np.float32)
+                self._dirty = True
+            if not keys:
+                return np.zeros((0, 1), dtype=np.float32)
+            return np.stack([self._mem[k] for k in keys])
+
+    def query(self, text: str) -> np.ndarray:
+        with self._lock:
+            vec = self._queries.get(text)
+            if vec is None:
+                vec = np.asarray(self.kb.embed([text], query=True)[0], dtype=np.float32)
+                if len(self._queries) > 1000:
+                    self._queries.clear()
+                self._queries[text] = vec
+            return vec
+
+
+def is_cjk_char(ch: str) -> bool:
+    return CJK_RE.match(ch) is not None

@@ -1,0 +1,527 @@
+"""The Slack app: bolt listeners that ack at once and hand the work to a worker pool.
+
+Listeners never retrieve or call the LLM: they filter (bots, edits, our own messages), dedupe
+(event id and message key), rate-limit, enqueue, and return — so Slack gets its ack in
+milliseconds. Workers show progress (a reaction), ask ``Pipeline.answer``, render Block Kit and
+post through one WebClient that talks to ``settings.slack_api_url`` and retries 429s, 5xx and
+connection errors. Slash commands go to ``bot.roles`` through ``role_reply``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from knowledge.errors import ConfigError, SlackError
+
+from . import blocks as bk
+from .dedup import SeenCache
+from .feedback import FeedbackStore
+from .markup import decode, escape
+from .ratelimit import RateLimiter
+from .settings import Settings
+from .workers import WorkerPool
+
+log = logging.getLogger("careerbot.slack")
+request_log = logging.getLogger("careerbot.requests")
+
+PROGRESS_REACTION = "hourglass_flowing_sand"
+HISTORY_MESSAGES = 10
+HISTORY_CHARS = 1000
+QUESTION_CHARS = 4000
+COMMANDS = ("/career-role", "/career-roles")
+# manifest bot event -> bolt event type it arrives as
+EVENTS = {"app_mention": "app_mention", "message.im": "message"}
+ALLOWED_SUBTYPES = (None, "thread_broadcast", "file_share")
+REJECTED_TOKEN_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
+
+RATE_LIMITED_TEXT = (
+    "You're asking faster than I can keep up (limit: {n} questions a minute). "
+    "Please wait a moment and ask again."
+)
+BUSY_TEXT = "I'm swamped right now and couldn't take your question — please ask again in a minute."
+ROLES_UNAVAILABLE_TEXT = (
+    "Role summaries are not available yet. Meanwhile, mention me with a question, "
+    "e.g. _What does an ML engineer do?_"
+)
+ROLE_USAGE_TEXT = "Usage: `/career-role ROLE`, for example `/career-role machine learning engineer`. " \
+    "See `/career-roles` for the catalog."
+THANKS_TEXT = "Thanks for the feedback!"
+SHARE_FAILED_TEXT = "I can't post in this channel — invite me first (`/invite @careerbot`), then share again."
+
+
+def make_client(settings: Settings, token: str | None) -> WebClient:
+    """A WebClient on ``settings.slack_api_url`` that waits out 429s and retries 5xx and dropped connections."""
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def check_auth(client: WebClient, api_url: str) -> dict[str, Any]:
+    """Call auth.test once; a rejected or unreachable token becomes one clear SlackError."""
+    try:
+        resp = client.auth_test()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "unknown_error")) if exc.response is not None else "unknown_error"
+        if error in REJECTED_TOKEN_ERRORS:
+            raise SlackError(f"Slack rejected SLACK_BOT_TOKEN ({error}); check your Slack app's bot token") from None
+        raise SlackError(f"Slack auth.test failed ({error})") from None
+    except (SlackClientError, OSError) as exc:
+        raise SlackError(f"cannot reach the Slack API at {api_url} ({type(exc).__name__})") from None
+    return dict(resp.data) if isinstance(resp.data, dict) else {}
+
+
+def require_tokens(settings: Settings, *, socket_mode: bool) -> None:
+    """Missing tokens are a ConfigError naming the variable (never its value)."""
+    if not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from your Slack app's OAuth page)")
+    if not socket_mode and not settings.slack_signing_secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set (needed to verify requests in HTTP mode)")
+    if socket_mode and not settings.slack_app_token:
+        raise ConfigError("SLACK_APP_TOKEN is not set (the app-level token, xapp-…, needed for Socket Mode)")
+
+
+def _header(request: Any, name: str) -> str | None:
+    headers = getattr(request, "headers", None) or {}
+    value = headers.get(name)
+    if isinstance(value, list | tuple):
+        return str(value[0]) if value else None
+    return str(value) if value is not None else None
+
+
+class SlackBot:
+    """Holds the bolt App, the Web API client, the worker pool and the small per-process state."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Any,
+        *,
+        auth: dict[str, Any],
+        client: WebClient | None = None,
+        feedback: FeedbackStore | None = None,
+        socket_mode: bool = False,
+        workers: int = 4,
+        max_queue: int = 1000,
+    ) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.auth = auth
+        self.bot_user_id: str | None = auth.get("user_id")
+        self.bot_id: str | None = auth.get("bot_id")
+        self.client = client or make_client(settings, settings.slack_bot_token)
+        self.feedback = feedback or FeedbackStore.in_data_dir(settings.data_dir)
+        self.seen = SeenCache()
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.pool = WorkerPool(workers=workers, max_queue=max_queue)
+        self._roles: Any = None
+        self._roles_lock = threading.Lock()
+        self._names: dict[str, str | None] = {}
+        self.app = self._build_app(socket_mode)
+
+    # -- wiring ----------------------------------------------------------------------
+    def _build_app(self, socket_mode: bool) -> App:
+        auth = self.auth
+        token = self.settings.slack_bot_token
+
+        def authorize() -> AuthorizeResult:
+            # auth.test ran once at startup; reuse its answer for every request
+            from slack_sdk.web import SlackResponse
+
+            resp = SlackResponse(client=None, http_verb="POST", api_url="", req_args={}, data=auth, headers={},
+                                 status_code=200)
+            return AuthorizeResult.from_auth_test_response(bot_token=token, auth_test_response=resp)
+
+        app = App(
+            client=make_client(self.settings, None),
+            signing_secret=self.settings.slack_signing_secret or "",
+            authorize=authorize,
+            request_verification_enabled=not socket_mode,
+            process_before_response=False,
+            listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="careerbot-ack"),
+            logger=logging.getLogger("careerbot.bolt"),
+        )
+        for event_type in sorted(set(EVENTS.values())):
+            app.event(event_type)(self._on_event)
+        for command in COMMANDS:
+            app.command(command)(self._on_command)
+        actions = {bk.FEEDBACK_UP: self._on_feedback, bk.FEEDBACK_DOWN: self._on_feedback,
+                   bk.SHARE_ROLE: self._on_share}
+        for action_id in bk.ACTION_IDS:
+            app.action(action_id)(actions[action_id])
+        return app
+
+    def registered(self) -> dict[str, list[str]]:
+        """What this app listens to — the tables ``_build_app`` registers from (the manifest test reads this)."""
+        return {"events": sorted(EVENTS), "commands": list(COMMANDS), "actions": list(bk.ACTION_IDS)}
+
+    # -- events ------------------------------------------------------------------------
+    def ignore_reason(self, event: dict[str, Any]) -> str | None:
+        """Why an event gets no answer (None: answer it)."""
+        if event.get("bot_id") or event.get("subtype") == "bot_message" or event.get("bot_profile"):
+            return "bot"
+        if self.bot_user_id and event.get("user") == self.bot_user_id:
+            return "self"
+        if event.get("subtype") not in ALLOWED_SUBTYPES:
+            return "subtype"
+        if event.get("type") == "message" and event.get("channel_type") != "im":
+            return "not_dm"
+        if not event.get("user") or not event.get("channel") or not event.get("ts"):
+            return "incomplete"
+        return None
+
+    def _on_event(self, ack: Callable[..., Any], body: dict[str, Any], event: dict[str, Any], request: Any) -> None:
+        ack()
+        t0 = time.perf_counter()
+        event_id = body.get("event_id")
+        retry = _header(request, "x-slack-retry-num")
+        channel_type = event.get("channel_type") or ("channel" if event.get("type") == "app_mention" else "unknown")
+        fields: dict[str, Any] = {"kind": event.get("type"), "event_id": event_id, "channel_type": channel_type}
+        if retry:
+            fields["retry"] = retry
+        reason = self.ignore_reason(event)
+        if reason:
+            self._log(t0, outcome="ignored", reason=reason, level=logging.DEBUG, **fields)
+            return
+        if self.seen.check_and_add(event_id, f"msg:{event.get('channel')}:{event.get('ts')}"):
+            self._log(t0, outcome="duplicate", **fields)
+            return
+        if not self.limiter.allow(event.get("user")):
+            text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
+            self._enqueue_or_post(event, lambda: self._notice(event, text), outcome="rate_limited", t0=t0, **fields)
+            return
+        self._enqueue_or_post(event, lambda: self.answer_event(event, t0=t0, fields=fields), outcome=None, t0=t0,
+                              **fields)
+
+    def _enqueue_or_post(self, event: dict[str, Any], job: Callable[[], None], *, outcome: str | None, t0: float,
+                         **fields: Any) -> None:
+        if self.pool.submit(job):
+            if outcome:
+                self._log(t0, outcome=outcome, **fields)
+            return
+        self._notice(event, BUSY_TEXT)
+        self._log(t0, outcome="busy", **fields)
+
+    def _reply_thread(self, event: dict[str, Any]) -> str | None:
+        """Mentions are answered in their thread; DMs in the DM (in its thread when there is one)."""
+        if event.get("type") == "app_mention" and event.get("channel_type") != "im":
+            return str(event.get("thread_ts") or event["ts"])
+        return event.get("thread_ts")
+
+    def answer_event(self, event: dict[str, Any], *, t0: float | None = None,
+                     fields: dict[str, Any] | None = None) -> None:
+        """The worker's job: reaction, question, history, answer, post, un-reaction, one log line."""
+        t0 = t0 if t0 is not None else time.perf_counter()
+        fields = dict(fields or {})
+        channel, ts = str(event["channel"]), str(event["ts"])
+        user = event.get("user")
+        thread = self._reply_thread(event)
+        reacted = self._react(channel, ts)
+        mode = refused = error = None
+        try:
+            question = decode(event.get("text") or "", bot_user_id=self.bot_user_id, user_name=self._user_name)
+            question = question[:QUESTION_CHARS]
+            if not question:
+                error = self._post(channel, thread, bk.EMPTY_QUESTION_TEXT, bk.notice_blocks(bk.EMPTY_QUESTION_TEXT))
+                mode = "help"
+                return
+            history = self._history(channel, event) if event.get("thread_ts") and event.get("thread_ts") != ts else []
+            try:
+                answer = self.pipeline.answer(question, history=history or None, user_id=user)
+            except Exception as exc:  # the asker must still hear back
+                log.error("answer failed: %s", type(exc).__name__, exc_info=self.settings.debug)
+                error = f"pipeline:{type(exc).__name__}"
+                self._post(channel, thread, bk.ERROR_TEXT, bk.notice_blocks(bk.ERROR_TEXT))
+                return
+            mode, refused = answer.mode, answer.refused
+            feedback_id = self.feedback.record_answer(
+                user=user, channel=channel, question=question, answer=answer.text, mode=answer.mode,
+                refused=answer.refused,
+            )
+            error = self._post(channel, thread, bk.answer_fallback(answer), bk.answer_blocks(answer, feedback_id))
+            if answer.note and not error:
+                fields["note"] = "fallback"
+        finally:
+            if reacted:
+                self._unreact(channel, ts)
+            self._log(t0, outcome="error" if error else "answered", mode=mode, refused=refused, error=error, **fields)
+
+    def _history(self, channel: str, event: dict[str, Any]) -> list[str]:
+        """Earlier messages of the thread (not the bot's own), oldest first, bounded."""
+        try:
+            resp = self.client.conversations_replies(channel=channel, ts=str(event["thread_ts"]), limit=50)
+        except SlackClientError as exc:
+            log.warning("conversations.replies failed: %s", _slack_error(exc))
+            return []
+        ts = float(event["ts"])
+        out: list[str] = []
+        for m in resp.get("messages") or []:
+            try:
+                if float(m.get("ts", "0")) >= ts:
+                    continue
+            except ValueError:
+                continue
+            if m.get("bot_id") or m.get("user") == self.bot_user_id or m.get("subtype") == "bot_message":
+                continue
+            text = decode(m.get("text") or "", bot_user_id=self.bot_user_id, user_name=self._user_name)
+            if text:
+                out.append(text[:HISTORY_CHARS])
+        return out[-HISTORY_MESSAGES:]
+
+    def _user_name(self, user_id: str) -> str | None:
+        """A display name for ``<@U…>`` in questions (users.info, cached; None when unknown)."""
+        if user_id in self._names:
+            return self._names[user_id]
+        name: str | None = None
+        try:
+            resp = self.client.users_info(user=user_id)
+            u = resp.get("user") or {}
+            profile = u.get("profile") or {}
+            name = profile.get("display_name") or u.get("real_name") or u.get("name") or None
+        except SlackClientError:
+            name = None
+        if len(self._names) > 5000:
+            self._names.clear()
+        self._names[user_id] = name
+        return name
+
+    # -- posting -----------------------------------------------------------------------
+    def _react(self, channel: str, ts: str) -> bool:
+        try:
+            self.client.reactions_add(channel=channel, timestamp=ts, name=PROGRESS_REACTION)
+            return True
+        except SlackClientError as exc:
+            log.debug("reactions.add failed: %s", _slack_error(exc))
+            return False
+
+    def _unreact(self, channel: str, ts: str) -> None:
+        try:
+            self.client.reactions_remove(channel=channel, timestamp=ts, name=PROGRESS_REACTION)
+        except SlackClientError as exc:
+            log.debug("reactions.remove failed: %s", _slack_error(exc))
+
+    def _post(self, channel: str, thread: str | None, text: str, blocks: list[dict[str, Any]]) -> str | None:
+        """chat.postMessage; returns None on success or the Slack error (logged once)."""
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
+        if thread:
+            kwargs["thread_ts"] = thread
+        try:
+            self.client.chat_postMessage(blocks=blocks, **kwargs)
+            return None
+        except SlackApiError as exc:
+            error = _slack_error(exc)
+            if error in ("invalid_blocks", "invalid_blocks_format", "msg_too_long"):
+                try:  # the text alone is always postable
+                    self.client.chat_postMessage(**{**kwargs, "text": text[:3000]})
+                    return None
+                except SlackClientError as exc2:
+                    error = _slack_error(exc2)
+            log.warning("chat.postMessage failed: %s", error)
+            return error
+        except SlackClientError as exc:
+            error = _slack_error(exc)
+            log.warning("chat.postMessage failed: %s", error)
+            return error
+
+    def _notice(self, event: dict[str, Any], text: str) -> None:
+        self._post(str(event["channel"]), self._reply_thread(event), text, bk.notice_blocks(text))
+
+    def _respond(self, response_url: str | None, payload: dict[str, Any]) -> bool:
+        """Post to an interaction's response_url (ephemeral replies, deleting the original)."""
+        if not response_url:
+            return False
+        hook = WebhookClient(response_url, timeout=10, retry_handlers=make_client(self.settings, None).retry_handlers)
+        try:
+            resp = hook.send_dict(payload)
+        except (SlackClientError, OSError) as exc:
+            log.warning("response_url post failed: %s", type(exc).__name__)
+            return False
+        if resp.status_code >= 300:
+            log.warning("response_url post failed: HTTP %s", resp.status_code)
+            return False
+        return True
+
+    # -- slash commands and role cards ---------------------------------------------------------
+    def roles_service(self) -> Any:
+        """bot.roles.RoleService, built once; None while the roles feature is not installed."""
+        with self._roles_lock:
+            if self._roles is None:
+                try:
+                    from .roles import RoleService
+                except ImportError:
+                    return None
+                self._roles = RoleService(self.pipeline.kb, self.settings, self.pipeline)
+            return self._roles
+
+    def role_reply(self, command: str, query: str) -> tuple[list[dict[str, Any]], str, bool]:
+        """The one call slash commands make: (blocks, text, shareable) for /career-role and /career-roles."""
+        try:
+            roles = self.roles_service()
+        except Exception as exc:
+            log.error("role service failed to start: %s", type(exc).__name__)
+            return bk.notice_blocks(bk.ERROR_TEXT), bk.ERROR_TEXT, False
+        if roles is None:
+            return bk.notice_blocks(ROLES_UNAVAILABLE_TEXT), ROLES_UNAVAILABLE_TEXT, False
+        if command == "/career-roles":
+            return list(roles.catalog_blocks())[: bk.MAX_BLOCKS], str(roles.catalog_text()), False
+        if not query.strip():
+            return bk.notice_blocks(ROLE_USAGE_TEXT), ROLE_USAGE_TEXT, False
+        result = roles.card(query)
+        card = list(result.to_blocks())[: bk.MAX_BLOCKS - 2]
+        return [bk.question_echo(query), *card], str(result.to_text()), bool(result.matched)
+
+    def _on_command(self, ack: Callable[..., Any], command: dict[str, Any]) -> None:
+        ack()
+        t0 = time.perf_counter()
+        name = str(command.get("command", ""))
+        query = decode(command.get("text") or "")[:300]
+        fields: dict[str, Any] = {"kind": "command", "command": name}
+
+        def job() -> None:
+            error = None
+            try:
+                blocks, text, shareable = self.role_reply(name, query)
+                if shareable:
+                    blocks = [*blocks, bk.share_button(query)]
+            except Exception as exc:
+                log.error("%s failed: %s", name, type(exc).__name__, exc_info=self.settings.debug)
+                error = type(exc).__name__
+                blocks, text = bk.notice_blocks(bk.ERROR_TEXT), bk.ERROR_TEXT
+            payload = {"response_type": "ephemeral", "text": escape(text)[:3000], "blocks": blocks}
+            if not self._respond(command.get("response_url"), payload):
+                error = error or "response_url"
+            self._log(t0, outcome="error" if error else "answered", error=error, **fields)
+
+        if not self.limiter.allow(command.get("user_id")):
+            text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
+            self._respond(command.get("response_url"), {"response_type": "ephemeral", "text": text})
+            self._log(t0, outcome="rate_limited", **fields)
+            return
+        if not self.pool.submit(job):
+            self._respond(command.get("response_url"), {"response_type": "ephemeral", "text": BUSY_TEXT})
+            self._log(t0, outcome="busy", **fields)
+
+    def _on_share(self, ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        t0 = time.perf_counter()
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        user = (body.get("user") or {}).get("id")
+        query = str(action.get("value") or "")
+        response_url = body.get("response_url")
+
+        def job() -> None:
+            error = None
+            try:
+                roles = self.roles_service()
+                if roles is None or not channel:
+                    self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
+                                                 "text": ROLES_UNAVAILABLE_TEXT})
+                    return
+                result = roles.card(query)
+                shared_by = bk._context(f"Shared by <@{user}> · `/career-role {escape(query)}`") if user else None
+                card = list(result.to_blocks())[: bk.MAX_BLOCKS - 1]
+                error = self._post(channel, None, escape(str(result.to_text()))[:3000],
+                                   [*([shared_by] if shared_by else []), *card])
+                if error:
+                    self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
+                                                 "text": SHARE_FAILED_TEXT})
+                else:
+                    self._respond(response_url, {"delete_original": True})
+            except Exception as exc:
+                log.error("share failed: %s", type(exc).__name__, exc_info=self.settings.debug)
+                error = type(exc).__name__
+                self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
+                                             "text": bk.ERROR_TEXT})
+            finally:
+                self._log(t0, kind="action", action=bk.SHARE_ROLE, outcome="error" if error else "shared",
+                          error=error)
+
+        self.pool.submit(job)
+
+    def _on_feedback(self, ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        t0 = time.perf_counter()
+        vote = "up" if action.get("action_id") == bk.FEEDBACK_UP else "down"
+        user = str((body.get("user") or {}).get("id") or "")
+        answer_id = str(action.get("value") or "")[:64]
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        message = body.get("message") or {}
+        thread = message.get("thread_ts")
+
+        def job() -> None:
+            known = self.feedback.record_vote(answer_id, user, vote)
+            error = None
+            if channel and user:
+                try:
+                    kwargs: dict[str, Any] = {"channel": channel, "user": user, "text": THANKS_TEXT}
+                    if thread:
+                        kwargs["thread_ts"] = thread
+                    self.client.chat_postEphemeral(**kwargs)
+                except SlackClientError as exc:
+                    error = _slack_error(exc)
+                    if not self._respond(body.get("response_url"), {"response_type": "ephemeral",
+                                                                    "replace_original": False, "text": THANKS_TEXT}):
+                        log.warning("feedback acknowledgement failed: %s", error)
+            self._log(t0, kind="action", action=action.get("action_id"), outcome="voted", vote=vote,
+                      known=known, error=error)
+
+        if not self.pool.submit(job):  # storing a vote is tiny: do it inline rather than lose it
+            job()
+
+    # -- logging and lifecycle ---------------------------------------------------------------
+    def _log(self, t0: float, *, level: int = logging.INFO, **fields: Any) -> None:
+        """One JSON line per request: ids, channel type, latency, outcome — never message text or secrets."""
+        if not request_log.isEnabledFor(level):
+            return
+        record = {"latency_ms": round((time.perf_counter() - t0) * 1000, 1)}
+        record.update({k: v for k, v in fields.items() if v is not None})
+        request_log.log(level, json.dumps(record, ensure_ascii=False, default=str))
+
+    def warm(self) -> None:
+        """Load the model, open the store and build BM25 before the first request."""
+        kb = getattr(self.pipeline, "kb", None)
+        warm = getattr(self.pipeline, "warm", None)
+        if callable(warm):
+            warm()
+        elif kb is not None:
+            kb.search("warm up", k=1)
+
+    def shutdown(self, timeout_s: float = 20.0) -> bool:
+        """Stop taking events and finish the answers already accepted (bounded)."""
+        done = self.pool.drain(timeout_s)
+        if not done:
+            log.warning("shutdown: %d answers still running after %.0f s", self.pool.pending, timeout_s)
+        return done
+
+
+def _slack_error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        try:
+            return str(exc.response.get("error") or f"http_{exc.response.status_code}")
+        except Exception:
+            return "slack_api_error"
+    return re.sub(r"\s+", " ", type(exc).__name__)
