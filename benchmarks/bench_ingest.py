@@ -1,11 +1,11 @@
 """Benchmark 2: ingest throughput with the default (bundled, offline) embedder, and peak memory.
 
-    python benchmarks/bench_ingest.py --data-dir DIR [--copies N] [--out FILE.json]
+    python benchmarks/bench_ingest.py --data-dir DIR [--source PATH] [--copies N] [--out FILE.json]
 
-First seeds/ is ingested into DIR with ``KnowledgeBase.ingest`` (the store the other
-benchmarks then read). With ``--copies N`` the seeds are also copied N times under new
-file names (new sources, so every chunk is embedded again) and ingested into a
-throw-away store: a larger run for a steadier chunks/s. The model is loaded before the
+First PATH (default seeds/) is ingested into DIR with ``KnowledgeBase.ingest`` (run.py
+then lets the other benchmarks read that store). With ``--copies N`` the seeds are also
+copied N times under new file names (new sources, so every chunk is embedded again) and
+ingested into a throw-away store: a larger run for a steadier chunks/s. The model is loaded before the
 clock starts (its load time is reported on its own). The time covers reading,
 cleaning, chunking, tokenising, embedding and the Chroma upserts.
 """
@@ -42,7 +42,7 @@ def _ingest(data_dir: Path, folder: Path, embedder: Any) -> dict[str, Any]:
     }
 
 
-def run(data_dir: Path, copies: int) -> dict[str, Any]:
+def run(data_dir: Path, source: Path, copies: int) -> dict[str, Any]:
     from knowledge.config import KnowledgeConfig
     from knowledge.embeddings import make_embedder
 
@@ -51,7 +51,8 @@ def run(data_dir: Path, copies: int) -> dict[str, Any]:
     embedder = make_embedder(KnowledgeConfig(data_dir=data_dir))
     embedder.embed_query("warm up")
     load_s = time.perf_counter() - t0
-    runs = {"seeds": _ingest(data_dir, SEEDS, embedder)}
+    name = "seeds" if source.resolve() == SEEDS.resolve() else source.name
+    runs = {name: _ingest(data_dir, source, embedder)}
     if copies:
         with tempfile.TemporaryDirectory(prefix="careerbot-bench-ingest-") as tmp:
             corpus = Path(tmp) / "corpus"
@@ -92,10 +93,11 @@ def markdown(r: dict[str, Any]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, required=True)
+    ap.add_argument("--source", type=Path, default=SEEDS)
     ap.add_argument("--copies", type=int, default=0)
     ap.add_argument("--out")
     args = ap.parse_args()
-    write_result(args.out, run(args.data_dir, args.copies))
+    write_result(args.out, run(args.data_dir, args.source, args.copies))
 
 
 if __name__ == "__main__":

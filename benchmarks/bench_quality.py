@@ -29,7 +29,7 @@ def run(data_dir: Path, smoke: bool) -> dict[str, Any]:
     kb = KnowledgeBase(settings.knowledge())
     items = load_items(QUESTIONS)
     if smoke:
-        items = items[::8]
+        items = items[::16]
     out: dict[str, Any] = {"file": str(QUESTIONS.relative_to(QUESTIONS.parents[2])), "items": len(items), "modes": {}}
     for mode in MODES:
         report = run_eval(items, settings, kb=kb, mode=mode)

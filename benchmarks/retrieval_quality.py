@@ -192,7 +192,8 @@ def render(results: list[dict[str, Any]], questions: list[dict[str, Any]], defau
             f"| {r['label']}{mark} | {pct(rec['hybrid']['all'][1])} | {pct(rec['hybrid']['all'][3])} "
             f"| {pct(rec['dense']['all'][1])} | {pct(rec['dense']['all'][3])} | {pct(rec['dense']['all'][5])} "
             f"| {r['query_ms']:.1f} | {r['passages_s']:.0f} | {r['search_ms']:.1f} "
-            f"| {len(cov['false_refusals'])}/{cov['n']['in_scope']} | {len(cov['false_answers'])}/{cov['n']['out_of_scope']} |"
+            f"| {len(cov['false_refusals'])}/{cov['n']['in_scope']} "
+            f"| {len(cov['false_answers'])}/{cov['n']['out_of_scope']} |"
         )
     for r in results:
         lines += ["", f"## Recall@1/3/5 with {r['label']}", "", "| mode | EN | ZH | all |", "|---|---|---|---|"]

@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,11 +35,12 @@ import bench_latency  # noqa: E402
 import bench_quality  # noqa: E402
 import bench_scale  # noqa: E402
 import bench_slack  # noqa: E402
-from common import ROOT, machine  # noqa: E402
+from common import ROOT, SEEDS, machine  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 STEPS = ("ingest", "latency", "scale", "slack", "quality")
 CHART = "latency_vs_corpus.png"
+SMALL_SEED = SEEDS / "004_a012fad4e6cda691.txt"
 
 
 def _child(script: str, args: list[str], timeout: float) -> dict[str, Any]:
@@ -69,16 +72,26 @@ def _slack_missing() -> str | None:
     return None
 
 
-def run_all(out_dir: Path, smoke: bool, only: set[str]) -> dict[str, Any]:
+def run_all(out_dir: Path, smoke: bool, only: set[str], seeded: Path | None = None) -> dict[str, Any]:
     limit = 240.0 if smoke else 3600.0
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"meta": {"load_start": os.getloadavg()[0], "started": time.time()}}
     with tempfile.TemporaryDirectory(prefix="careerbot-bench-") as tmp:
         store = Path(tmp) / "store"
-        # The seeded store every later benchmark reads; benchmark 2 builds it (and times that).
-        results["ingest"] = _child("bench_ingest.py", ["--data-dir", str(store), "--copies", "0" if smoke else "4"],
-                                   limit)
-        if "ingest" not in only:
-            results.pop("ingest")
+        if seeded is not None:
+            # A store with the seeds already ingested (the smoke test hands in its session store):
+            # a copy is read by the benchmarks, and benchmark 2 only times one small file.
+            shutil.copytree(seeded, store)
+            if "ingest" in only:
+                results["ingest"] = _child(
+                    "bench_ingest.py", ["--data-dir", str(Path(tmp) / "scratch"), "--source", str(SMALL_SEED)], limit
+                )
+        else:
+            # The seeded store every later benchmark reads; benchmark 2 builds it (and times that).
+            results["ingest"] = _child(
+                "bench_ingest.py", ["--data-dir", str(store), "--copies", "0" if smoke else "4"], limit
+            )
+            if "ingest" not in only:
+                results.pop("ingest")
         ready = store.exists() and "failed" not in results.get("ingest", {})
         for step in ("latency", "scale", "slack", "quality"):
             if step not in only:
@@ -106,6 +119,7 @@ def run_all(out_dir: Path, smoke: bool, only: set[str]) -> dict[str, Any]:
             elif step == "quality":
                 results[step] = _child("bench_quality.py", ["--data-dir", str(store), *(["--smoke"] if smoke else [])],
                                        limit)
+    results["meta"].update(load_end=os.getloadavg()[0], minutes=(time.time() - results["meta"]["started"]) / 60)
     return results
 
 
@@ -136,6 +150,10 @@ def chart(scale: dict[str, Any], path: Path) -> str:
     fig.savefig(path)
     plt.close(fig)
     return f"![retrieval latency vs corpus size]({path.name})"
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _target(name: str, measured: str, ok: bool | None) -> str:
@@ -191,11 +209,14 @@ def _section(title: str, res: dict[str, Any] | None, render: Any) -> list[str]:
 
 def markdown(res: dict[str, Any], smoke: bool, out_dir: Path) -> str:
     today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = res["meta"]
     kind = "smoke run (tiny sizes: figures are not meaningful)" if smoke else "full run"
     lines = [
         "# careerbot benchmarks",
         "",
-        f"{today} · {machine()} · {kind} · `python benchmarks/run.py{' --smoke' if smoke else ''}`",
+        f"{today} · {machine()} · {kind} · `python benchmarks/run.py{' --smoke' if smoke else ''}` · "
+        f"{meta['minutes']:.1f} min · 1-min load average {meta['load_start']:.1f} at the start, "
+        f"{meta['load_end']:.1f} at the end (above {_cores()} means other processes competed for the CPU)",
         "",
         "## Targets",
         "",
@@ -232,13 +253,16 @@ def main() -> None:
     ap.add_argument("--smoke", action="store_true", help="tiny sizes (CI)")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="output folder (default benchmarks/results)")
     ap.add_argument("--only", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
+    ap.add_argument("--store", type=Path, help="a data dir with seeds/ already ingested (copied, not modified)")
     args = ap.parse_args()
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(STEPS)
     if unknown:
         ap.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     args.out.mkdir(parents=True, exist_ok=True)
-    res = run_all(args.out, args.smoke, only)
+    if args.store is not None and not (args.store / "chroma").is_dir():
+        ap.error(f"--store {args.store}: no chroma/ folder in it (ingest the seeds with CAREERBOT_DATA_DIR set there)")
+    res = run_all(args.out, args.smoke, only, args.store)
     (args.out / "results.json").write_text(json.dumps(res, indent=1, ensure_ascii=False), encoding="utf-8")
     md = markdown(res, args.smoke, args.out)
     (args.out / "results.md").write_text(md, encoding="utf-8")

@@ -25,10 +25,6 @@ from .similarity import SentenceVectors, overlap, words
 
 MARKER_RE = re.compile(r"\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
 _LEADING_MARKERS_RE = re.compile(r"^((?:\s*\[\d+(?:\s*[,，]\s*\d+)*\])+)\s*")
-# A claim is supported by a passage sentence when the two are this similar (embedding
-# cosine, with word overlap as a boost); calibrated on the seeds with the bundled model.
-SUPPORT_MIN = 0.82
-LEX_BOOST = 0.12
 
 
 def markers(text: str) -> list[int]:
@@ -132,6 +128,7 @@ class CitationChecker:
 
     def check(self, text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
         """The draft with only supported, resolvable markers, and its citations (numbered 1..N)."""
+        cal = self.vectors.cal
         sents = [self._passage_sentences(p) for p in passages]
         flat = [s for group in sents for s in group]
         owner = [i for i, group in enumerate(sents) for _ in group]
@@ -149,7 +146,7 @@ class CitationChecker:
             cv = self.vectors.passages([claim])[0]
             toks = words(claim, cjk=cjk)
             lex = np.array([overlap(toks, t) for t in flat_tokens])
-            return vecs @ cv + LEX_BOOST * lex
+            return vecs @ cv + cal.support_lex * lex
 
         def cite(pi: int, quote: str) -> int:
             key = (pi, quote)
@@ -167,6 +164,7 @@ class CitationChecker:
             if not claim or not flat:
                 return None
             scores = support(claim)
+            top = float(scores.max())
             nums: list[int] = []
             for n in dict.fromkeys(cited):
                 pi = n - 1
@@ -176,11 +174,12 @@ class CitationChecker:
                 if not idx:
                     continue
                 best = max(idx, key=lambda k: scores[k])
-                if scores[best] >= SUPPORT_MIN:
+                # Supported, and not clearly worse than the passage that supports it best.
+                if scores[best] >= cal.support_min and scores[best] >= top - cal.recite_margin:
                     nums.append(cite(pi, flat[best]))
             if not nums:
                 best = int(np.argmax(scores))
-                if scores[best] < SUPPORT_MIN:
+                if scores[best] < cal.support_min:
                     return None  # cites nothing that supports it: drop the claim
                 nums.append(cite(owner[best], flat[best]))
             body = MARKER_RE.sub("", sentence).rstrip()

@@ -306,6 +306,56 @@ def role(name: str, as_json: bool) -> None:
     click.echo(result.to_text())
 
 
+@cli.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object; without QUESTION, one per stdin line.")
+def ask(question: str | None, as_json: bool) -> None:
+    """Answer a career question with cited sources (ingests seeds/ first if the store is empty).
+
+    Without OPENAI_API_KEY the answer is assembled offline from the sources' own
+    sentences; with it, a chat model writes it and every citation is checked.
+
+    \b
+    Examples:
+      careerbot ask "Which jobs are most exposed to disruption by LLMs?"
+      careerbot ask --json "大模型会取代翻译吗？"
+      printf 'Is prompt engineering a real career?\\nWhat does a data scientist do?\\n' | careerbot ask --json
+    """
+    if question is None and not as_json:
+        click.echo('Error: give a question, e.g. careerbot ask "Which jobs are at risk from LLMs?"', err=True)
+        sys.exit(2)
+    if question is not None and not question.strip():
+        click.echo("Error: the question is empty", err=True)
+        sys.exit(2)
+    settings = _settings()
+    from .pipeline import build_pipeline
+
+    pipeline = build_pipeline(settings)
+    if pipeline.kb.is_empty():
+        click.echo(f"First run: indexing {settings.seeds_dir} (once)…", err=True)
+        pipeline.kb.ensure_ingested([settings.seeds_dir])
+    if question is None:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            answer = pipeline.answer(line.strip())
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+            sys.stdout.flush()
+        return
+    answer = pipeline.answer(question.strip())
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        return
+    click.echo(answer.text)
+    if answer.note:
+        click.echo(f"\n({answer.note})")
+    if answer.citations:
+        click.echo("\nSources")
+        for c in answer.citations:
+            click.echo(f"[{c.n}] {c.title} — {c.source}" + (f"\n    {c.url}" if c.url else ""))
+            click.echo(f"    “{' '.join(c.quote.split())}”")
+
+
 def main() -> None:
     cli(prog_name="careerbot")
 

@@ -375,7 +375,7 @@ def run_eval(
 
     if mode not in MODES:
         raise EvalFileError(f"unknown retrieval mode {mode!r}")
-    pinned = kb if mode == "hybrid" else _ModeKnowledge(kb, mode)
+    pinned: Any = kb if mode == "hybrid" else _ModeKnowledge(kb, mode)
     pipeline = build_pipeline(settings, kb=pinned)
     sources = SourceTexts([settings.seeds_dir, *_roots(kb)])
     report = EvalReport(mode=mode, answer_mode="llm" if settings.llm_enabled else "extractive")

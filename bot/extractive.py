@@ -14,24 +14,23 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from knowledge.retrieval import Passage
-from knowledge.text import has_cjk, language, split_sentences, weight
+from knowledge.glossary import Concept
+from knowledge.text import has_cjk, language, split_sentences, tokenize, weight
 
 from . import prompts
 from .answer import Citation
 from .guards import is_promotional
-from .similarity import SentenceVectors, local_idf, overlap, words
+from .similarity import Calibration, SentenceVectors, local_idf, overlap, words
 
 GENERIC_HEADINGS = {"summary", "introduction", "links", "topics", "overview", "conclusion", "contents", "broader impacts"}
 MAX_SENTENCES = 4
 MIN_SENTENCES = 2
-SCORE_MARGIN = 0.035  # keep sentences within this of the best one
-LEX_WEIGHT = 0.10
-RANK_WEIGHT = 0.015
-DUP_COSINE = 0.93
+GENERIC_TERMS = frozenset(
+    "llm ai model language large job work career 大模型 模型 大语言模型 语言模型 大语言 人工智能 工作 岗位 职业 行业".split()
+)
 DUP_JACCARD = 0.6
-# Answer-level check: below this best-sentence similarity the passages do not answer the question.
-MIN_BEST_SCORE = 0.80
 
+_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LIST_RE = re.compile(r"^\s*(?:[-*+•]\s+|\d+[.)]\s+|[①-⑳]\s*|[一二三四五六七八九十]+、\s*)")
 _BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -89,6 +88,7 @@ def candidates(passages: Sequence[Passage], intros: Collection[str] = ()) -> lis
                     sentence in seen
                     or weight(shown) < 40
                     or shown.endswith((":", "："))
+                    or (not re.search(r"[.。!！?？;；”’\"')）]$", shown) and weight(shown) < 100)
                     or is_promotional(sentence)
                     or "](" in sentence
                 ):
@@ -96,6 +96,36 @@ def candidates(passages: Sequence[Passage], intros: Collection[str] = ()) -> lis
                 seen.add(sentence)
                 out.append(Candidate(p, rank, li, idx, sentence, shown))
     return out
+
+
+def mentioned(text: str) -> list[Concept]:
+    """Glossary concepts (roles, skills, career terms) that ``text`` names, generic ones left out."""
+    from knowledge.glossary import concepts
+
+    toks = tokenize(text)
+    return [c for c in concepts() if not (c.tokens & GENERIC_TERMS) and names(c, text, toks)]
+
+
+def names(concept: Concept, text: str, toks: list[str] | None = None) -> bool:
+    """Does ``text`` name the concept, in either language?"""
+    low = text.lower()
+    if any(v in low for v in concept.zh):
+        return True
+    if not any(ch.isascii() and ch.isalpha() for ch in text):
+        return False
+    toks = toks if toks is not None else tokenize(_CJK_RUN_RE.sub(" ", low))
+    return any(_contains(toks, v) for v in concept.en)
+
+
+def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
+    n = len(sub)
+    return n > 0 and any(tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
+
+
+def answers(picked: Sequence[Candidate], cal: Calibration) -> bool:
+    """Do these sentences answer the question, or are they only about the same general area?"""
+    best = max(c.dense for c in picked)
+    return best >= cal.min_best and (best >= cal.close_enough or any(c.lexical > 0 for c in picked))
 
 
 def _heading_prefix(c: Candidate) -> str:
@@ -118,47 +148,80 @@ class ExtractiveWriter:
         self.vectors = vectors
 
     def score(
-        self, question: str, passages: Sequence[Passage], context: str = "", intros: Collection[str] = ()
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        context: str = "",
+        intros: Collection[str] = (),
+        concepts: Sequence[Concept] = (),
     ) -> list[Candidate]:
+        """Score every candidate sentence.
+
+        ``concepts`` are the glossary concepts (roles, skills) the question names: a sentence
+        in the other language counts as matching when it names one of them.
+        """
         cands = candidates(passages, intros)
         if not cands:
             return []
         zh_question = has_cjk(question) or has_cjk(context)
         sent_tokens = [words(c.shown + " " + (c.passage.heading or ""), cjk=zh_question) for c in cands]
         idf = local_idf(sent_tokens)
-        q_tokens = words(question, cjk=zh_question)
-        ctx_tokens = words(context, cjk=zh_question) if context else []
+        q_tokens = [t for t in words(question, cjk=zh_question) if t not in GENERIC_TERMS]
+        latin_q = [t for t in q_tokens if t.isascii()]
+        ctx_tokens = [t for t in words(context, cjk=zh_question) if t not in GENERIC_TERMS] if context else []
         vecs = self.vectors.passages([c.quote for c in cands])
         qv = self.vectors.query(question)
         sims = vecs @ qv
         if context:
             sims = 0.8 * sims + 0.2 * (vecs @ self.vectors.query(context))
+        lang = language(question)
+        cal = self.vectors.cal
         for c, toks, sim in zip(cands, sent_tokens, sims, strict=True):
-            c.dense = float(sim)
-            c.lexical = overlap(q_tokens, toks, idf)
-            if ctx_tokens:
+            if language(c.quote) != lang:
+                named = f"{c.passage.heading}\n{c.quote}"
+                c.lexical = sum(1 for k in concepts if names(k, named)) / len(concepts) if concepts else 0.0
+                if latin_q:  # names written the same in both languages (RLHF, ChatGPT)
+                    c.lexical = max(c.lexical, overlap(latin_q, toks, idf))
+                c.dense = float(sim) + (cal.cross_lingual_bonus if c.lexical > 0 else 0.0)
+                continue_lexical = False
+            else:
+                c.dense = float(sim)
+                c.lexical = overlap(q_tokens, toks, idf)
+                continue_lexical = True
+            if ctx_tokens and continue_lexical:
                 c.lexical = 0.8 * c.lexical + 0.2 * overlap(ctx_tokens, toks, idf)
-            c.score = c.dense + LEX_WEIGHT * c.lexical + RANK_WEIGHT / (1 + c.rank)
+            c.score = c.dense + cal.lex_weight * c.lexical + cal.rank_weight / (1 + c.rank)
+            if c.shown.rstrip("”’\"')）").endswith(("?", "？")):
+                c.score -= cal.question_penalty
         return cands
 
     def select(self, cands: list[Candidate]) -> list[Candidate]:
         if not cands:
             return []
+        cal = self.vectors.cal
         order = sorted(range(len(cands)), key=lambda i: -cands[i].score)
         vecs = self.vectors.passages([c.quote for c in cands])
         best = cands[order[0]].score
         chosen: list[int] = []
+        grounded = [i for i in order if cands[i].lexical > 0 or cands[i].dense >= cal.close_enough]
+        if grounded:
+            # Sentences that share a content word with the question (or are very close in
+            # meaning) go first: same-language filler otherwise outranks the real answer.
+            order = grounded
+            best = cands[order[0]].score
         for i in order:
             c = cands[i]
             if len(chosen) >= MAX_SENTENCES:
                 break
-            limit = SCORE_MARGIN if len(chosen) >= MIN_SENTENCES else 2 * SCORE_MARGIN
+            limit = cal.score_margin if len(chosen) >= MIN_SENTENCES else 2 * cal.score_margin
             if c.score < best - limit:
                 break
+            if chosen and c.passage.source != cands[chosen[0]].passage.source and c.score < best - cal.other_source_margin:
+                continue  # a second source has to be nearly as good to join the answer
             toks = set(words(c.shown, cjk=has_cjk(c.shown)))
             dup = False
             for j in chosen:
-                if float(vecs[i] @ vecs[j]) >= DUP_COSINE:
+                if float(vecs[i] @ vecs[j]) >= cal.dup_cosine:
                     dup = True
                     break
                 other = set(words(cands[j].shown, cjk=has_cjk(cands[j].shown)))
@@ -177,6 +240,7 @@ class ExtractiveWriter:
         context: str = "",
         positions: dict[str, int] | None = None,
         children: dict[str, list[str]] | None = None,
+        concepts: Sequence[Concept] = (),
     ) -> Draft | None:
         """The cited answer, or None when no sentence is close enough to the question to answer it.
 
@@ -185,13 +249,13 @@ class ExtractiveWriter:
         subsection (the roles it lists), not four sentences from wherever.
         """
         children = children or {}
-        cands = self.score(question, passages, context, intros=children.keys())
+        cands = self.score(question, passages, context, intros=children.keys(), concepts=concepts)
         if not cands:
             return None
         picked = self.select(cands)
         best = max(c.score for c in cands)
         picked = self.structured(cands, picked, children) or picked
-        if not picked or max(c.dense for c in picked) < MIN_BEST_SCORE:
+        if not picked or not answers(picked, self.vectors.cal):
             return Draft("", [], best, 0)
         return self.compose(question, picked, best, positions or {})
 
@@ -202,7 +266,8 @@ class ExtractiveWriter:
         if not picked:
             return None
         top = picked[0].score
-        intro = next((c for c in picked if c.passage.id in children and c.score >= top - SCORE_MARGIN), None)
+        cal = self.vectors.cal
+        intro = next((c for c in picked if c.passage.id in children and c.score >= top - cal.score_margin), None)
         if intro is None:
             return None
         out = [intro]

@@ -62,6 +62,8 @@ _OFF_TOPIC = [
     r"\brecipes?\b|怎么做才好吃|菜谱|食谱",
     r"\b(world cup|nba|nfl|premier league|lakers|super bowl|olympics?)\b|总决赛|世界杯",
     r"\bpasswords?\b|密码",
+    r"\b(weather|forecast)\b|天气",
+    r"\b(buy|sell|invest in)\b.{0,30}\b(stocks?|shares|crypto|bitcoin)\b|\bstocks? (to|should)\b|股票|炒股|比特币",
 ]
 
 _INJECTION_RE = [re.compile(p, re.I) for p in _INJECTION]

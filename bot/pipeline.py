@@ -19,7 +19,7 @@ from knowledge.text import language
 
 from . import guards, prompts
 from .answer import Answer, Citation
-from .extractive import Draft, ExtractiveWriter
+from .extractive import Draft, ExtractiveWriter, mentioned
 from .similarity import SentenceVectors
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOP_K = 6  # passages handed to a writer
+DEPTH = 20  # passages retrieved, from which other-language ones may be added
+FOREIGN_EXTRA = 3  # other-language passages added (the dense model favours same-language text)
 _MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,，]\s*\d+)*\]")
 
 
@@ -66,19 +68,23 @@ class Pipeline:
 
         context = _context(history or [])
         query = f"{context}\n{question}" if context else question
+        cross = _cross_terms(f"{context} {question}" if context else question, lang)
         retrieval = self.kb.search(query, k=TOP_K)
         if context:
             # A follow-up ("what about translators?") is judged on the thread, not alone.
             own = self.kb.search(question, k=TOP_K)
             if own.coverage > retrieval.coverage:
                 retrieval = _merge(own, retrieval)
+        if cross and retrieval.covered:
+            retrieval.passages = _balance(retrieval.passages, self.kb.search(cross, k=DEPTH).passages, lang)
         if not retrieval.covered or not retrieval.passages:
             return self._refusal(question, lang, mode, start, prompts.REFUSAL, retrieval.coverage)
 
         positions = self._positions_for(retrieval.passages)
         passages, children = self._expand(retrieval.passages)
         offline = self.extractive.write(
-            question, passages, context=context, positions=positions, children=children
+            question, passages, context=context, positions=positions, children=children,
+            concepts=mentioned(f"{context} {question}" if context else question),
         )
         note: str | None = None
         draft: Draft | None = None
@@ -201,6 +207,26 @@ def _context(history: Sequence[str]) -> str:
     msgs = [_MARKER_RE.sub("", h).strip() for h in history if h and h.strip()]
     text = " ".join(msgs[-3:])
     return text[-600:]
+
+
+def _cross_terms(text: str, lang: str) -> str:
+    """The other language's glossary terms for the career concepts ``text`` names (翻译 -> translator)."""
+    from knowledge.glossary import expand
+    from knowledge.text import has_cjk, tokenize
+
+    terms = expand(text, tokenize(text))
+    return " ".join(t for t in terms if has_cjk(t) != (lang == "zh"))
+
+
+def _balance(top: list[Passage], pool: Sequence[Passage], lang: str) -> list[Passage]:
+    """The top passages plus the best few other-language ones from a glossary search.
+
+    The multilingual embedder ranks same-language text higher, so a Chinese question
+    about translators would otherwise only ever see the Chinese document.
+    """
+    have = {p.id for p in top}
+    foreign = [p for p in pool if p.id not in have and language(p.text) != lang]
+    return list(top) + foreign[:FOREIGN_EXTRA]
 
 
 def _merge(primary: Retrieval, secondary: Retrieval) -> Retrieval:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.retrieval import Passage
 from knowledge.roles import (
     Evidence,
     Role,
@@ -24,13 +25,13 @@ from knowledge.roles import (
     RoleMatch,
     catalog_for,
     human_value_clauses,
-    is_skill_sentence,
     normalize,
     outlook_cues,
     skill_strength,
 )
 from knowledge.text import has_cjk, language, split_sentences
 
+from . import prompts
 from .answer import Citation
 from .blocks import MAX_BLOCKS, SECTION_LIMIT, split_text
 from .markup import escape, link
@@ -280,6 +281,9 @@ class RoleService:
         self.pipeline = pipeline
         self._cards: dict[tuple[str, str, str], RoleCard] = {}
         self._lock = threading.Lock()
+        self._llm: Any = None
+        self._llm_checked = False
+        self._vecs: Any = None
 
     def catalog(self) -> RoleCatalog:
         return catalog_for(self.kb)
@@ -303,11 +307,12 @@ class RoleService:
         with self._lock:
             card = self._cards.get(key)
         if card is None:
-            card = self._build(cat, m, lang)
+            card, keep = self._build(cat, m, lang)
             with self._lock:
                 if len(self._cards) > 256:
                     self._cards.clear()
-                self._cards[key] = card
+                if keep:
+                    self._cards[key] = card
         return RoleResult(query, True, card, [], m.kind, [], (time.perf_counter() - start) * 1000)
 
     def catalog_text(self) -> str:
@@ -317,10 +322,95 @@ class RoleService:
         return catalog_blocks_of(self.entries())
 
     # -- building --------------------------------------------------------------------
-    def _build(self, cat: RoleCatalog, m: RoleMatch, lang: str) -> RoleCard:
+    def _build(self, cat: RoleCatalog, m: RoleMatch, lang: str) -> tuple[RoleCard, bool]:
+        """The card, and whether it may be cached (an offline fallback for a failed LLM may not)."""
         role = m.role
         extra = self._searched(role)
-        return extractive_card(role, cat, extra, lang)
+        card = extractive_card(role, cat, extra, lang)
+        writer = self._writer()
+        if writer is None:
+            return card, True
+        written, failure = self._llm_card(writer, role, card, extra, lang)
+        if written is None:
+            log.warning("LLM role card failed (%s); using the offline card", failure)
+            card.note = prompts.pick(prompts.ROLE_LLM_UNAVAILABLE_NOTE, lang)
+            return card, False
+        return written, True
+
+    def _writer(self) -> Any:
+        """The answers pipeline's LLM writer, or one from the settings; None offline."""
+        with self._lock:
+            if self._llm is not None or self._llm_checked:
+                return self._llm
+            self._llm_checked = True
+            if self.pipeline is not None and hasattr(self.pipeline, "llm"):
+                self._llm = self.pipeline.llm
+            elif getattr(self.settings, "llm_enabled", False):
+                from .llm import LLMWriter
+
+                self._llm = LLMWriter.from_settings(self.settings)
+            return self._llm
+
+    def _vectors(self) -> Any:
+        with self._lock:
+            if self._vecs is None:
+                vecs = getattr(self.pipeline, "vectors", None)
+                if vecs is None:
+                    from .similarity import SentenceVectors
+
+                    vecs = SentenceVectors(self.kb)
+                self._vecs = vecs
+            return self._vecs
+
+    def _llm_card(self, writer: Any, role: Role, offline: RoleCard, extra: list[Evidence],
+                  lang: str) -> tuple[RoleCard | None, str | None]:
+        """An LLM-written card whose every sentence passed the answers' citation check."""
+        from .citations import MARKER_RE, CitationChecker, markers
+        from .llm import LLMFailure
+
+        passages = role_passages(role, extra)
+        if not passages:
+            return None, "no source sentences"
+        messages = prompts.build_role_messages(role.name, role.outlook, passages, lang)
+        try:
+            reply = writer.complete(messages)
+        except LLMFailure as exc:
+            return None, f"{exc.reason} after {getattr(writer, 'last_attempts', '?')} attempt(s)"
+        except Exception as exc:  # never let the LLM path take the card down
+            return None, f"unexpected {type(exc).__name__}"
+        checker = CitationChecker(self._vectors())
+        lab = _LABELS[lang]
+        found: dict[str, list[CardLine]] = {}
+        citations: list[Citation] = []
+        numbers: dict[tuple[str, str], int] = {}
+        for line in reply.split("\n"):
+            mm = _LLM_LINE_RE.match(line)
+            if not mm:
+                continue
+            # Each section alone through the answers' citation check (the label would blur the claim).
+            checked, cits = checker.check(mm.group(2).strip(), passages)
+            local: dict[int, int] = {}
+            for c in cits:
+                k = (c.source, c.quote)
+                if k not in numbers:
+                    numbers[k] = len(citations) + 1
+                    citations.append(Citation(numbers[k], c.source, c.title, c.url, c.quote))
+                local[c.n] = numbers[k]
+            nums = [local[n] for n in dict.fromkeys(markers(checked)) if n in local]
+            plain = MARKER_RE.sub("", checked).strip()
+            if nums and plain and plain.lower().rstrip(".") != "none":
+                found.setdefault(mm.group(1).lower(), []).append(CardLine(plain, nums))
+        if not citations or "outlook" not in found:
+            return None, "reply had no supported outlook"
+        sections = [
+            CardSection("does", lab["does"], found.get("does") or [CardLine(lab["no_does"])]),
+            CardSection("skills", lab["skills"], found.get("skills") or [CardLine(lab["no_skills"])]),
+            CardSection("outlook", f"{lab['outlook']}: {_tag(role.outlook, lang)}", found["outlook"]),
+        ]
+        if found.get("human"):
+            sections.append(CardSection("human", lab["human"], found["human"]))
+        return RoleCard(offline.key, offline.title, offline.name, offline.zh, offline.aliases, offline.outlook,
+                        sections, offline.related, list(citations), "llm", lang), None
 
     def _searched(self, role: Role) -> list[Evidence]:
         """Sentences from role-focused searches, kept only from documents that speak about the role."""
@@ -376,26 +466,41 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
     does_pick = [e for e in ev if e.kind == "definition"][:MAX_DOES]
     used.update(e.text for e in does_pick)
 
-    # 2. Outlook: sentences that carry the role's tag first, then other signals; reading order.
-    tagged = [e for e in ev if e.text not in used and _useful(e.text) and any(cues(e).values())]
+    # 2. Skills: the most concrete skill sentences, the role's own before field-level ones. A sentence
+    #    that also carries the outlook goes here only if the outlook keeps another sentence.
+    outlook_pool = [e for e in ev if e.text not in used and _useful(e.text) and any(cues(e).values())]
+    standalone = [e for e in extra if not _ANAPHOR_RE.match(e.text)]  # "These positions…" needs its antecedent
+    pool = [e for e in _unique(ev + standalone) if e.text not in used and _useful(e.text)
+            and skill_strength(e.text) >= 2]
+    pool.sort(key=lambda e: (-(skill_strength(e.text) + (2 if e in own else 0) - (2 if any(cues(e).values()) else 0)),
+                             _KIND_RANK[e.kind], e.order))
+    skills_pick: list[Evidence] = []
+    for e in pool:
+        if len(skills_pick) >= MAX_SKILLS:
+            break
+        if any(cues(e).values()):
+            left = [x for x in outlook_pool if x.text != e.text and x not in skills_pick]
+            if len(left) < 1 or cues(e).get("at risk"):
+                continue
+        skills_pick.append(e)
+    used.update(e.text for e in skills_pick)
+
+    # 3. Outlook: sentences that carry the role's tag first, then other signals; reading order.
+    tagged = [e for e in outlook_pool if e.text not in used]
     tag_key = role.outlook if role.outlook in ("growing", "at risk", "reshaped") else ""
     tagged.sort(key=lambda e: (0 if e in own else 1, 0 if tag_key and cues(e).get(tag_key) else 1,
                                _KIND_RANK[e.kind], e.order))
-    outlook_pick = tagged[:MAX_OUTLOOK]
+    matching = [e for e in tagged if tag_key and cues(e).get(tag_key)]
+    others = [e for e in tagged if e not in matching]
+    outlook_pick = matching[: MAX_OUTLOOK - 1] + others[:1]  # the main signal, plus the other side if any
+    outlook_pick += [e for e in tagged if e not in outlook_pick][: MAX_OUTLOOK - len(outlook_pick)]
     outlook_pick.sort(key=lambda e: (e.source, e.order))
     used.update(e.text for e in outlook_pick)
-
-    # 3. Skills: the most concrete skill sentences, the role's own before field-level ones.
-    standalone = [e for e in extra if not _ANAPHOR_RE.match(e.text)]  # "These positions…" needs its antecedent
-    pool = [e for e in _unique(ev + standalone) if e.text not in used and _useful(e.text) and is_skill_sentence(e.text)]
-    pool.sort(key=lambda e: (-(skill_strength(e.text) + (2 if e in own else 0)), _KIND_RANK[e.kind], e.order))
-    skills_pick = [e for e in pool if skill_strength(e.text) >= 2][:MAX_SKILLS]
-    used.update(e.text for e in skills_pick)
 
     # 4. More on what it does: mentions that describe work rather than prospects.
     if len(does_pick) < MAX_DOES:
         more = [e for e in ev if e.kind in ("section", "mention") and e.text not in used and _useful(e.text)
-                and _DOES_RE.search(e.text) and not any(cues(e).values())]
+                and (e.kind == "section" or _DOES_RE.search(e.text)) and not any(cues(e).values())]
         does_pick += more[: MAX_DOES - len(does_pick)]
         used.update(e.text for e in does_pick)
 
@@ -421,11 +526,30 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
         out_lines = [CardLine(lab["no_outlook"])]
     sections.append(CardSection("outlook", f"{lab['outlook']}: {_tag(role.outlook, lang)}", out_lines))
     if human:
-        sections.append(CardSection("human", lab["human"], [CardLine(q, [cite(e, q)]) for e, q in human]))
+        sections.append(CardSection("human", lab["human"], [CardLine(_fragment(e.text, q), [cite(e, q)])
+                                                            for e, q in human]))
     related = [cat.by_key[k].name for k in role.related if k in cat.by_key][:MAX_RELATED]
     title = f"{role.name}（{role.zh}）" if lang == "zh" and role.zh else role.name
     return RoleCard(role.key, title, role.name, role.zh, _aliases(role), role.outlook, sections, related, citations,
                     "extractive", lang)
+
+
+_LLM_LINE_RE = re.compile(r"^\s*\**(DOES|SKILLS|OUTLOOK|HUMAN)\**\s*[:：]\s*(.*)$", re.I)
+MAX_PASSAGES = 10
+
+
+def role_passages(role: Role, extra: list[Evidence]) -> list[Passage]:
+    """The role's evidence grouped by chunk, as passages for the LLM and the citation check."""
+    groups: dict[str, list[Evidence]] = {}
+    for e in sorted(role.evidence, key=lambda e: (_KIND_RANK[e.kind], e.source, e.order)) + extra:
+        groups.setdefault(e.chunk_id, []).append(e)
+    out = []
+    for cid, evs in list(groups.items())[:MAX_PASSAGES]:
+        evs = sorted(_unique(evs), key=lambda e: e.order)
+        first = evs[0]
+        out.append(Passage(cid, first.source, first.title, first.url, "\n".join(e.text for e in evs), 0.0, None, 0.0,
+                           first.heading))
+    return out
 
 
 _ANAPHOR_RE = re.compile(r"(these|this|they|those|such|it)\b|(这些|这|它们|他们)", re.I)
@@ -435,6 +559,13 @@ _DOES_RE = re.compile(
     r"做|负责|开发|设计|分发|实现|研究",
     re.I,
 )
+
+
+def _fragment(sentence: str, clause: str) -> str:
+    """A clause shown as the quote it is: “…clause” when it does not open the sentence."""
+    lead = "" if sentence.startswith(clause) else "…"
+    tail = "" if sentence.rstrip().endswith(clause.rstrip()) else "…"
+    return f"“{lead}{clause}{tail}”"
 
 
 def _useful(text: str) -> bool:

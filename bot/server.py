@@ -183,10 +183,18 @@ class HTTPServer:
         self.host = host
         self.port: int = int(self._server.effective_port)
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.run, name="careerbot-http", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="careerbot-http", daemon=True)
         self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            if not self._stopping:  # closing the sockets under select() is how the loop ends
+                raise
 
     def stop(self, drain_timeout_s: float = DRAIN_TIMEOUT_S) -> bool:
         """503 for new requests, finish accepted answers (bounded), then close the listener."""
@@ -195,11 +203,15 @@ class HTTPServer:
         finished = self.bot.shutdown(drain_timeout_s)
         while self.wsgi.in_flight and time.monotonic() < deadline:
             time.sleep(0.05)
+        self._stopping = True
         try:
-            self._server.close()
+            for dispatcher in list(self._server._map.values()):  # the listener, open connections, the trigger
+                dispatcher.close()
             self._server.task_dispatcher.shutdown(timeout=2)
         except Exception as exc:  # closing a socket that is already gone
             log.debug("server close: %s", type(exc).__name__)
+        if self._thread is not None:
+            self._thread.join(timeout=3)
         return finished
 
 

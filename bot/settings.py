@@ -76,7 +76,7 @@ class Settings:
                 raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
         embeddings = (get("CAREERBOT_EMBEDDINGS") or "local").lower()
-        if embeddings not in ("local", "openai", "use"):
+        if embeddings not in ("local", "openai", "use", "e5", "e5+use"):
             raise ConfigError(f"CAREERBOT_EMBEDDINGS must be 'local' or 'openai', not {embeddings!r}")
         api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
         if not api_url.endswith("/"):

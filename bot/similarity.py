@@ -17,12 +17,13 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from knowledge.text import CJK_RE, has_cjk, tokenize
+from knowledge.text import has_cjk, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,51 @@ def local_idf(docs: Iterable[Sequence[str]]) -> dict[str, float]:
     return {tok: math.log(1 + n / (1 + c)) for tok, c in df.items()}
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """Similarity thresholds for one embedder: cosine scales differ a lot between models
+    (multilingual-e5 puts almost everything between 0.75 and 0.95, USE between -0.1 and 0.8).
+
+    Measured on benchmarks/data/questions.jsonl over the seeds (see README, answers).
+    """
+
+    score_margin: float  # keep sentences within this of the best one
+    other_source_margin: float  # ... and within this when they come from another document
+    lex_weight: float  # weight of word overlap (0..1) next to cosine similarity
+    rank_weight: float  # small prior for passages retrieval ranked higher
+    question_penalty: float  # a rhetorical question is a poor answer sentence
+    cross_lingual_bonus: float  # the model's same-language preference, given back to other-language text
+    dup_cosine: float  # two sentences this similar say the same thing
+    min_best: float  # the best sentence must be at least this close to the question ...
+    close_enough: float  # ... and share a content word with it unless it is this close
+    support_min: float  # a claim is supported by a source sentence this similar
+    support_lex: float  # weight of word overlap in the support score
+    recite_margin: float  # a cited passage this far below the best-supporting one is re-cited
+
+
+E5_CALIBRATION = Calibration(
+    score_margin=0.035, other_source_margin=0.015, lex_weight=0.10, rank_weight=0.015, question_penalty=0.03,
+    cross_lingual_bonus=0.06, dup_cosine=0.93, min_best=0.80, close_enough=0.90,
+    support_min=0.82, support_lex=0.12, recite_margin=0.04,
+)
+USE_CALIBRATION = Calibration(
+    score_margin=0.12, other_source_margin=0.05, lex_weight=0.35, rank_weight=0.05, question_penalty=0.08,
+    cross_lingual_bonus=0.0, dup_cosine=0.80, min_best=0.22, close_enough=0.45,
+    support_min=0.40, support_lex=0.40, recite_margin=0.12,
+)
+
+
+def calibration_for(embedder_id: str) -> Calibration:
+    """E5 has its own scale; USE and API embedders (wide cosine ranges) share the other."""
+    return E5_CALIBRATION if "e5" in embedder_id.lower() and "use" not in embedder_id.lower() else USE_CALIBRATION
+
+
 class SentenceVectors:
     """Cached passage-side vectors for sentences, and query vectors, from a KnowledgeBase."""
 
     def __init__(self, kb: Any, cache_dir: Path | None = None) -> None:
         self.kb = kb
+        self.cal = calibration_for(str(getattr(kb.embedder, "id", "")))
         self._lock = threading.Lock()
         self._mem: dict[str, np.ndarray] = {}
         self._queries: dict[str, np.ndarray] = {}
@@ -130,7 +171,3 @@ class SentenceVectors:
                     self._queries.clear()
                 self._queries[text] = vec
             return vec
-
-
-def is_cjk_char(ch: str) -> bool:
-    return CJK_RE.match(ch) is not None

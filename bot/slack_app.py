@@ -67,6 +67,13 @@ THANKS_TEXT = "Thanks for the feedback!"
 SHARE_FAILED_TEXT = "I can't post in this channel — invite me first (`/invite @careerbot`), then share again."
 
 
+class GatewayErrorRetryHandler(ServerErrorRetryHandler):
+    """Also retries 502 and 504: a proxy in front of Slack failing once must not lose an answer."""
+
+    def _can_retry(self, *, state: Any, request: Any, response: Any = None, error: Exception | None = None) -> bool:
+        return response is not None and response.status_code in (500, 502, 503, 504)
+
+
 def make_client(settings: Settings, token: str | None) -> WebClient:
     """A WebClient on ``settings.slack_api_url`` that waits out 429s and retries 5xx and dropped connections."""
     return WebClient(
@@ -76,7 +83,7 @@ def make_client(settings: Settings, token: str | None) -> WebClient:
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
+            GatewayErrorRetryHandler(max_retry_count=2),
         ],
     )
 
@@ -163,7 +170,7 @@ class SlackBot:
             request_verification_enabled=not socket_mode,
             process_before_response=False,
             listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="careerbot-ack"),
-            logger=logging.getLogger("careerbot.bolt"),
+            logger=_bolt_logger(),
         )
         for event_type in sorted(set(EVENTS.values())):
             app.event(event_type)(self._on_event)
@@ -516,6 +523,25 @@ class SlackBot:
         if not done:
             log.warning("shutdown: %d answers still running after %.0f s", self.pool.pending, timeout_s)
         return done
+
+
+class _BoltNoise(logging.Filter):
+    """Drops bolt lines that would echo request bodies (message text) or state the obvious."""
+
+    DROP = ("As you gave `client`", "Unhandled request", "Invalid request signature")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.DROP)
+
+
+def _bolt_logger() -> logging.Logger:
+    """The base logger bolt copies level and filters from: warnings only, without request bodies."""
+    logger = logging.getLogger("careerbot.bolt")
+    if not any(isinstance(f, _BoltNoise) for f in logger.filters):
+        logger.addFilter(_BoltNoise())
+    if logger.level == logging.NOTSET or logger.level < logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    return logger
 
 
 def _slack_error(exc: Exception) -> str:

@@ -174,7 +174,9 @@ class KnowledgeBase:
         if query:
             import numpy as np
 
-            return np.stack([self.embedder.embed_query(t) for t in texts]) if texts else self.embedder.embed_passages([])
+            if not texts:
+                return self.embedder.embed_passages([])
+            return np.stack([self.embedder.embed_query(t) for t in texts])
         return self.embedder.embed_passages(list(texts))
 
     def sources(self) -> dict[str, dict[str, str | None]]:

@@ -19,7 +19,7 @@ class KnowledgeConfig:
     data_dir: Path = Path(".careerbot")
     chroma_host: str | None = None
     chroma_port: int = 8000
-    embeddings: str = "local"  # "local" | "use" | "openai"
+    embeddings: str = "local"  # "local" (= "use") | "e5" | "e5+use" | "openai"
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_embedding_model: str = "text-embedding-3-small"

@@ -8,6 +8,7 @@ depend only on source and content, which is what makes re-ingesting idempotent.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html
 import re
@@ -93,7 +94,7 @@ def read_text(path: Path) -> str:
     if size == 0:
         raise SkipFile("empty file")
     if size > MAX_BYTES:
-        raise SkipFile(f"too large ({size / 1_048_576:.1f} MB > 5 MB)")
+        raise SkipFile(f"too large ({size / 1_048_576:.2f} MB; the limit is {MAX_BYTES // 1_048_576} MB)")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise SkipFile(f"unsupported file type {path.suffix or '(none)'!r}")
     try:
@@ -107,7 +108,7 @@ def read_text(path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SkipFile(f"not UTF-8 (byte {exc.start})") from None
+        raise SkipFile(f"not UTF-8 (invalid byte at offset {exc.start}; save it as UTF-8)") from None
     if not text.strip():
         raise SkipFile("empty file")
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -123,11 +124,18 @@ def parse_front_matter(text: str) -> tuple[dict[str, object], str]:
     try:
         meta = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
-        raise SkipFile(f"malformed front matter: {first}") from None
+        raise SkipFile(f"malformed front matter: {_yaml_problem(exc)}") from None
     if not isinstance(meta, dict):
         raise SkipFile("malformed front matter: not a mapping")
     return meta, text[match.end():]
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """'invalid YAML at line N: problem', N counted in the file (the opening --- is line 1)."""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["invalid YAML"])[0]
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 2}" if mark is not None else ""
+    return f"invalid YAML{where}: {problem}"
 
 
 def html_title(markup: str) -> str | None:
@@ -150,7 +158,7 @@ def html_to_text(markup: str) -> str:
 
 # --- cleaning ----------------------------------------------------------------
 
-_EMBED_RE = re.compile(r"^\s*!\[\[[^\]]*\]\]\s*$")
+_EMBED_RE = re.compile(r"!\[\[[^\]\n]*\]\]")
 _URL_ONLY_RE = re.compile(r"^\s*<?https?://\S+>?\s*$")
 _COMMENT_START_RE = re.compile(
     r"^\s*(leave a (reply|comment)|post a comment|\d+\s+comments?|comments?\s*$|share this:?|like this:?|"
@@ -162,13 +170,22 @@ _COMMENT_LINE_RE = re.compile(
     r"notify me of (new|follow-up) (posts|comments))",
     re.I,
 )
-# Strong promotional signals: QR codes, WeChat contacts, "free resource pack" giveaways.
+# Promotional calls to action: QR codes, WeChat contacts, "free resource pack" giveaways.
+# Only phrases that ask the reader to do something: a mere mention of WeChat, a QR
+# code or "scan the resumes" in an article is content, not an advert.
 _PROMO_RE = re.compile(
-    r"(二维码|扫码|扫描下方|vx|v信|微信|加我|添加.{0,6}(好友|微信)|领取|资料包|大礼包|无偿分享|免费分享|文末|"
-    r"点击下方链接|公众号|qr code|scan (the|this|below)|wechat|add me on|free (course|resource|gift)|"
-    r"course pack|giveaway|discount code|limited offer)",
+    r"(二维码|扫码|扫描下方|vx|v信|加我|(添加|加).{0,4}(好友|微信|vx)|关注.{0,4}公众号|领取|资料包|大礼包|无偿分享|"
+    r"点击下方链接|qr[ -]?code|scan (the|this|my|our) (qr|code)|scan below|"
+    r"add me on (wechat|whatsapp|telegram)|free (course|resource|gift)s? ?(pack|bundle)|course pack|"
+    r"discount code|limited[- ]time offer)",
     re.I,
 )
+PROMO_MAX_WEIGHT = 300  # a long paragraph that mentions one of these is an article, not an advert
+
+
+def _is_promo(line: str) -> bool:
+    hits = {m.group(0).lower() for m in _PROMO_RE.finditer(line)}
+    return bool(hits) and (weight(line) <= PROMO_MAX_WEIGHT or len(hits) >= 2)
 
 
 def clean(body: str) -> tuple[str, list[str]]:
@@ -185,17 +202,20 @@ def clean(body: str) -> tuple[str, list[str]]:
     kept: list[str] = []
     embeds = 0
     for line in lines:
-        if _EMBED_RE.match(line):
-            embeds += 1
-            continue
+        found = len(_EMBED_RE.findall(line))
+        if found:
+            embeds += found
+            line = _EMBED_RE.sub("", line).rstrip()
+            if not line.strip():
+                continue  # the line was only embeds
         kept.append(line)
     if embeds:
         stripped.append(f"{embeds} Obsidian embed(s)")
     lines = kept
 
-    urls = [i for i, line in enumerate(lines) if _URL_ONLY_RE.match(line)]
+    urls = {i for i, line in enumerate(lines) if _URL_ONLY_RE.match(line)}
     if urls:
-        lines = [line for i, line in enumerate(lines) if i not in set(urls)]
+        lines = [line for i, line in enumerate(lines) if i not in urls]
         stripped.append(f"{len(urls)} bare URL line(s)")
 
     # Comment-form footer: a marker line in the last part of the document cuts the rest.
@@ -209,13 +229,19 @@ def clean(body: str) -> tuple[str, list[str]]:
             break
 
     # Promotional block: the first promo line after which promo lines keep coming.
-    promo = [i for i, line in enumerate(lines) if _PROMO_RE.search(line)]
+    promo = [i for i, line in enumerate(lines) if _is_promo(line)]
     if promo:
         content_idx = [i for i, line in enumerate(lines) if line.strip()]
         tail_start = None
         for n, i in enumerate(promo):
-            later = len(promo) - n
-            if later >= 2 and i >= content_idx[len(content_idx) // 3]:
+            later = len(promo) - n  # promo lines from here to the end, this one included
+            rest = len(content_idx) - bisect.bisect_left(content_idx, i)  # content lines from here on
+            if (
+                later >= 3
+                and i >= content_idx[len(content_idx) // 3]
+                and later >= 0.15 * rest  # the tail really is an advert, not an article with mentions
+                and promo[-1] >= content_idx[max(0, len(content_idx) - 5)]  # and it runs to the end
+            ):
                 tail_start = i
                 break
         if tail_start is not None:
@@ -236,22 +262,32 @@ def clean(body: str) -> tuple[str, list[str]]:
             stripped.append(f"promotional block ({removed} line(s): QR code / WeChat / free resource pack)")
             lines = lines[:start]
         else:
-            singles = [i for i in promo]
-            lines = [line for i, line in enumerate(lines) if i not in set(singles)]
+            singles = set(promo)
+            lines = [line for i, line in enumerate(lines) if i not in singles]
             stripped.append(f"{len(singles)} promotional line(s)")
 
     # Headings that now have nothing under them (e.g. "## Topics" after its embeds went).
     out: list[str] = []
+    empty_headings: list[str] = []
+    following: list[str | None] = [None] * len(lines)  # the next non-blank line after each line (linear time)
+    nxt_line: str | None = None
+    for i in range(len(lines) - 1, -1, -1):
+        following[i] = nxt_line
+        if lines[i].strip():
+            nxt_line = lines[i]
     for i, line in enumerate(lines):
         if line.lstrip().startswith("#"):
             level = len(line.lstrip()) - len(line.lstrip().lstrip("#"))
-            rest = [x for x in lines[i + 1:] if x.strip()]
-            nxt = rest[0].lstrip() if rest else ""
+            nxt = (following[i] or "").lstrip()
             nxt_level = len(nxt) - len(nxt.lstrip("#")) if nxt.startswith("#") else 0
-            if not rest or (nxt_level and nxt_level <= level):
-                stripped.append(f"empty heading {line.strip()!r}")
+            if following[i] is None or (nxt_level and nxt_level <= level):
+                empty_headings.append(line.strip())
                 continue
         out.append(line)
+    if len(empty_headings) <= 3:
+        stripped.extend(f"empty heading {h!r}" for h in empty_headings)
+    else:
+        stripped.append(f"{len(empty_headings)} empty headings")
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
     return text, stripped
 
@@ -392,7 +428,7 @@ def _split_paragraph(para: str, max_weight: int) -> list[str]:
         if start < 0:  # split_sentences re-joined fragments: fall back to the next position
             start = pos
         end = max(start + len(sentence), pos)
-        spans.append((start, end))
+        spans.extend(_hard_spans(para, start, end, max_weight))
         pos = end
     parts: list[str] = []
     first = last = None
@@ -406,3 +442,27 @@ def _split_paragraph(para: str, max_weight: int) -> list[str]:
     if first is not None:
         parts.append(para[first:].strip())
     return [p for p in parts if p]
+
+
+def _hard_spans(para: str, start: int, end: int, max_weight: int) -> list[tuple[int, int]]:
+    """A "sentence" far over the chunk size (no punctuation for pages) is cut at commas or spaces.
+
+    Real sentences are never cut; this only guards against one giant chunk that no
+    embedder reads to the end and no answer can quote.
+    """
+    if weight(para[start:end]) <= 3 * max_weight:
+        return [(start, end)]
+    spans: list[tuple[int, int]] = []
+    while start < end:
+        stop, budget = start, max_weight
+        while stop < end and budget > 0:
+            budget -= 3 if "\u3400" <= para[stop] <= "\u9fff" else 1
+            stop += 1
+        if stop < end:
+            window = para[start:stop]
+            cut = max(window.rfind(c) for c in "，,；;、 ")
+            if cut > len(window) // 2:
+                stop = start + cut + 1
+        spans.append((start, stop))
+        start = stop
+    return spans

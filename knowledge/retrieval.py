@@ -18,11 +18,17 @@ from typing import Literal
 
 import numpy as np
 
+from .glossary import expand
 from .store import Store, StoredChunk
 from .text import language, tokenize
 
 Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 60
+# Weights of the two rankings in the fusion and of glossary-expanded terms in BM25,
+# chosen on benchmarks/data/questions.jsonl (see benchmarks/retrieval_quality.py).
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 0.5  # dense is the stronger ranker on its own (README, knowledge section)
+EXPANSION_WEIGHT = 0.5  # glossary terms count half: the user's own words come first
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,31 @@ class Retrieval:
 
 # Calibrated on benchmarks/data/questions.jsonl (in-scope vs out-of-scope), see README.
 COVERAGE_THRESHOLD = 0.5
-_DENSE_MID, _DENSE_SCALE = 0.805, 0.02
-_LEX_WEIGHT = 2.0
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How one embedder's evidence maps to coverage.
+
+    evidence = top_dense + known_weight * (known_share - 0.5) + bm25_weight * min(top_bm25, 15);
+    coverage = logistic((evidence - midpoint) / scale), so coverage 0.5 sits at ``midpoint``,
+    placed in the gap between in-scope and out-of-scope questions of our set. Cosine
+    scales differ a lot between models (E5 puts everything above 0.7), hence one per embedder.
+    """
+
+    midpoint: float
+    scale: float
+    known_weight: float = 0.1
+    bm25_weight: float = 0.02
+
+
+CALIBRATIONS: dict[str, Calibration] = {
+    "local:use-multilingual-v3": Calibration(midpoint=0.25, scale=0.03),
+    "local:multilingual-e5-small-q4": Calibration(midpoint=0.905, scale=0.012),
+    "local:e5+use": Calibration(midpoint=0.58, scale=0.02),
+}
+# OpenAI and other embedders: USE-like cosine ranges (unrelated ~0.1, related 0.3+); not calibrated here.
+DEFAULT_CALIBRATION = CALIBRATIONS["local:use-multilingual-v3"]
 
 
 class LexicalIndex:
@@ -146,19 +175,25 @@ class Retriever:
         tokens = tokenize(query)
         ranks: dict[str, float] = defaultdict(float)
         dense_sim: dict[str, float] = {}
-        lex_scores = lex.scores(tokens) if lex.n else np.zeros(0, dtype=np.float32)
+        if lex.n:
+            lex_scores = lex.scores(tokens)
+            extra = expand(query, tokens)
+            if extra and EXPANSION_WEIGHT:
+                lex_scores += EXPANSION_WEIGHT * lex.scores(extra)
+        else:
+            lex_scores = np.zeros(0, dtype=np.float32)
 
         if mode in ("hybrid", "dense") and self._chunks:
             vec = self.store.embedder.embed_query(query)
             for rank, (chunk, sim) in enumerate(self.store.query(vec, depth)):
                 dense_sim[chunk.id] = sim
-                ranks[chunk.id] += 1.0 / (RRF_K + rank + 1)
+                ranks[chunk.id] += DENSE_WEIGHT / (RRF_K + rank + 1)
         if mode in ("hybrid", "lexical") and lex.n:
             order = np.argsort(-lex_scores)[:depth]
             for rank, i in enumerate(order):
                 if lex_scores[i] <= 0:
                     break
-                ranks[self._chunks[int(i)].id] += 1.0 / (RRF_K + rank + 1)
+                ranks[self._chunks[int(i)].id] += LEXICAL_WEIGHT / (RRF_K + rank + 1)
 
         passages: list[Passage] = []
         for cid, score in sorted(ranks.items(), key=lambda kv: -kv[1])[:k]:
@@ -182,7 +217,9 @@ class Retriever:
             )
         top_dense = max(dense_sim.values(), default=0.0)
         known = lex.known_share(tokens) if lex.n else 0.0
-        coverage, features = _coverage(top_dense, known, float(lex_scores.max()) if lex.n else 0.0, mode)
+        calibration = CALIBRATIONS.get(self.store.embedder.id, DEFAULT_CALIBRATION)
+        top_bm25 = float(lex_scores.max()) if lex.n else 0.0
+        coverage, features = _coverage(top_dense, known, top_bm25, mode, calibration)
         return Retrieval(
             query=query,
             language=language(query),
@@ -193,11 +230,16 @@ class Retriever:
         )
 
 
-def _coverage(top_dense: float, known_share: float, top_bm25: float, mode: Mode) -> tuple[float, dict[str, float]]:
+def _coverage(
+    top_dense: float, known_share: float, top_bm25: float, mode: Mode, calibration: Calibration = DEFAULT_CALIBRATION
+) -> tuple[float, dict[str, float]]:
     """Map retrieval evidence to 0..1. Dense similarity dominates; lexical evidence nudges."""
     features = {"top_dense": round(top_dense, 4), "known_share": round(known_share, 4), "top_bm25": round(top_bm25, 3)}
     if mode == "lexical":
         z = 4.0 * (known_share - 0.5) + 0.3 * (min(top_bm25, 10) - 3)
     else:
-        z = (top_dense - _DENSE_MID) / _DENSE_SCALE + _LEX_WEIGHT * (known_share - 0.5)
-    return round(1.0 / (1.0 + math.exp(-z)), 4), features
+        c = calibration
+        evidence = top_dense + c.known_weight * (known_share - 0.5) + c.bm25_weight * min(top_bm25, 15.0)
+        features["evidence"] = round(evidence, 4)
+        z = (evidence - c.midpoint) / c.scale
+    return round(1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z)))), 4), features

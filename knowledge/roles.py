@@ -76,7 +76,7 @@ _RISK_RE = re.compile(
 )
 _GROWTH_RE = re.compile(
     r"growing|growth|increased demand|in high demand|high demand|demand for|sought after|shortage|supercharg|"
-    r"increasingly important|will likely emerge|new wave|lucrative|excellent job prospects|vital|crucial|"
+    r"increasingly important|will likely emerge|new wave|lucrative|excellent job prospects|will be vital|"
     r"疯狂招人|需求暴增|大量|火热|机会|新需求|风口",
     re.I,
 )
@@ -226,7 +226,8 @@ class RoleCatalog:
         scores: dict[str, float] = defaultdict(float)
         if q:
             for r, s in self.fuzzy_scores(q):
-                scores[r.key] = max(scores[r.key], s)
+                if s >= 0.6:
+                    scores[r.key] = max(scores[r.key], s)
             for r, s in self.free_text_scores(query):
                 scores[r.key] = max(scores[r.key], s * 1.5)
         ranked = [self.by_key[k] for k, s in sorted(scores.items(), key=lambda kv: -kv[1]) if s >= 0.5]
@@ -481,7 +482,10 @@ def _doc_sentences(chunks: Sequence[ChunkLike]) -> tuple[list[_Sentence], list[_
                         stack.pop()
                     parent = stack[-1][1] if stack else ""
                     stack.append((level, text))
-                    if parent and _JOBS_HEADING_RE.search(parent) and _looks_like_role_heading(text):
+                    under_jobs = bool(parent) and _JOBS_HEADING_RE.search(parent) is not None
+                    # A chunk keeps only its nearest heading, so the jobs heading above may be lost;
+                    # then the heading itself must read like a role ("Quantum Prompt Whisperers").
+                    if _looks_like_role_heading(text) and (under_jobs or _role_named_heading(text)):
                         why = [x for x in intro[parent] if _substantial(x.text)][:2]
                         cand = _Candidate(text, _split_parts(text), [], "section", context=why)
                         section_cands[text] = cand
@@ -513,6 +517,17 @@ def _looks_like_role_heading(text: str) -> bool:
         return len(text) <= 16 and not re.search(r"[。！？，]", text)
     words = re.findall(r"[A-Za-z][A-Za-z\-']*", text)
     return 0 < len(words) <= 8 and not re.search(r"[.!?:]$", text.strip())
+
+
+def _role_named_heading(text: str) -> bool:
+    """'Quantum Prompt Whisperers', 'Data Scientists and AI Specialists': ends in a plural agent noun."""
+    if has_cjk(text):
+        return bool(re.search(r"(工程师|科学家|专家|分析师|研究员|律师|设计师|顾问)$", text.strip()))
+    words = re.findall(r"[A-Za-z][A-Za-z\-']*", text)
+    if not words or len(words) > 6 or not all(w[:1].isupper() or w.lower() in ("and", "of", "for") for w in words):
+        return False
+    last = words[-1].lower()
+    return last.endswith("s") and bool(_ROLE_NOUN_RE.search(last[:-1])) and singular(last) not in _NOT_ROLE_WORDS
 
 
 def _definition(line: str) -> tuple[str, str] | None:
@@ -625,6 +640,7 @@ def build_catalog(chunks: Sequence[ChunkLike], curated: Sequence[CuratedRole] | 
     # A document that lists career paths ("Research Scientist: …") says how the field is doing and
     # what it takes; those sentences speak for every role it defines.
     defined_in: dict[str, set[str]] = defaultdict(set)
+    owned = {(x.source, x.order) for cand in candidates if cand.kind == "section" for x in cand.sentences}
     for cand in candidates:
         if cand.kind == "definition":
             for k in {resolve(p) for p in cand.parts} | {resolve(cand.name), slug(_display_name(cand.name))}:
@@ -632,7 +648,7 @@ def build_catalog(chunks: Sequence[ChunkLike], curated: Sequence[CuratedRole] | 
                     defined_in[k].add(cand.sentences[0].source)
     for key, docs in defined_in.items():
         for s in sentences:
-            if s.source in docs and _substantial(s.text) and (
+            if s.source in docs and (s.source, s.order) not in owned and _substantial(s.text) and (
                 any(outlook_cues(s.text).values()) or is_skill_sentence(s.text)
             ):
                 add(key, s, "field")

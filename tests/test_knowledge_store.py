@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import chromadb
@@ -20,6 +22,8 @@ from knowledge.config import KnowledgeConfig
 from knowledge.embeddings import E5Embedder, USEEmbedder
 from knowledge.errors import EmbedderMismatch, StoreUnavailable
 from tests.fakes.chroma_server import ChromaServer, free_port
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 DOCS = {
     "translators.md": (
@@ -252,6 +256,54 @@ def test_embedded_and_server_stores_search_the_same(
     assert served.search("which jobs are at risk from machine translation", k=1).passages[0].source == "translators.md"
 
 
+def _expected_ids(folder: Path) -> set[str]:
+    from knowledge.ingest import chunk_document, iter_files, load_document
+
+    return {c.id for f in iter_files([folder]) for c in chunk_document(load_document(f))}
+
+
+def test_concurrent_ingests_converge_on_the_files(
+    tmp_path: Path, e5: MemoEmbedder, chroma_server: ChromaServer
+) -> None:
+    folder = _folder(tmp_path / "docs")
+    kw = {"chroma_host": chroma_server.host, "chroma_port": chroma_server.port, "collection": "concurrent"}
+
+    def race() -> list[object]:
+        kbs = [_kb(tmp_path / "unused", e5, **kw) for _ in range(2)]
+        with ThreadPoolExecutor(2) as pool:
+            return [f.result(timeout=120) for f in [pool.submit(kb.ingest, [folder]) for kb in kbs]]
+
+    race()  # both may try to create the collection
+    reader = _kb(tmp_path / "unused", e5, **kw)
+    assert set().union(*_ids(reader).values()) == _expected_ids(folder)
+    path = folder / "mlops.txt"
+    path.write_text(path.read_text().replace("feature stores", "vector databases"), encoding="utf-8")
+    (folder / "translators.md").unlink()
+    race()
+    ids = _ids(reader)
+    assert set().union(*ids.values()) == _expected_ids(folder)
+    assert reader.store.count() == len(_expected_ids(folder))  # no duplicates, nothing stale
+
+
+@pytest.mark.parametrize("mode", ["embedded", "server"])
+def test_a_running_reader_survives_a_rebuild_by_another_process(
+    mode: str, tmp_path: Path, e5: MemoEmbedder, chroma_server: ChromaServer
+) -> None:
+    kw: dict[str, object] = {}
+    if mode == "server":
+        kw = {"chroma_host": chroma_server.host, "chroma_port": chroma_server.port, "collection": "rebuilt"}
+    folder = _folder(tmp_path / "docs")
+    _kb(tmp_path / "data", e5, **kw).ingest([folder], rebuild=True)
+    bot = _kb(tmp_path / "data", e5, **kw)  # e.g. the Slack bot, running for days
+    bot.retriever.refresh_seconds = 0  # look at the store's version on every search
+    assert bot.search("MLOps engineers", k=1).passages[0].source == "mlops.txt"
+
+    (folder / "mlops.txt").unlink()
+    _kb(tmp_path / "data", e5, **kw).ingest([folder], rebuild=True)  # `careerbot ingest --rebuild`
+    sources = {p.source for p in bot.search("MLOps engineers", k=5).passages}
+    assert sources and "mlops.txt" not in sources
+
+
 # --- embedder mismatch -----------------------------------------------------------
 
 
@@ -286,9 +338,11 @@ def test_opening_a_collection_with_another_embedder_says_to_reingest(
 
 
 def test_cli_embedder_mismatch_is_one_line_and_rebuild_fixes_it(clean_env: Path) -> None:
-    folder = _folder(clean_env / "docs")
+    folder = clean_env / "docs"
+    folder.mkdir()
+    (folder / "translators.md").write_text(DOCS["translators.md"], encoding="utf-8")
     runner = CliRunner()
-    built = runner.invoke(cli, ["ingest", "-q", str(folder)], env={"CAREERBOT_EMBEDDINGS": "use"})
+    built = runner.invoke(cli, ["ingest", "-q", str(folder)], env={"CAREERBOT_EMBEDDINGS": "e5"})
     assert built.exit_code == 0, built.output
 
     res = runner.invoke(cli, ["search", "translation jobs"])
@@ -326,7 +380,10 @@ def test_cli_search_prints_ranked_passages_with_sources(clean_env: Path, kb_data
 
 
 def test_cli_against_a_chroma_server(clean_env: Path, chroma_server: ChromaServer) -> None:
-    folder = _folder(clean_env / "docs")
+    folder = clean_env / "docs"
+    folder.mkdir()
+    for name in ("tuiguang.txt", "mlops.txt"):
+        (folder / name).write_text(DOCS[name], encoding="utf-8")
     env = {"CHROMA_HOST": chroma_server.host, "CHROMA_PORT": str(chroma_server.port)}
     runner = CliRunner()
     res = runner.invoke(cli, ["ingest", "-q", "--rebuild", str(folder)], env=env)
@@ -345,19 +402,20 @@ def _run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comp
     )
 
 
-@pytest.mark.parametrize("command", [["search", "which jobs are at risk from LLMs"], ["ingest"]])
-def test_unreachable_chroma_server_is_one_clear_line(command: list[str], tmp_path: Path) -> None:
+def test_unreachable_chroma_server_is_one_clear_line(tmp_path: Path, clean_env: Path) -> None:
     env = {
         "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(free_port()), "ANONYMIZED_TELEMETRY": "False",
         "CAREERBOT_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
     }
-    res = _run_cli(command, env, tmp_path)
-    assert res.returncode != 0
-    assert res.stdout == ""
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, res.stderr
-    assert lines[0].startswith("Error: ") and "Chroma server" in lines[0] and env["CHROMA_PORT"] in lines[0]
-    assert "Traceback" not in res.stderr
+    res = _run_cli(["search", "which jobs are at risk from LLMs"], env, tmp_path)  # a real process: all output
+    ingest = CliRunner().invoke(cli, ["ingest", "-q"], env=env)
+    for code, out, err in ((res.returncode, res.stdout, res.stderr), (ingest.exit_code, ingest.stdout, ingest.stderr)):
+        assert code != 0
+        assert out == ""
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        assert lines[0].startswith("Error: ") and "Chroma server" in lines[0] and env["CHROMA_PORT"] in lines[0]
+        assert "Traceback" not in err
 
 
 def test_server_going_away_is_a_store_error_not_a_crash(tmp_path: Path, e5: MemoEmbedder) -> None:
@@ -370,3 +428,43 @@ def test_server_going_away_is_a_store_error_not_a_crash(tmp_path: Path, e5: Memo
         server.start()  # same data, same port: everything is still there
         again = _kb(tmp_path / "unused", e5, chroma_host=server.host, chroma_port=server.port)
         assert again.search("MLOps engineers", k=1).passages[0].source == "mlops.txt"
+
+
+# --- stripped boilerplate never reaches the store or search ------------------------
+
+PROMO_QUERIES = ("扫描二维码 领取资料包", "scan the QR code for a free course pack", "加微信 免费领取 大模型资料包")
+
+
+def test_search_never_returns_stripped_boilerplate(kb: KnowledgeBase) -> None:
+    for query in (*PROMO_QUERIES, "Leave a Reply: your email address will not be published"):
+        for mode in ("hybrid", "lexical"):  # hybrid already includes the dense ranking
+            passages = kb.search(query, k=5, mode=mode).passages  # type: ignore[arg-type]
+            assert passages, (query, mode)
+            for p in passages:
+                for marker in ("二维码", "vx", "领取", "资料包", "Leave a Reply", "![[", "email address will not"):
+                    assert marker not in p.text, (query, mode, marker, p.source)
+
+
+def test_stored_seed_chunks_keep_the_real_content(kb: KnowledgeBase) -> None:
+    zh = "\n".join(kb.passages_of("004_a012fad4e6cda691.txt"))
+    assert "就看我们能不能抓住了" in zh and "推荐算法" in zh
+    assert "学习大模型课程" not in zh
+    assert kb.sources()["000_45b06a9571d21951.txt"]["url"] == (
+        "https://newsletter.ruder.io/p/thoughts-on-the-2024-ai-job-market"
+    )
+    assert set(kb.sources()) == {p.name for p in SEEDS.glob("*.txt")}
+
+
+def test_ingest_report_names_what_was_stripped(kb_data_dir: Path, tmp_path: Path, clean_env: Path) -> None:
+    data = tmp_path / "copy"
+    shutil.copytree(kb_data_dir, data)
+    res = CliRunner().invoke(cli, ["ingest", "-q"], env={"CAREERBOT_DATA_DIR": str(data)})
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert "unchanged 5" in out and "(0 chunks written, 0 deleted)" in out  # the seeds were already in
+    blocks = ("\n" + out).split("\nunchanged ")
+    by_source = {b.split()[0].strip(): b for b in blocks[1:]}
+    assert "promotional block" in by_source["004_a012fad4e6cda691.txt"]
+    assert "comment-form footer" in by_source["001_32f9b0a181c54d4b.txt"]
+    assert "Obsidian embed" in by_source["000_45b06a9571d21951.txt"]
+    assert "stripped" not in by_source["003_0c1c93809ca1b7a8.txt"].split("\n", 1)[0]

@@ -28,13 +28,13 @@ title: Careers in Quantum AI
 
 ### Quantum Prompt Whisperers
 
-Quantum prompt whisperers coax useful answers out of quantum language models by phrasing each request as a superposition of questions.
-Demand for quantum prompt whisperers is growing quickly as labs race to ship products & demos <for everyone>, and <!channel> readers should take note.
+Quantum prompt whisperers coax useful answers out of quantum language models.
+Demand for quantum prompt whisperers is growing as labs ship demos & products <for everyone>, and <@U0BOSS> agrees.
 They need a strong foundation in linear algebra and a knack for patient experimentation.
 
 ## Other notes
 
-Qubit Wrangler: These professionals keep fragile qubits calm during long training runs, working closely with hardware teams.
+Qubit Wrangler: These professionals keep fragile qubits calm during long runs, working with hardware teams.
 """
 
 
@@ -85,6 +85,6 @@ def test_card_blocks_escape_document_text(copy_env: tuple[Path, Path], kb_copy: 
     result = service.card("quantum prompt whisperer")
     assert result.matched
     flat = json.dumps(result.to_blocks())
-    assert "<!channel>" not in flat and "<for everyone>" not in flat
-    assert "&lt;!channel&gt;" in flat and "&amp; demos &lt;for everyone&gt;" in flat
+    assert "<@U0BOSS>" not in flat and "<for everyone>" not in flat
+    assert "&lt;@U0BOSS&gt;" in flat and "demos &amp; products &lt;for everyone&gt;" in flat
     assert "<for everyone>" in result.to_text()  # plain text (CLI) keeps the quote as written

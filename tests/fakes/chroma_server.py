@@ -11,6 +11,7 @@ simulate a server that goes away and comes back.
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
@@ -54,6 +55,7 @@ class ChromaServer:
         self.startup_timeout = startup_timeout
         self.log_path = self.path.parent / f"{self.path.name}.chroma.log"
         self._proc: subprocess.Popen[bytes] | None = None
+        atexit.register(self.stop)  # no orphaned server if the test run dies before teardown
 
     @property
     def url(self) -> str:
@@ -130,6 +132,13 @@ class ChromaServer:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        """Simulate a crash: SIGKILL, no graceful shutdown."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
 
     def restart(self) -> ChromaServer:
         self.stop()
