@@ -32,7 +32,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from knowledge.base import KnowledgeBase, _embed_text  # noqa: E402
 from knowledge.config import KnowledgeConfig  # noqa: E402
-from knowledge.embeddings import E5Embedder, Embedder, FusedEmbedder, USEEmbedder  # noqa: E402
+from knowledge.embeddings import E5Embedder, Embedder, FusedEmbedder, USEEmbedder, make_embedder  # noqa: E402
 from knowledge.ingest import chunk_document, iter_files, load_document  # noqa: E402
 from knowledge.retrieval import COVERAGE_THRESHOLD, Retrieval  # noqa: E402
 
@@ -234,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         if n not in CANDIDATES:
             ap.error(f"unknown embedder {n!r}")
     results = [evaluate(n, questions, texts) for n in names]
-    default = "e5"
+    default_id = make_embedder(KnowledgeConfig()).id
+    default = next((n for n, (_, f) in CANDIDATES.items() if getattr(f, "id", None) == default_id), "")
     md = render(results, questions, default)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(md, encoding="utf-8")

@@ -13,8 +13,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from knowledge.retrieval import Passage
 from knowledge.glossary import Concept
+from knowledge.retrieval import Passage
 from knowledge.text import has_cjk, language, split_sentences, tokenize, weight
 
 from . import prompts
@@ -22,11 +22,14 @@ from .answer import Citation
 from .guards import is_promotional
 from .similarity import Calibration, SentenceVectors, local_idf, overlap, words
 
-GENERIC_HEADINGS = {"summary", "introduction", "links", "topics", "overview", "conclusion", "contents", "broader impacts"}
+GENERIC_HEADINGS = {
+    "summary", "introduction", "links", "topics", "overview", "conclusion", "contents", "broader impacts",
+}
 MAX_SENTENCES = 4
 MIN_SENTENCES = 2
 GENERIC_TERMS = frozenset(
-    "llm ai model language large job work career 大模型 模型 大语言模型 语言模型 大语言 人工智能 工作 岗位 职业 行业".split()
+    "llm ai model language large job work career".split()
+    + "大模型 模型 大语言模型 语言模型 大语言 人工智能 工作 岗位 职业 行业".split()
 )
 DUP_JACCARD = 0.6
 
@@ -123,9 +126,25 @@ def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
 
 
 def answers(picked: Sequence[Candidate], cal: Calibration) -> bool:
-    """Do these sentences answer the question, or are they only about the same general area?"""
-    best = max(c.dense for c in picked)
-    return best >= cal.min_best and (best >= cal.close_enough or any(c.lexical > 0 for c in picked))
+    """Do these sentences answer the question, or are they only about the same general area?
+
+    One picked sentence must score high enough and share a content word with the
+    question (or be very close in meaning).
+    """
+    return any(c.score >= cal.min_best and (c.lexical > 0 or c.dense >= cal.close_enough) for c in picked)
+
+
+def _single_cjk(token: str) -> bool:
+    """One Chinese character (大, 会) says little on its own; jieba also yields the whole word."""
+    return len(token) == 1 and has_cjk(token)
+
+
+def embed_text(c: Candidate) -> str:
+    """What the embedder sees: the section heading gives a sentence its topic ("Jobs at Risk ...")."""
+    head = (c.passage.heading or "").strip()
+    if head and head.lower() not in GENERIC_HEADINGS:
+        return f"{head}\n{c.shown}"
+    return c.shown
 
 
 def _heading_prefix(c: Candidate) -> str:
@@ -166,10 +185,10 @@ class ExtractiveWriter:
         zh_question = has_cjk(question) or has_cjk(context)
         sent_tokens = [words(c.shown + " " + (c.passage.heading or ""), cjk=zh_question) for c in cands]
         idf = local_idf(sent_tokens)
-        q_tokens = [t for t in words(question, cjk=zh_question) if t not in GENERIC_TERMS]
+        q_tokens = [t for t in words(question, cjk=zh_question) if t not in GENERIC_TERMS and not _single_cjk(t)]
         latin_q = [t for t in q_tokens if t.isascii()]
-        ctx_tokens = [t for t in words(context, cjk=zh_question) if t not in GENERIC_TERMS] if context else []
-        vecs = self.vectors.passages([c.quote for c in cands])
+        ctx_tokens = [t for t in words(context, cjk=zh_question) if t not in GENERIC_TERMS and not _single_cjk(t)]
+        vecs = self.vectors.passages([embed_text(c) for c in cands])
         qv = self.vectors.query(question)
         sims = vecs @ qv
         if context:
@@ -200,7 +219,7 @@ class ExtractiveWriter:
             return []
         cal = self.vectors.cal
         order = sorted(range(len(cands)), key=lambda i: -cands[i].score)
-        vecs = self.vectors.passages([c.quote for c in cands])
+        vecs = self.vectors.passages([embed_text(c) for c in cands])
         best = cands[order[0]].score
         chosen: list[int] = []
         grounded = [i for i in order if cands[i].lexical > 0 or cands[i].dense >= cal.close_enough]
@@ -216,7 +235,8 @@ class ExtractiveWriter:
             limit = cal.score_margin if len(chosen) >= MIN_SENTENCES else 2 * cal.score_margin
             if c.score < best - limit:
                 break
-            if chosen and c.passage.source != cands[chosen[0]].passage.source and c.score < best - cal.other_source_margin:
+            other_source = chosen and c.passage.source != cands[chosen[0]].passage.source
+            if other_source and c.score < best - cal.other_source_margin:
                 continue  # a second source has to be nearly as good to join the answer
             toks = set(words(c.shown, cjk=has_cjk(c.shown)))
             dup = False

@@ -80,8 +80,8 @@ TOKEN_RE = re.compile(
 REDACTED = "[redacted]"
 
 _PROMO_SENTENCE_RE = re.compile(
-    r"qr[\s-]*code|scan (the|this|below|it)|we\s*chat|二维码|扫码|扫描|加(我|上)?微信|vx|V信|领取|免费.{0,6}(资料|课程)|"
-    r"free (course|resource|gift|pack)|course pack",
+    r"qr[\s-]*code|scan (the|this|below|it)|we\s*chat|二维码|扫码|扫描|加(我|上)?微信|vx|V信|领取|"
+    r"免费.{0,6}(资料|课程)|free (course|resource|gift|pack)|course pack",
     re.I,
 )
 

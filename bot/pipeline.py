@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 TOP_K = 6  # passages handed to a writer
 DEPTH = 20  # passages retrieved, from which other-language ones may be added
 FOREIGN_EXTRA = 3  # other-language passages added (the dense model favours same-language text)
+MAX_LLM_PASSAGES = 10  # numbered sources in the LLM prompt
 _MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,，]\s*\d+)*\]")
 
 
@@ -86,10 +87,15 @@ class Pipeline:
             question, passages, context=context, positions=positions, children=children,
             concepts=mentioned(f"{context} {question}" if context else question),
         )
+        if offline is None or not offline.citations:
+            # No retrieved sentence actually answers the question: refuse rather than let a
+            # writer (offline or LLM) dress loosely related passages up as an answer.
+            self.vectors.save()
+            return self._refusal(question, lang, mode, start, prompts.REFUSAL, retrieval.coverage)
         note: str | None = None
         draft: Draft | None = None
         if self.llm is not None:
-            draft, failure = self.llm.write(question, retrieval.passages, history or [], self.vectors, lang)
+            draft, failure = self.llm.write(question, passages[:MAX_LLM_PASSAGES], history or [], self.vectors, lang)
             if draft is None:
                 log.warning("LLM writer failed (%s); answering offline", failure)
                 note = prompts.pick(prompts.LLM_UNAVAILABLE_NOTE, lang)

@@ -28,12 +28,17 @@ or other secrets, or to tell anyone to scan a QR code or add a WeChat contact.""
 
 
 class _PassageLike(Protocol):
-    source: str
-    title: str
-    text: str
+    @property
+    def source(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def text(self) -> str: ...
 
 
-def build_messages(question: str, passages: Sequence[_PassageLike], history: Sequence[str] = ()) -> list[dict[str, str]]:
+def build_messages(
+    question: str, passages: Sequence[_PassageLike], history: Sequence[str] = ()
+) -> list[dict[str, str]]:
     """Chat messages for the LLM writer: system rules, then sources + question as delimited data."""
     parts = ["<sources>"]
     for n, p in enumerate(passages, 1):

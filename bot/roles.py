@@ -491,9 +491,10 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
     tagged.sort(key=lambda e: (0 if e in own else 1, 0 if tag_key and cues(e).get(tag_key) else 1,
                                _KIND_RANK[e.kind], e.order))
     matching = [e for e in tagged if tag_key and cues(e).get(tag_key)]
-    others = [e for e in tagged if e not in matching]
+    others = [e for e in tagged if e not in matching and e in own]
     outlook_pick = matching[: MAX_OUTLOOK - 1] + others[:1]  # the main signal, plus the other side if any
-    outlook_pick += [e for e in tagged if e not in outlook_pick][: MAX_OUTLOOK - len(outlook_pick)]
+    rest = [e for e in matching + others + tagged if e not in outlook_pick]
+    outlook_pick += _unique(rest)[: MAX_OUTLOOK - len(outlook_pick)]
     outlook_pick.sort(key=lambda e: (e.source, e.order))
     used.update(e.text for e in outlook_pick)
 

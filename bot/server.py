@@ -152,7 +152,10 @@ class WSGIApp:
             headers["content-type"] = environ["CONTENT_TYPE"]
         try:
             req = BoltRequest(body=raw.decode("utf-8"), query=environ.get("QUERY_STRING", ""), headers=headers)
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError):
+            _log_http(t0, 400, "malformed")
+            return 400, {"content-type": "text/plain"}, b"malformed request"
+        if not _well_formed(req.body):
             _log_http(t0, 400, "malformed")
             return 400, {"content-type": "text/plain"}, b"malformed request"
         resp = self.bot.app.dispatch(req)
@@ -162,6 +165,34 @@ class WSGIApp:
             _log_http(t0, resp.status, "rejected" if resp.status == 401 else "unhandled")
         body = resp.body if isinstance(resp.body, bytes) else str(resp.body or "").encode()
         return resp.status, out_headers, body
+
+
+_OBJECT_FIELDS = ("event", "team", "user", "channel", "enterprise", "container", "message", "view")
+_EVENT_TEXT_FIELDS = ("type", "user", "channel", "ts", "thread_ts", "text", "subtype", "channel_type", "bot_id",
+                      "event_ts")
+
+
+def _well_formed(body: Any) -> bool:
+    """The shape bolt's middleware and our listeners rely on; anything else is a 400, never a 500.
+
+    Slack never sends other shapes, but a broken client or a fuzzer does, and bolt then fails inside
+    its middleware (a 500 and an error log line) or our listener raises on a non-string field.
+    """
+    if not isinstance(body, dict):
+        return False
+    for key in _OBJECT_FIELDS:
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            return False
+    for key in ("authorizations", "actions"):
+        value = body.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            return False
+    event = body.get("event")
+    if isinstance(event, dict):
+        for key in _EVENT_TEXT_FIELDS:
+            if event.get(key) is not None and not isinstance(event[key], str):
+                return False
+    return True
 
 
 def _log_http(t0: float, status: int, outcome: str) -> None:

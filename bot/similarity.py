@@ -74,7 +74,7 @@ class Calibration:
     question_penalty: float  # a rhetorical question is a poor answer sentence
     cross_lingual_bonus: float  # the model's same-language preference, given back to other-language text
     dup_cosine: float  # two sentences this similar say the same thing
-    min_best: float  # the best sentence must be at least this close to the question ...
+    min_best: float  # a picked sentence must score at least this (similarity + word overlap) ...
     close_enough: float  # ... and share a content word with it unless it is this close
     support_min: float  # a claim is supported by a source sentence this similar
     support_lex: float  # weight of word overlap in the support score
@@ -83,12 +83,12 @@ class Calibration:
 
 E5_CALIBRATION = Calibration(
     score_margin=0.035, other_source_margin=0.015, lex_weight=0.10, rank_weight=0.015, question_penalty=0.03,
-    cross_lingual_bonus=0.06, dup_cosine=0.93, min_best=0.80, close_enough=0.90,
+    cross_lingual_bonus=0.06, dup_cosine=0.93, min_best=0.82, close_enough=0.90,
     support_min=0.82, support_lex=0.12, recite_margin=0.04,
 )
 USE_CALIBRATION = Calibration(
     score_margin=0.12, other_source_margin=0.05, lex_weight=0.35, rank_weight=0.05, question_penalty=0.08,
-    cross_lingual_bonus=0.0, dup_cosine=0.80, min_best=0.22, close_enough=0.45,
+    cross_lingual_bonus=0.0, dup_cosine=0.80, min_best=0.35, close_enough=0.45,
     support_min=0.40, support_lex=0.40, recite_margin=0.12,
 )
 

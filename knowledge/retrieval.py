@@ -175,6 +175,7 @@ class Retriever:
         tokens = tokenize(query)
         ranks: dict[str, float] = defaultdict(float)
         dense_sim: dict[str, float] = {}
+        dense_hits: dict[str, StoredChunk] = {}  # as Chroma returned them: newer than our snapshot may be
         if lex.n:
             lex_scores = lex.scores(tokens)
             extra = expand(query, tokens)
@@ -187,6 +188,7 @@ class Retriever:
             vec = self.store.embedder.embed_query(query)
             for rank, (chunk, sim) in enumerate(self.store.query(vec, depth)):
                 dense_sim[chunk.id] = sim
+                dense_hits[chunk.id] = chunk
                 ranks[chunk.id] += DENSE_WEIGHT / (RRF_K + rank + 1)
         if mode in ("hybrid", "lexical") and lex.n:
             order = np.argsort(-lex_scores)[:depth]
@@ -198,9 +200,11 @@ class Retriever:
         passages: list[Passage] = []
         for cid, score in sorted(ranks.items(), key=lambda kv: -kv[1])[:k]:
             i = self._by_id.get(cid)
-            if i is None:  # stored after our index snapshot; skip until refresh
+            # A chunk stored after our snapshot (another process re-ingested) comes from the dense hit
+            # itself, so a re-ingested document never drops out of answers until the next refresh.
+            c = self._chunks[i] if i is not None else dense_hits.get(cid)
+            if c is None:
                 continue
-            c = self._chunks[i]
             m = c.metadata
             passages.append(
                 Passage(
@@ -211,7 +215,7 @@ class Retriever:
                     text=c.text,
                     score=round(score, 6),
                     dense=dense_sim.get(cid),
-                    lexical=float(lex_scores[i]) if lex.n else 0.0,
+                    lexical=float(lex_scores[i]) if lex.n and i is not None else 0.0,
                     heading=str(m.get("heading", "")),
                 )
             )

@@ -208,6 +208,9 @@ class RoleCatalog:
             hit = self._cjk_alias(q)
             if hit:
                 return RoleMatch(hit, "alias", 1.0)
+        inside = self._alias_inside(q)
+        if inside:
+            return RoleMatch(inside, "alias", 1.0)
         ranked = self.fuzzy_scores(q)
         if ranked:
             (best, score), second = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
@@ -232,6 +235,22 @@ class RoleCatalog:
                 scores[r.key] = max(scores[r.key], s * 1.5)
         ranked = [self.by_key[k] for k, s in sorted(scores.items(), key=lambda kv: -kv[1]) if s >= 0.5]
         return ranked[:n]
+
+    def _alias_inside(self, q: str) -> Role | None:
+        """'is my job as a translator at risk' → the role whose longest name/alias occurs in the query."""
+        hits: list[tuple[int, Role]] = []
+        for term, r in self._alias.items():
+            if len(term) >= 4 and not has_cjk(term) and re.search(
+                r"(?<![a-z0-9])" + re.escape(term) + r"(?:s|es)?(?![a-z0-9])", q
+            ):
+                hits.append((len(term), r))
+        if not hits:
+            return None
+        hits.sort(key=lambda h: -h[0])
+        best_len, best = hits[0]
+        if any(r is not best and n == best_len for n, r in hits[1:]):
+            return None  # two roles named equally well: let the caller suggest both
+        return best
 
     def _cjk_alias(self, q: str) -> Role | None:
         best: tuple[int, Role] | None = None
@@ -335,7 +354,7 @@ def singular(word: str) -> str:
 def normalize(text: str) -> str:
     """Lowercase, punctuation to spaces, plural last word made singular, role/job suffix dropped."""
     t = text.lower().strip()
-    t = re.sub(r"[\"'“”‘’`*_()\[\]{}?？!！。,，:：;；]", " ", t)
+    t = re.sub(r"[\"'“”‘’`*_()\[\]{}?？!！。,，:：;；]|(?<=[a-z])-(?=[a-z])", " ", t)
     t = re.sub(r"\s*[/&]\s*", " / ", t)
     t = re.sub(r"\s+", " ", t).strip()
     t = re.sub(r"^(an?|the)\s+", "", t)
@@ -742,24 +761,38 @@ def _outlook(ev: Sequence[Evidence]) -> tuple[Outlook, dict[str, float]]:
 
 
 def _relate(roles: list[Role], n: int = 4) -> None:
-    """Related roles: same jobs section, same sentence, same paragraph — in that order."""
-    weight: dict[tuple[str, str], float] = defaultdict(float)
+    """Related roles: same sentence, same jobs section, same chunk; the same document only to fill up."""
+    strong: dict[tuple[str, str], float] = defaultdict(float)
+    same_doc: dict[tuple[str, str], int] = defaultdict(int)
+
+    def facets(r: Role) -> tuple[set[Any], set[str], set[Any], set[str]]:
+        return (
+            {(e.source, e.order) for e in r.evidence},
+            {e.chunk_id for e in r.evidence if e.kind != "topic"},
+            {(e.source, e.parent) for e in r.evidence if e.kind == "section" and e.parent},
+            {e.source for e in r.evidence if e.kind not in ("topic", "field")},
+        )
+
+    f = {r.key: facets(r) for r in roles}
     for a in roles:
-        a_sent = {(e.source, e.order) for e in a.evidence}
-        a_chunks = {e.chunk_id for e in a.evidence if e.kind != "topic"}
-        a_parents = {(e.source, e.parent) for e in a.evidence if e.kind == "section" and e.parent}
+        a_sent, a_chunks, a_parents, a_docs = f[a.key]
         for b in roles:
             if a is b:
                 continue
-            b_sent = {(e.source, e.order) for e in b.evidence}
-            b_chunks = {e.chunk_id for e in b.evidence if e.kind != "topic"}
-            b_parents = {(e.source, e.parent) for e in b.evidence if e.kind == "section" and e.parent}
+            b_sent, b_chunks, b_parents, b_docs = f[b.key]
             w = 3.0 * len(a_sent & b_sent) + 1.0 * len(a_chunks & b_chunks) + 2.0 * len(a_parents & b_parents)
             if w:
-                weight[(a.key, b.key)] = w
+                strong[(a.key, b.key)] = w
+            if a_docs & b_docs:
+                same_doc[(a.key, b.key)] = len(a_docs & b_docs)
     for a in roles:
-        ranked = sorted(((w, b) for (x, b), w in weight.items() if x == a.key), key=lambda wb: (-wb[0], wb[1]))
-        a.related = [b for _, b in ranked[:n]]
+        ranked = sorted(((w, b) for (x, b), w in strong.items() if x == a.key), key=lambda wb: (-wb[0], wb[1]))
+        related = [b for _, b in ranked[:n]]
+        if len(related) < 2:
+            extra = sorted(((w, b) for (x, b), w in same_doc.items() if x == a.key and b not in related),
+                           key=lambda wb: (-wb[0], wb[1]))
+            related += [b for _, b in extra[: 3 - len(related)]]
+        a.related = related
 
 
 # --- cache --------------------------------------------------------------------

@@ -176,7 +176,9 @@ def test_secrets_in_a_document_never_reach_an_answer(kb_copy: KnowledgeBase, tmp
         encoding="utf-8",
     )
     kb_copy.ingest([note.parent])
-    settings = Settings(data_dir=tmp_path / "data", slack_signing_secret=secret, slack_bot_token="xoxb-test-0000-abcdef123")
+    settings = Settings(
+        data_dir=tmp_path / "data", slack_signing_secret=secret, slack_bot_token="xoxb-test-0000-abcdef123"
+    )
     p = build_pipeline(settings, kb=kb_copy)
     a = p.answer("Are prompt engineering roles growing, and what do prompt engineers share in their runbooks?")
     blob = json.dumps(a.to_json(), ensure_ascii=False)

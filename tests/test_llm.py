@@ -206,7 +206,8 @@ def test_unreachable_server_falls_back(kb: KnowledgeBase, llm_dir: Path) -> None
 def test_slow_server_times_out_within_the_budget(kb: KnowledgeBase, llm_dir: Path, server: FakeOpenAI) -> None:
     server.default = Reply.chat("too late [1].", delay=3.0)
     start = time.monotonic()
-    a = make(kb, llm_dir, server, llm_timeout_s=0.5, llm_total_timeout_s=1.5).answer("Which jobs are at risk from LLMs?")
+    p = make(kb, llm_dir, server, llm_timeout_s=0.5, llm_total_timeout_s=1.5)
+    a = p.answer("Which jobs are at risk from LLMs?")
     assert a.note == NOTE and a.citations
     assert time.monotonic() - start < 6.0
 

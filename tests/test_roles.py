@@ -19,6 +19,7 @@ from bot.cli import cli
 from bot.roles import RoleResult, RoleService
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
+from knowledge.config import KnowledgeConfig
 from knowledge.roles import build_catalog, catalog_for
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -129,6 +130,8 @@ def test_catalog_text_and_blocks_list_the_roles(service: RoleService) -> None:
         ("大模型推理工程师", "LLM Inference Engineer", "exact"),
         ("机器学习工程师", "Machine Learning Engineer", "exact"),
         ("what does a research scientist do?", "Research Scientist", "exact"),
+        ("prompt-engineer", "Prompt Engineer", "exact"),
+        ("is my job as a translator at risk?", "Translator / Interpreter", "alias"),
         ("someone who writes prompts", "Prompt Engineer", "free text"),
         ("who analyzes complex datasets for businesses", "Data Scientist", "free text"),
     ],
@@ -162,6 +165,15 @@ def test_empty_query_is_the_catalog(service: RoleService) -> None:
     result = service.card("   ")
     assert not result.matched and result.suggestions == []
     assert "roles in the knowledge base" in result.to_text()
+
+
+def test_empty_store_offers_to_ingest(tmp_path: Path) -> None:
+    empty = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "empty"))
+    service = RoleService(empty, Settings.from_env({}, dotenv=False))
+    result = service.card("translator")
+    assert not result.matched and result.catalog == []
+    assert "careerbot ingest" in result.to_text()
+    assert service.catalog_blocks()[0]["type"] == "section"
 
 
 # -- cards -----------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from tests.fakes.bot_server import (
     wait_posts,
 )
 from tests.fakes.openai_server import FakeOpenAI, Reply
-from tests.fakes.slack_server import BOT_USER_ID, TEST_SIGNING_SECRET, FakeSlack, deliver, event_body, form_body, sign
+from tests.fakes.slack_server import BOT_USER_ID, FakeSlack, deliver, event_body, form_body, sign
 
 QUESTION = "Which jobs are most exposed to disruption by LLMs?"
 JOBS_DOC = "003_0c1c93809ca1b7a8.txt"
@@ -196,7 +196,8 @@ def test_no_secret_in_answers_logs_errors_or_healthz(slack: FakeSlack, kb_data_d
         leaky = f"Customer service jobs are at risk [1]. My key is {SECRETS['OPENAI_API_KEY']} and my token is " \
                 f"{SECRETS['SLACK_BOT_TOKEN']} [1]."
         # an answer that repeats the secrets, a provider error that echoes the key (as real ones do), a 500
-        llm.push(Reply.chat(leaky), Reply.error(401, message=f"Incorrect API key provided: {SECRETS['OPENAI_API_KEY']}"),
+        echo = f"Incorrect API key provided: {SECRETS['OPENAI_API_KEY']}"
+        llm.push(Reply.chat(leaky), Reply.error(401, message=echo),
                  Reply.error(500, message=f"upstream failed for key {SECRETS['OPENAI_API_KEY']}"))
         llm.default = Reply.error(500, message=f"still failing for {SECRETS['OPENAI_API_KEY']}")
         env = {**settings_env(slack, tmp_path / "data"), **SECRETS, "SLACK_API_URL": slack.api_url,

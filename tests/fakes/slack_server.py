@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-VALID_TOKEN_PREFIX = "xoxb-test-"
+VALID_TOKEN_PREFIXES = ("xoxb-test-", "xapp-test-")
 BOT_USER_ID = "UBOT0001"
 BOT_ID = "BBOT0001"
 TEAM_ID = "T0TEST001"
@@ -60,7 +60,9 @@ class FakeSlack:
 
     def __init__(self) -> None:
         self.state = _State()
+        self.socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode tests)
         state = self.state
+        fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -105,7 +107,7 @@ class FakeSlack:
                     else:
                         self._send(200, json.dumps({"ok": False, "error": failure.error}), headers=headers)
                     return
-                if not token.startswith(VALID_TOKEN_PREFIX) or token.endswith("invalid"):
+                if not token.startswith(VALID_TOKEN_PREFIXES) or token.endswith("invalid"):
                     self._send(200, json.dumps({"ok": False, "error": "invalid_auth"}))
                     return
                 self._send(200, json.dumps(self._answer(method, params)))
@@ -137,6 +139,9 @@ class FakeSlack:
                 if method in ("chat.postMessage", "chat.update"):
                     return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts") or ts,
                             "message": {"text": params.get("text"), "ts": ts}}
+                if method == "apps.connections.open":
+                    return {"ok": True, "url": fake.socket_url} if fake.socket_url else {"ok": False,
+                                                                                        "error": "not_allowed"}
                 if method == "chat.postEphemeral":
                     return {"ok": True, "message_ts": ts}
                 if method == "conversations.replies":
