@@ -3,8 +3,8 @@
     python benchmarks/bench_scale.py --size N [--queries Q] [--seed S] [--out FILE.json]
 
 Embedding 50k chunks with the bundled transformer would take hours on 2 cores, so
-the *vectors* are synthetic: 384-dimensional, normalised, drawn around 64 random
-cluster centres (cosine to their centre ≈ 0.8). The *text* is generated from the seed
+the *vectors* are synthetic: as long as the default embedder's, normalised, drawn
+around 64 random cluster centres (cosine to their centre ≈ 0.8). The *text* is generated from the seed
 documents' vocabulary (each cluster has its own Zipf-weighted word distribution, ~10%
 of chunks Chinese), tokenised with the real ``knowledge.text.tokenize`` into the
 chunks' ``lex`` metadata, and everything is upserted through ``Store.upsert`` into an
@@ -29,7 +29,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SEEDS, peak_rss_mb, percentile, rss_mb, write_result  # noqa: E402
 
-DIM = 384
+
+def _default_dim() -> int:
+    """The default embedder's vector size, so HNSW works on vectors of the production size."""
+    from knowledge.config import KnowledgeConfig
+    from knowledge.embeddings import make_embedder
+
+    return int(make_embedder(KnowledgeConfig()).dim)  # constructing it loads no model
+
+
+DIM = _default_dim()
 CLUSTERS = 64
 SIGMA = 0.75  # noise norm relative to the unit centre
 
@@ -37,7 +46,7 @@ SIGMA = 0.75  # noise norm relative to the unit centre
 class SyntheticEmbedder:
     """Query vectors for the benchmark's known queries; a hashed random vector otherwise."""
 
-    id = "synthetic:cluster-384"
+    id = f"synthetic:cluster-{DIM}"
     dim = DIM
 
     def __init__(self) -> None:
@@ -170,6 +179,7 @@ def run(size: int, queries: int, seed: int) -> dict[str, Any]:
         rss_warm = rss_mb()
     return {
         "size": size,
+        "dim": DIM,
         "stored": count,
         "seed": seed,
         "queries": len(qs),

@@ -124,7 +124,7 @@ def speed(embedder: Embedder, questions: list[dict[str, Any]], texts: list[str])
         embedder.embed_query(q["q"])
         times.append((time.perf_counter() - t) * 1000)
     n, t0 = 0, time.perf_counter()
-    while n < 120 or time.perf_counter() - t0 < 2.0:
+    while n == 0 or time.perf_counter() - t0 < 2.0:  # at least one pass over the seed chunks
         embedder.embed_passages(texts)
         n += len(texts)
     return {"query_ms": statistics.median(times), "passages_s": n / (time.perf_counter() - t0)}

@@ -231,7 +231,8 @@ def markdown(res: dict[str, Any], smoke: bool, out_dir: Path) -> str:
             return "\n".join(
                 [
                     "Synthetic, seeded corpus: text from the seed vocabulary tokenised for BM25 as in production; "
-                    "**vectors generated directly** (normalised random + cluster vectors, 384-d) instead of embedding "
+                    "**vectors generated directly** (normalised random + cluster vectors, "
+                    f"{r['runs'][0]['dim']}-d, the default embedder's size) instead of embedding "
                     "50k chunks, upserted through the Store API into an embedded Chroma. Measured: "
                     "`KnowledgeBase.search` (Chroma HNSW + BM25 + fusion) without the query embedding (see the floor "
                     "in 1). Each size in a fresh process.",

@@ -134,6 +134,18 @@ def answers(picked: Sequence[Candidate], cal: Calibration) -> bool:
     return any(c.score >= cal.min_best and (c.lexical > 0 or c.dense >= cal.close_enough) for c in picked)
 
 
+def _heading_match(c: Candidate, q_tokens: list[str]) -> float:
+    """Share of the question's words in the sentence's section heading ("Jobs at Risk ...").
+
+    A heading says what its section is about, so matching it counts on top of the
+    sentence's own words (like a title field in search engines).
+    """
+    head = (c.passage.heading or "").strip()
+    if not head or head.lower() in GENERIC_HEADINGS or not q_tokens:
+        return 0.0
+    return overlap(q_tokens, words(head, cjk=has_cjk(head)))
+
+
 def _single_cjk(token: str) -> bool:
     """One Chinese character (大, 会) says little on its own; jieba also yields the whole word."""
     return len(token) == 1 and has_cjk(token)
@@ -196,20 +208,20 @@ class ExtractiveWriter:
         lang = language(question)
         cal = self.vectors.cal
         for c, toks, sim in zip(cands, sent_tokens, sims, strict=True):
-            if language(c.quote) != lang:
+            same_language = language(c.quote) == lang
+            if not same_language:
                 named = f"{c.passage.heading}\n{c.quote}"
                 c.lexical = sum(1 for k in concepts if names(k, named)) / len(concepts) if concepts else 0.0
                 if latin_q:  # names written the same in both languages (RLHF, ChatGPT)
                     c.lexical = max(c.lexical, overlap(latin_q, toks, idf))
                 c.dense = float(sim) + (cal.cross_lingual_bonus if c.lexical > 0 else 0.0)
-                continue_lexical = False
             else:
                 c.dense = float(sim)
                 c.lexical = overlap(q_tokens, toks, idf)
-                continue_lexical = True
-            if ctx_tokens and continue_lexical:
+            if ctx_tokens and same_language:
                 c.lexical = 0.8 * c.lexical + 0.2 * overlap(ctx_tokens, toks, idf)
-            c.score = c.dense + cal.lex_weight * c.lexical + cal.rank_weight / (1 + c.rank)
+            words_score = c.lexical + _heading_match(c, q_tokens)
+            c.score = c.dense + cal.lex_weight * words_score + cal.rank_weight / (1 + c.rank)
             if c.shown.rstrip("”’\"')）").endswith(("?", "？")):
                 c.score -= cal.question_penalty
         return cands

@@ -55,7 +55,9 @@ class Pipeline:
     def answer(self, question: str, *, history: list[str] | None = None, user_id: str | None = None) -> Answer:
         """A cited answer or a refusal for ``question``; ``history`` is the earlier thread, oldest first."""
         start = time.perf_counter()
-        question = (question or "").strip()
+        # Lone surrogates (JSON can carry "\ud800") cannot be encoded for the embedder: make them "?".
+        question = (question or "").encode("utf-8", "replace").decode("utf-8").strip()
+        history = [h.encode("utf-8", "replace").decode("utf-8") for h in history or []]
         lang = language(question) if question else "en"
         mode: Literal["llm", "extractive"] = "llm" if self.llm is not None else "extractive"
         if not question:

@@ -140,25 +140,30 @@ class Retriever:
         self._lex: LexicalIndex | None = None
         self._version: str | None = None
         self._checked = 0.0
+        self._forced = 0.0  # last re-read because Chroma returned chunks newer than our snapshot
+        self._forced_for: frozenset[str] = frozenset()  # ... and the unknown chunk ids that caused it
+        # (chunks, by_id, lex) swapped as one object, so a search never mixes two snapshots.
+        self._snap: tuple[list[StoredChunk], dict[str, int], LexicalIndex | None] = ([], {}, None)
 
     def invalidate(self) -> None:
         with self._lock:
             self._version = None
             self._checked = 0.0
 
-    def _ensure_index(self) -> None:
+    def _ensure_index(self, force: bool = False) -> None:
         now = time.monotonic()
-        if self._lex is not None and now - self._checked < self.refresh_seconds:
+        if not force and self._lex is not None and now - self._checked < self.refresh_seconds:
             return
         with self._lock:
-            if self._lex is not None and now - self._checked < self.refresh_seconds:
+            if not force and self._lex is not None and now - self._checked < self.refresh_seconds:
                 return
             version = self.store.version()
-            if self._lex is None or version != self._version:
+            if force or self._lex is None or version != self._version:
                 chunks = self.store.all_chunks()
                 self._chunks = chunks
                 self._by_id = {c.id: i for i, c in enumerate(chunks)}
                 self._lex = LexicalIndex([str(c.metadata.get("lex", "")).split() for c in chunks])
+                self._snap = (self._chunks, self._by_id, self._lex)
                 self._version = version
             self._checked = now
 
@@ -170,7 +175,17 @@ class Retriever:
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid", depth: int = 30) -> Retrieval:
         start = time.perf_counter()
         self._ensure_index()
-        lex = self._lex
+        hits: list[tuple[StoredChunk, float]] = []
+        if mode in ("hybrid", "dense") and self._snap[0]:
+            vec = self.store.embedder.embed_query(query)
+            hits = self.store.query(vec, depth)
+            missing = frozenset(c.id for c, _ in hits if c.id not in self._snap[1])
+            if missing and (missing != self._forced_for or time.monotonic() - self._forced > 1.0):
+                # Chroma holds chunks our snapshot lacks: another process (re-)ingested. Re-read now,
+                # or a changed document would be split between stale BM25 and fresh dense hits.
+                self._forced, self._forced_for = time.monotonic(), missing
+                self._ensure_index(force=True)
+        chunks, by_id, lex = self._snap
         assert lex is not None
         tokens = tokenize(query)
         ranks: dict[str, float] = defaultdict(float)
@@ -184,9 +199,8 @@ class Retriever:
         else:
             lex_scores = np.zeros(0, dtype=np.float32)
 
-        if mode in ("hybrid", "dense") and self._chunks:
-            vec = self.store.embedder.embed_query(query)
-            for rank, (chunk, sim) in enumerate(self.store.query(vec, depth)):
+        if mode in ("hybrid", "dense") and chunks:
+            for rank, (chunk, sim) in enumerate(hits):
                 dense_sim[chunk.id] = sim
                 dense_hits[chunk.id] = chunk
                 ranks[chunk.id] += DENSE_WEIGHT / (RRF_K + rank + 1)
@@ -195,14 +209,14 @@ class Retriever:
             for rank, i in enumerate(order):
                 if lex_scores[i] <= 0:
                     break
-                ranks[self._chunks[int(i)].id] += LEXICAL_WEIGHT / (RRF_K + rank + 1)
+                ranks[chunks[int(i)].id] += LEXICAL_WEIGHT / (RRF_K + rank + 1)
 
         passages: list[Passage] = []
         for cid, score in sorted(ranks.items(), key=lambda kv: -kv[1])[:k]:
-            i = self._by_id.get(cid)
+            i = by_id.get(cid)
             # A chunk stored after our snapshot (another process re-ingested) comes from the dense hit
             # itself, so a re-ingested document never drops out of answers until the next refresh.
-            c = self._chunks[i] if i is not None else dense_hits.get(cid)
+            c = chunks[i] if i is not None else dense_hits.get(cid)
             if c is None:
                 continue
             m = c.metadata
