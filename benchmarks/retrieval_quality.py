@@ -34,12 +34,12 @@ from knowledge.base import KnowledgeBase, _embed_text  # noqa: E402
 from knowledge.config import KnowledgeConfig  # noqa: E402
 from knowledge.embeddings import E5Embedder, Embedder, FusedEmbedder, USEEmbedder, make_embedder  # noqa: E402
 from knowledge.ingest import chunk_document, iter_files, load_document  # noqa: E402
-from knowledge.retrieval import COVERAGE_THRESHOLD, Retrieval  # noqa: E402
+from knowledge.retrieval import COVERAGE_THRESHOLD, Mode, Retrieval  # noqa: E402
 
 QUESTIONS = ROOT / "benchmarks" / "data" / "questions.jsonl"
 SEEDS = ROOT / "seeds"
 OUT = ROOT / "benchmarks" / "results" / "retrieval_quality.md"
-MODES = ("dense", "lexical", "hybrid")
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 KS = (1, 3, 5)
 
 CANDIDATES: dict[str, tuple[str, Callable[[], Embedder]]] = {
@@ -116,27 +116,39 @@ def chunk_texts() -> list[str]:
 
 
 def speed(embedder: Embedder, questions: list[dict[str, Any]], texts: list[str]) -> dict[str, float]:
-    """Query embedding ms (median) and passage embedding throughput (passages/s)."""
+    """Query embedding ms (median over questions of the best of 3) and passages/s (best of 3 passes).
+
+    Best-of-N because the benchmark machine is shared: the minimum is the least disturbed
+    run, the figure closest to what the code costs on an idle machine of the same size.
+    """
     embedder.embed_query("warm up")
     times = []
     for q in questions:
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            embedder.embed_query(q["q"])
+            best = min(best, (time.perf_counter() - t) * 1000)
+        times.append(best)
+    best_rate = 0.0
+    for _ in range(3):
         t = time.perf_counter()
-        embedder.embed_query(q["q"])
-        times.append((time.perf_counter() - t) * 1000)
-    n, t0 = 0, time.perf_counter()
-    while n == 0 or time.perf_counter() - t0 < 2.0:  # at least one pass over the seed chunks
         embedder.embed_passages(texts)
-        n += len(texts)
-    return {"query_ms": statistics.median(times), "passages_s": n / (time.perf_counter() - t0)}
+        best_rate = max(best_rate, len(texts) / (time.perf_counter() - t))
+    return {"query_ms": statistics.median(times), "passages_s": best_rate}
 
 
 def search_latency(kb: KnowledgeBase, questions: list[dict[str, Any]]) -> float:
+    """Warm hybrid search ms: median over questions of the best of 3."""
     kb.search("warm up")
     times = []
     for q in questions:
-        t = time.perf_counter()
-        kb.search(q["q"], k=5)
-        times.append((time.perf_counter() - t) * 1000)
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            kb.search(q["q"], k=5)
+            best = min(best, (time.perf_counter() - t) * 1000)
+        times.append(best)
     return statistics.median(times)
 
 
@@ -170,10 +182,12 @@ def render(results: list[dict[str, Any]], questions: list[dict[str, Any]], defau
     inscope = [q for q in questions if q["kind"] == "in_scope"]
     n_en = sum(1 for q in inscope if q["lang"] == "en")
     cores = os.cpu_count()
+    load = os.getloadavg()[0]
     lines = [
         "# Retrieval quality",
         "",
-        f"Run {dt.date.today().isoformat()} on {platform.machine()} with {cores} CPU cores (shared), "
+        f"Run {dt.date.today().isoformat()} on {platform.machine()} with {cores} CPU cores, shared with other "
+        f"jobs (load average {load:.1f} at the end; timings are best-of-3 to damp that), "
         f"Python {platform.python_version()}. Question set: {len(questions)} questions "
         f"({kinds['in_scope']} in scope: {n_en} English, {len(inscope) - n_en} Chinese; "
         f"{kinds['out_of_scope']} out of scope; {kinds['adversarial']} adversarial). "
@@ -182,7 +196,7 @@ def render(results: list[dict[str, Any]], questions: list[dict[str, Any]], defau
         "## Embedders",
         "",
         "| embedder | hybrid R@1 | hybrid R@3 | dense R@1 | dense R@3 | dense R@5 | query embed ms (p50) "
-        "| ingest passages/s | hybrid search ms (p50) | false refusals | false answers |",
+        "| passages/s embedded | hybrid search ms (p50) | false refusals | false answers |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:

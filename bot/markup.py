@@ -39,6 +39,7 @@ def decode(text: str, *, bot_user_id: str | None = None, user_name: Callable[[st
 
     out = _MARKUP.sub(replace, text or "")
     out = out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    out = out.encode("utf-8", "replace").decode("utf-8")  # lone surrogates ("\ud800" in JSON) -> "?"
     return " ".join(out.split())
 
 

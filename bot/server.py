@@ -187,6 +187,10 @@ def _well_formed(body: Any) -> bool:
         value = body.get(key)
         if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
             return False
+    if body.get("type") == "block_actions":  # bolt's action matcher reads actions[0]["action_id"]
+        actions = body.get("actions")
+        if not actions or not all(isinstance(a.get("action_id"), str) for a in actions):
+            return False
     event = body.get("event")
     if isinstance(event, dict):
         for key in _EVENT_TEXT_FIELDS:

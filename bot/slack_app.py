@@ -265,10 +265,14 @@ class SlackBot:
                 self._post(channel, thread, bk.ERROR_TEXT, bk.notice_blocks(bk.ERROR_TEXT))
                 return
             mode, refused = answer.mode, answer.refused
-            feedback_id = self.feedback.record_answer(
-                user=user, channel=channel, question=question, answer=answer.text, mode=answer.mode,
-                refused=answer.refused,
-            )
+            try:
+                feedback_id = self.feedback.record_answer(
+                    user=user, channel=channel, question=question, answer=answer.text, mode=answer.mode,
+                    refused=answer.refused,
+                )
+            except Exception as exc:  # the answer still goes out, just without vote buttons
+                log.warning("feedback store failed: %s", type(exc).__name__)
+                feedback_id = None
             error = self._post(channel, thread, bk.answer_fallback(answer), bk.answer_blocks(answer, feedback_id))
             if answer.note and not error:
                 fields["note"] = "fallback"
@@ -364,7 +368,7 @@ class SlackBot:
         hook = WebhookClient(response_url, timeout=10, retry_handlers=make_client(self.settings, None).retry_handlers)
         try:
             resp = hook.send_dict(payload)
-        except (SlackClientError, OSError) as exc:
+        except (SlackClientError, OSError, ValueError) as exc:  # ValueError: not a URL at all
             log.warning("response_url post failed: %s", type(exc).__name__)
             return False
         if resp.status_code >= 300:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,10 +45,14 @@ QUESTION = "Which jobs are most exposed to disruption by LLMs?"
 PINGS = ("<!channel>", "<!here>", "<!everyone>", "<@U0VICTIM>")
 _ids = itertools.count(1)
 
-FAST = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+# CI runs the same bounded examples every time; CAREERBOT_FUZZ_RANDOM=1 (and CAREERBOT_FUZZ_SCALE=N for N times
+# more examples) explores new ones on a developer's machine.
+EXPLORE = os.environ.get("CAREERBOT_FUZZ_RANDOM") == "1"
+SCALE = max(1, int(os.environ.get("CAREERBOT_FUZZ_SCALE") or 1))
+FAST = settings(max_examples=40 * SCALE, deadline=None, derandomize=not EXPLORE, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
-SLOW = settings(FAST, max_examples=25)  # one full answer per example
+SLOW = settings(FAST, max_examples=25 * SCALE)  # one full answer per example
 
 # -- what people type --------------------------------------------------------------------------------------------
 MARKUP = ["<@U0VICTIM>", "<!channel>", "<!here>", "<!everyone>", "<#C0GENERAL|general>", "<http://x.example|x>",
@@ -123,7 +128,7 @@ def test_any_mention_text_gets_one_bounded_reply(served: Any, slack: FakeSlack,
         r = deliver(base + EVENTS_PATH, event_body(mention(channel, f"<@{BOT_USER_ID}> {text}", ts,
                                                            user=f"U0FZ{n:05d}"), f"EvFz{n}"))
         assert r.status == 200 and r.seconds < 3
-        [reply] = wait_posts(slack, channel, timeout=30, quiet=0.05)
+        [reply] = wait_posts(slack, channel, timeout=15, quiet=0.05)
         assert reply.params["thread_ts"] == ts
         assert slack_limit_problems(reply.params) == []
         posted = everything_posted(reply)

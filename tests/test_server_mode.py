@@ -193,6 +193,9 @@ def test_two_replicas_report_the_shared_server_store_on_healthz(replicas: list[R
         assert body["embedder"] == served.kb.embedder.id
     # No replica built an embedded store of its own.
     assert not any((served.tmp / f"replica{n}" / "chroma").exists() for n in range(2))
+    # And the image's HEALTHCHECK does fail when nothing healthy answers.
+    nobody = Replica(free_port(), replicas[0].proc, replicas[0].log)
+    assert not nobody.healthy()
 
 
 def test_two_replicas_answer_the_same_question_the_same_way(replicas: list[Replica], slack: FakeSlack) -> None:
