@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import careerbot_cmd, load_questions, offline_env, percentile, write_result  # noqa: E402
 
 CHANNEL = "C0BENCH001"
+SOLO_CHANNEL = "C0BENCHSOLO"  # the one-at-a-time baseline events, kept out of the burst's counts
 
 
 def _free_port() -> int:
@@ -87,6 +88,15 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dic
                 _wait_ready(f"http://127.0.0.1:{port}/healthz", proc, timeout=120)
                 startup_s = time.perf_counter() - t_start
                 url = f"http://127.0.0.1:{port}/slack/events"
+                solo: list[float] = []
+                for i in range(5):  # baseline: one event at a time on an idle server
+                    ts = f"1764000001.{i:06d}"
+                    event = {"type": "app_mention", "user": f"USOLO{i:05d}", "text": f"<@UBOT0001> {questions[i]}",
+                             "ts": ts, "event_ts": ts, "channel": SOLO_CHANNEL, "channel_type": "channel"}
+                    d = deliver(url, event_body(event, f"EvSOLO{i:06d}"), timeout=30)
+                    if d.status == 200:
+                        solo.append(d.seconds * 1000)
+                slack.wait_for("chat.postMessage", 5, timeout=answer_timeout)
                 acks: list[tuple[int, float, int | None]] = [(0, 0.0, None)] * len(bodies)
                 barrier = threading.Barrier(len(bodies) + 1)
 
@@ -113,6 +123,8 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dic
                 while time.monotonic() < deadline:
                     answered, notices, last_at = {}, 0, burst_at
                     for c in slack.calls("chat.postMessage", ok_only=True):
+                        if c.params.get("channel") != CHANNEL:
+                            continue
                         text = str(c.params.get("text", ""))
                         if text.startswith(BUSY_TEXT[:30]) or text.startswith(RATE_LIMITED_TEXT[:30]):
                             notices += 1
@@ -126,7 +138,7 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dic
                 time.sleep(min(2.0, answer_timeout / 10))  # a late duplicate would arrive now
                 dupes = sum(
                     1 for c in slack.calls("chat.postMessage", ok_only=True)
-                    if str(c.params.get("thread_ts", "")) in answered
+                    if c.params.get("channel") == CHANNEL and str(c.params.get("thread_ts", "")) in answered
                 ) - len(answered)
             finally:
                 proc.terminate()
@@ -145,6 +157,7 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dic
         "acked_200": len(lat),
         "ack_statuses": sorted({status for status, _, _ in acks}),
         "ack_ms": {"p50": percentile(lat, 50), "p99": percentile(lat, 99), "max": max(lat) if lat else None},
+        "solo_ack_ms": {"p50": percentile(solo, 50), "max": max(solo) if solo else None, "n": len(solo)},
         "acks_over_3s": sum(1 for ms in lat if ms > 3000),
         "retry_acks_200": sum(1 for status, _, r in acks if r is not None and status == 200),
         "answers": len(answered),
@@ -168,6 +181,8 @@ def markdown(r: dict[str, Any]) -> str:
             "",
             "| measure | value | target | |",
             "|---|---:|---:|---|",
+            f"| ack latency, one event at a time (baseline, median of {r['solo_ack_ms']['n']}) "
+            f"| {r['solo_ack_ms']['p50']:.0f} ms | | |",
             f"| ack latency p50 | {a['p50']:.0f} ms | | |",
             f"| ack latency p99 | {p99:.0f} ms | ≤ 100 ms | {'met' if p99 <= 100 else '**not met**'} |",
             f"| acks over Slack's 3 s limit | {r['acks_over_3s']} | 0 "
