@@ -27,14 +27,38 @@ def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
     return n > 0 and any(tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
 
 
-@lru_cache(maxsize=1)
-def concepts() -> tuple[Concept, ...]:
+def _rows() -> list[tuple[str, str]]:
     text = resources.files("knowledge").joinpath("data/glossary.tsv").read_text(encoding="utf-8")
-    out: list[Concept] = []
+    rows: list[tuple[str, str]] = []
     for line in text.splitlines():
         if not line.strip() or line.lstrip().startswith("#") or "\t" not in line:
             continue
         en_part, zh_part = line.split("\t", 1)
+        rows.append((en_part, zh_part))
+    return rows
+
+
+def segment_table() -> dict[str, list[str]]:
+    """Every Chinese run in the glossary -> jieba's segmentation of it (runs jieba).
+
+    Shipped pre-computed as data/zh_segments.json: text.tokenize uses it so that the
+    glossary's Chinese terms, added to English questions, never pay jieba's ~1 s load.
+    """
+    from .text import cjk_runs, segment_with_jieba
+
+    runs: set[str] = set()
+    for _, zh_part in _rows():
+        for variant in zh_part.split("|"):
+            for run in cjk_runs(variant.strip().lower()):
+                runs.add(run)
+                runs.update(r for tok in segment_with_jieba(run) for r in cjk_runs(tok))
+    return {run: segment_with_jieba(run) for run in sorted(runs)}
+
+
+@lru_cache(maxsize=1)
+def concepts() -> tuple[Concept, ...]:
+    out: list[Concept] = []
+    for en_part, zh_part in _rows():
         en = tuple(t for t in (tuple(tokenize(v)) for v in en_part.split("|")) if t)
         zh = tuple(v.strip().lower() for v in zh_part.split("|") if v.strip())
         tokens = frozenset(tok for v in en for tok in v) | frozenset(t for v in zh for t in tokenize(v))

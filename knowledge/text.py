@@ -7,6 +7,7 @@ a text actually contains Chinese, so English-only paths stay fast).
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from functools import lru_cache
@@ -74,6 +75,28 @@ def _stem(word: str) -> str:
     return word
 
 
+def cjk_runs(text: str) -> list[str]:
+    return _CJK_RUN_RE.findall(text)
+
+
+def segment_with_jieba(run: str) -> list[str]:
+    """jieba's search-mode words for one run of Chinese characters, stopwords dropped."""
+    return [w for w in _jieba().lcut_for_search(run) if w not in ZH_STOPWORDS and w.strip()]
+
+
+@lru_cache(maxsize=1)
+def _known_segments() -> dict[str, list[str]]:
+    """Pre-computed jieba output for the glossary's Chinese terms (data/zh_segments.json)."""
+    try:
+        from importlib import resources
+
+        raw = resources.files("knowledge").joinpath("data/zh_segments.json").read_text(encoding="utf-8")
+        table = json.loads(raw)
+        return table if isinstance(table, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
 def tokenize(text: str) -> list[str]:
     """Lexical tokens for BM25: stemmed English words and jieba words for Chinese."""
     lowered = text.lower()
@@ -81,13 +104,9 @@ def tokenize(text: str) -> list[str]:
     for word in _WORD_RE.findall(_CJK_RUN_RE.sub(" ", lowered)):
         if word not in STOPWORDS:
             tokens.append(_stem(word))
-    runs = _CJK_RUN_RE.findall(lowered)
-    if runs:
-        jieba = _jieba()
-        for run in runs:
-            for word in jieba.lcut_for_search(run):
-                if word not in ZH_STOPWORDS and word.strip():
-                    tokens.append(word)
+    for run in _CJK_RUN_RE.findall(lowered):
+        known = _known_segments().get(run)
+        tokens.extend(known if known is not None else segment_with_jieba(run))
     return tokens
 
 

@@ -128,3 +128,17 @@ def test_glossary_bridges_english_and_chinese_terms() -> None:
     assert "客服" in expand(en, tokenize(en))
     plain = "What's a good recipe for lasagna?"
     assert expand(plain, tokenize(plain)) == []
+
+
+def test_shipped_chinese_segments_match_jieba() -> None:
+    """data/zh_segments.json must be regenerated when glossary.tsv changes:
+    python -c "import json; from knowledge.glossary import segment_table;
+    print(json.dumps(segment_table(), ensure_ascii=False, indent=0, sort_keys=True))" > knowledge/data/zh_segments.json
+    """
+    import json
+    from importlib import resources
+
+    from knowledge.glossary import segment_table
+
+    shipped = json.loads(resources.files("knowledge").joinpath("data/zh_segments.json").read_text("utf-8"))
+    assert shipped == segment_table()
