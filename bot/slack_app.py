@@ -397,10 +397,11 @@ class SlackBot:
             return bk.notice_blocks(bk.ERROR_TEXT), bk.ERROR_TEXT, False
         if roles is None:
             return bk.notice_blocks(ROLES_UNAVAILABLE_TEXT), ROLES_UNAVAILABLE_TEXT, False
-        if command == "/career-roles":
-            return list(roles.catalog_blocks())[: bk.MAX_BLOCKS], str(roles.catalog_text()), False
-        if not query.strip():
-            return bk.notice_blocks(ROLE_USAGE_TEXT), ROLE_USAGE_TEXT, False
+        if command == "/career-roles" or not query.strip():
+            # `/career-role` with no name shows the catalog too, topped with how to ask for one card.
+            usage = [bk.notice_blocks(ROLE_USAGE_TEXT)[0]] if command != "/career-roles" else []
+            blocks = [*usage, *roles.catalog_blocks()][: bk.MAX_BLOCKS]
+            return blocks, str(roles.catalog_text()), False
         result = roles.card(query)
         card = list(result.to_blocks())[: bk.MAX_BLOCKS - 2]
         return [bk.question_echo(query), *card], str(result.to_text()), bool(result.matched)

@@ -107,6 +107,13 @@ def test_career_role_slash_command_round_trip(bot_url: tuple[FakeSlack, str]) ->
     for name in ("Machine Learning Engineer", "Translator / Interpreter", "Recommendation Algorithm Engineer"):
         assert name in cat_flat
 
+    # `/career-role` with no name: the catalog too, with a line on how to ask for one role.
+    deliver(url, _command(slack, "/career-role", "  ", "noname"), content_type=FORM)
+    bare = _reply(slack, "noname").params
+    _check_limits(bare["blocks"])
+    bare_flat = json.dumps(bare["blocks"], ensure_ascii=False)
+    assert "/career-role ROLE" in bare_flat and "Translator / Interpreter" in bare_flat
+
 
 def test_slack_reply_text_carries_no_secret(bot_url: tuple[FakeSlack, str]) -> None:
     slack, url = bot_url
