@@ -94,7 +94,10 @@ class KnowledgeBase:
                 raise IngestError(f"no such file or folder: {p}")
         store = self.store
         if rebuild:
-            store.drop()
+            # Build the whole new collection aside and swap it in at the end, so bots serving
+            # from the old one (perhaps built by another embedder) keep answering meanwhile.
+            store = Store(store.client, self.embedder, f"{self.config.collection}__rebuild")
+            store.drop()  # a leftover from an interrupted rebuild
         store.collection(create=True)  # also checks the embedder matches
         existing = store.metadata_by_source()
         files = list(iter_files(paths))
@@ -150,8 +153,10 @@ class KnowledgeBase:
                 changed = True
         if progress:
             progress("", len(files), len(files))
-        if changed:
+        if changed or rebuild:
             store.bump_version()
+        if rebuild:
+            self.store.replace_with(store)
         if self._retriever is not None:
             self._retriever.invalidate()
         return report

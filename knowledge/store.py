@@ -119,6 +119,12 @@ class Store:
         """
         for attempt in (0, 1):
             col = self.collection(create=create)
+            if col is None and attempt == 1:
+                # Gone a moment ago: `ingest --rebuild` may be between its two renames.
+                deadline = time.monotonic() + 2.0
+                while col is None and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    col = self.collection(create=create)
             if col is None:
                 return missing
             try:
@@ -140,6 +146,32 @@ class Store:
             )
         except Exception as exc:
             raise self._wrap(exc) from None
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    def replace_with(self, other: Store) -> None:
+        """Make ``other``'s freshly built collection this store's, under this store's name.
+
+        Renames instead of re-ingesting in place: the old collection answers until the
+        swap, which leaves only the milliseconds between two renames without a collection
+        (readers re-open by name, see _with_collection).
+        """
+        try:
+            names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+            retired = f"{self.name}__old"
+            if retired in names:
+                self._client.delete_collection(retired)
+            if self.name in names:
+                self._client.get_collection(self.name).modify(name=retired)
+            self._client.get_collection(other.name).modify(name=self.name)
+            if self.name in names:
+                self._client.delete_collection(retired)
+        except Exception as exc:
+            raise self._wrap(exc) from None
+        self._col = None
+        other._col = None
 
     def drop(self) -> None:
         """Delete the collection (used by --rebuild, e.g. after switching embedders)."""
