@@ -62,6 +62,7 @@ class Candidate:
     score: float = 0.0
     dense: float = 0.0
     lexical: float = 0.0
+    foreign: bool = False  # in the other language than the question
 
 
 @dataclass
@@ -209,6 +210,7 @@ class ExtractiveWriter:
         cal = self.vectors.cal
         for c, toks, sim in zip(cands, sent_tokens, sims, strict=True):
             same_language = language(c.quote) == lang
+            c.foreign = not same_language
             if not same_language:
                 named = f"{c.passage.heading}\n{c.quote}"
                 c.lexical = sum(1 for k in concepts if names(k, named)) / len(concepts) if concepts else 0.0
@@ -235,6 +237,12 @@ class ExtractiveWriter:
         best = cands[order[0]].score
         chosen: list[int] = []
         grounded = [i for i in order if cands[i].lexical > 0 or cands[i].dense >= cal.close_enough]
+        if grounded and not cands[grounded[0]].foreign:
+            # The answer is in the question's language: other-language text may join it only when
+            # it names what the question names (a glossary concept, a term spelled the same in
+            # both). Closeness alone let "我本来是一个在大厂做推荐算法的工程师" into an answer about
+            # becoming an ML engineer.
+            grounded = [i for i in grounded if not cands[i].foreign or cands[i].lexical > 0]
         if grounded:
             # Sentences that share a content word with the question (or are very close in
             # meaning) go first: same-language filler otherwise outranks the real answer.

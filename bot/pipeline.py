@@ -79,7 +79,9 @@ class Pipeline:
             if own.coverage > retrieval.coverage:
                 retrieval = _merge(own, retrieval)
         if cross and retrieval.covered:
-            retrieval.passages = _balance(retrieval.passages, self.kb.search(cross, k=DEPTH).passages, lang)
+            # Lexical only: the glossary terms are a bag of words, not a sentence worth embedding.
+            pool = self.kb.search(cross, k=DEPTH, mode="lexical").passages
+            retrieval.passages = _balance(retrieval.passages, pool, lang)
         if not retrieval.covered or not retrieval.passages:
             return self._refusal(question, lang, mode, start, prompts.REFUSAL, retrieval.coverage)
 

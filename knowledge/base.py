@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import KnowledgeConfig
-from .embeddings import Embedder, make_embedder
+from .embeddings import Embedder, QueryCache, make_embedder
 from .errors import IngestError
 from .ingest import Document, SkipFile, chunk_document, iter_files, load_document
 from .retrieval import Mode, Retrieval, Retriever
@@ -67,7 +67,7 @@ class KnowledgeBase:
         openai_client: Any = None,
     ) -> None:
         self.config = config
-        self.embedder = embedder or make_embedder(config, openai_client)
+        self.embedder: Embedder = QueryCache(embedder or make_embedder(config, openai_client))
         self._client = client
         self._store: Store | None = None
         self._retriever: Retriever | None = None

@@ -200,6 +200,41 @@ class OpenAIEmbedder:
         return self.embed_passages([text])[0]
 
 
+class QueryCache:
+    """Any embedder, remembering its last query vectors.
+
+    One answer embeds its question for retrieval and again for sentence scoring; a
+    Slack thread repeats questions. Passages are never cached (ingest sees each once).
+    """
+
+    def __init__(self, inner: Embedder, size: int = 256) -> None:
+        from collections import OrderedDict
+
+        self.inner = inner
+        self.id = inner.id
+        self.dim = inner.dim
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            hit = self._vectors.get(text)
+            if hit is not None:
+                self._vectors.move_to_end(text)
+                return hit
+        vec = self.inner.embed_query(text)
+        vec.setflags(write=False)  # shared between callers
+        with self._lock:
+            self._vectors[text] = vec
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        return vec
+
+
 def make_embedder(config: KnowledgeConfig, openai_client: Any = None) -> Embedder:
     """Pick the embedder named by CAREERBOT_EMBEDDINGS; clients are injected for tests."""
     kind = (config.embeddings or "local").strip().lower()
