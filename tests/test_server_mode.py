@@ -241,7 +241,7 @@ def test_replicas_exit_0_on_sigterm(replicas: list[Replica]) -> None:
 def test_a_running_bot_recovers_after_ingest_rebuild_on_the_server(served: Served) -> None:
     """`careerbot ingest --rebuild` drops and recreates the collection under running bots.
 
-    Searches during the rebuild may fail (README says not to do it live), but afterwards a bot
+    The rebuild is built aside and swapped in (see test_knowledge_store); afterwards a bot
     that was already running must use the new collection, not its handle to the dropped one.
     """
     folder = served.tmp / "rebuild-src"
