@@ -16,13 +16,14 @@ from typing import Any
 from .config import KnowledgeConfig
 from .embeddings import Embedder, QueryCache, make_embedder
 from .errors import IngestError
-from .ingest import Document, SkipFile, chunk_document, iter_files, load_document
+from .ingest import Chunk, Document, SkipFile, chunk_document, iter_files, load_document
 from .retrieval import Mode, Retrieval, Retriever
 from .store import Store, connect
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (file name, done, total)
+EMBED_BATCH = 512  # chunks embedded and written per step: amortises the model and Chroma, bounds memory
 
 
 @dataclass
@@ -105,6 +106,7 @@ class KnowledgeBase:
         report = IngestReport()
         seen: dict[str, Path] = {}  # source -> the file it came from in this run
         changed = False
+        plans: list[_FilePlan] = []
         for n, path in enumerate(files, 1):
             if progress:
                 progress(path.name, n - 1, len(files))
@@ -131,17 +133,28 @@ class KnowledgeBase:
             fresh_ids = {c.id for c in fresh}
             retitled = [c.id for c in chunks if c.id not in fresh_ids and _differs(old[c.id], metas[c.id])]
             stale = sorted(set(old) - set(metas))
-            if fresh:
-                vectors = self.embedder.embed_passages([_embed_text(c.heading, c.text) for c in fresh])
-                store.upsert([c.id for c in fresh], [c.text for c in fresh], [metas[c.id] for c in fresh], vectors)
-            store.update_metadata(retitled, [metas[cid] for cid in retitled])
-            store.delete(stale)  # after the upsert: never a moment with the file missing
-            report.chunks_added += len(fresh)
-            report.chunks_removed += len(stale)
-            status = "added" if not old else ("updated" if fresh or stale or retitled else "unchanged")
-            changed = changed or status != "unchanged"
-            report.files.append(FileResult(doc.source, status, len(chunks), stripped=doc.stripped))
+            plans.append(_FilePlan(doc, len(chunks), metas, fresh, retitled, stale, bool(old)))
             self._docs[doc.source] = doc
+
+        # All new chunks embedded and written in large batches (one Chroma write per 1000
+        # chunks, not one per file), and only then anything deleted: a serving bot never
+        # sees a document missing.
+        fresh_all = [(plan, c) for plan in plans for c in plan.fresh]
+        for start in range(0, len(fresh_all), EMBED_BATCH):
+            batch = fresh_all[start:start + EMBED_BATCH]
+            vectors = self.embedder.embed_passages([_embed_text(c.heading, c.text) for _, c in batch])
+            store.upsert(
+                [c.id for _, c in batch], [c.text for _, c in batch], [plan.metas[c.id] for plan, c in batch], vectors
+            )
+        for plan in plans:
+            store.update_metadata(plan.retitled, [plan.metas[cid] for cid in plan.retitled])
+            store.delete(plan.stale)
+            report.chunks_added += len(plan.fresh)
+            report.chunks_removed += len(plan.stale)
+            touched = plan.fresh or plan.stale or plan.retitled
+            status = "updated" if plan.had_chunks and touched else ("unchanged" if plan.had_chunks else "added")
+            changed = changed or status != "unchanged"
+            report.files.append(FileResult(plan.doc.source, status, plan.n_chunks, stripped=plan.doc.stripped))
         # Files that were ingested from one of these folders (or a subfolder) before and are gone now.
         for source, old in existing.items():
             if source in seen:
@@ -198,6 +211,19 @@ class KnowledgeBase:
         chunks = [c for c in self.retriever.chunks if c.metadata.get("source") == source]
         chunks.sort(key=lambda c: int(c.metadata.get("position", 0)))
         return [c.text for c in chunks]
+
+
+@dataclass
+class _FilePlan:
+    """What one file's ingest will write: computed for every file before anything is written."""
+
+    doc: Document
+    n_chunks: int
+    metas: dict[str, dict[str, Any]]
+    fresh: list[Chunk]
+    retitled: list[str]
+    stale: list[str]
+    had_chunks: bool
 
 
 def _differs(stored: dict[str, Any], wanted: dict[str, Any]) -> bool:
