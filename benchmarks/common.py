@@ -8,19 +8,20 @@ markdown.
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import resource
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bot.evaluation import percentile as _eval_percentile  # noqa: E402
+
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 SEEDS = ROOT / "seeds"
@@ -40,14 +41,8 @@ def offline_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def percentile(values: Sequence[float], p: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default); None for no values."""
-    if not values:
-        return None
-    xs = sorted(values)
-    pos = (len(xs) - 1) * p / 100
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+# One definition of a percentile for `careerbot eval` and the benchmarks.
+percentile = _eval_percentile
 
 
 def rss_mb() -> float:

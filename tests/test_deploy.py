@@ -455,7 +455,7 @@ def test_k8s_ingest_job_ingests_the_image_seeds_into_the_chroma_service(dockerfi
     (container,) = spec["containers"]
     assert container["image"] == dep["spec"]["template"]["spec"]["containers"][0]["image"]
     ctx = assert_cli_accepts(container["command"], "k8s Job")
-    assert ctx.info_name == "ingest" and not ctx.params["rebuild"], "the Job is the incremental ingest; --rebuild re-embeds everything"
+    assert ctx.info_name == "ingest" and not ctx.params["rebuild"], "the Job is the incremental ingest"
     assert [str(p) for p in ctx.params["paths"]] == [docker_env(dockerfile)["CAREERBOT_SEEDS_DIR"]]
     chroma = k8s_kind("StatefulSet", "chroma")["spec"]["template"]["spec"]["containers"][0]
     assert chroma["image"] == compose()["services"]["chroma"]["image"]
