@@ -130,11 +130,19 @@ class Store:
             try:
                 return op(col)
             except Exception as exc:
-                if attempt == 0 and _is_gone(exc):
+                if attempt == 0 and (_is_gone(exc) or self._replaced(col)):
                     self._col = None
                     continue
                 raise self._wrap(exc) from None
         return missing  # pragma: no cover - the loop always returns or raises
+
+    def _replaced(self, col: Any) -> bool:
+        """Whether the collection under our name is no longer the one we hold (a rebuild swapped it)."""
+        try:
+            names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+            return self.name not in names or self._client.get_collection(self.name).id != col.id
+        except Exception:
+            return False
 
     def _create(self, name: str) -> Any:
         try:
@@ -310,6 +318,9 @@ def _is_gone(exc: Exception) -> bool:
         return True
     name = type(exc).__name__
     text = str(exc).lower()
-    return name in ("NotFoundError", "InvalidCollectionException") or (
-        "collection" in text and ("does not exist" in text or "not found" in text)
+    return (
+        name in ("NotFoundError", "InvalidCollectionException")
+        or ("collection" in text and ("does not exist" in text or "not found" in text))
+        # A query racing the deletion of its collection (the swap of `ingest --rebuild`).
+        or "missing metadata segment" in text
     )
