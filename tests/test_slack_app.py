@@ -15,7 +15,6 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,10 @@ import pytest
 import yaml
 
 from bot.pipeline import build_pipeline
-from bot.server import EVENTS_PATH, HTTPServer
+from bot.server import EVENTS_PATH
 from bot.settings import Settings
-from bot.slack_app import SlackBot, check_auth, make_client
+from bot.slack_app import SlackBot
+from tests.fakes.bot_server import QUIET, blocks_text, mention, posts, running, wait_posts
 from tests.fakes.openai_server import FakeOpenAI, Reply
 from tests.fakes.slack_server import (
     BOT_ID,
@@ -41,7 +41,6 @@ from tests.fakes.slack_server import (
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "Which jobs are most exposed to disruption by LLMs?"
 JOBS_DOC = "003_0c1c93809ca1b7a8.txt"
-QUIET = 0.4  # seconds to wait to be sure nothing more is posted
 
 
 def _settings(slack: FakeSlack, data_dir: Path, **env: str) -> Settings:
@@ -53,19 +52,6 @@ def _settings(slack: FakeSlack, data_dir: Path, **env: str) -> Settings:
         "CAREERBOT_RATE_LIMIT_PER_MINUTE": "1000",
     }
     return Settings.from_env({**base, **env}, dotenv=False)
-
-
-@contextmanager
-def running(settings: Settings, pipeline: Any) -> Iterator[tuple[SlackBot, str]]:
-    """A SlackBot behind the real waitress server; yields (bot, base URL)."""
-    client = make_client(settings, settings.slack_bot_token)
-    bot = SlackBot(settings, pipeline, auth=check_auth(client, settings.slack_api_url), client=client)
-    server = HTTPServer(bot, "127.0.0.1", 0)
-    server.start()
-    try:
-        yield bot, f"http://127.0.0.1:{server.port}"
-    finally:
-        server.stop(drain_timeout_s=10)
 
 
 @pytest.fixture(scope="module")
@@ -93,36 +79,9 @@ def served(slack: FakeSlack, pipeline: Any, data_dir: Path) -> Iterator[tuple[Sl
         yield pair
 
 
-def mention(channel: str, text: str, ts: str, *, user: str = "U0ASKER1", thread_ts: str | None = None) -> dict:
-    ev: dict[str, Any] = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel,
-                          "event_ts": ts}
-    if thread_ts:
-        ev["thread_ts"] = thread_ts
-    return ev
-
-
 def dm(channel: str, text: str, ts: str, **extra: Any) -> dict:
     return {"type": "message", "channel_type": "im", "user": "U0ASKER1", "text": text, "ts": ts,
             "channel": channel, **extra}
-
-
-def posts(slack: FakeSlack, channel: str) -> list[Call]:
-    return [c for c in slack.calls("chat.postMessage", ok_only=True) if c.params.get("channel") == channel]
-
-
-def wait_posts(slack: FakeSlack, channel: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = posts(slack, channel)
-        if len(found) >= count:
-            time.sleep(QUIET)  # anything extra would show up now
-            return posts(slack, channel)
-        time.sleep(0.05)
-    raise AssertionError(f"{len(posts(slack, channel))} posts in {channel}, wanted {count}")
-
-
-def blocks_text(call: Call) -> str:
-    return json.dumps(call.params.get("blocks") or [], ensure_ascii=False)
 
 
 def events_url(base: str) -> str:
