@@ -182,7 +182,7 @@ class Store:
         other._col = None
 
     def drop(self) -> None:
-        """Delete the collection (used by --rebuild, e.g. after switching embedders)."""
+        """Delete the collection (--rebuild clears a leftover half-built one with this)."""
         try:
             names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
             if self.name in names:
@@ -321,6 +321,4 @@ def _is_gone(exc: Exception) -> bool:
     return (
         name in ("NotFoundError", "InvalidCollectionException")
         or ("collection" in text and ("does not exist" in text or "not found" in text))
-        # A query racing the deletion of its collection (the swap of `ingest --rebuild`).
-        or "missing metadata segment" in text
     )
