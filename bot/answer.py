@@ -16,9 +16,13 @@ class Citation:
     title: str
     url: str | None
     quote: str  # verbatim span of the source document
+    location: str | None = None  # where in the document: section path ("Careers › Research engineer") or "page 3"
 
     def to_json(self) -> dict[str, Any]:
-        return {"n": self.n, "source": self.source, "title": self.title, "url": self.url, "quote": self.quote}
+        return {
+            "n": self.n, "source": self.source, "title": self.title, "url": self.url, "quote": self.quote,
+            "location": self.location,
+        }
 
 
 @dataclass

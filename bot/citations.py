@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -98,7 +98,7 @@ def renumber(text: str, citations: Sequence[Citation]) -> tuple[str, list[Citati
 
     text = MARKER_RE.sub(sub, text)
     out = [
-        Citation(new_n[c.n], c.source, c.title, c.url, c.quote) for c in citations if c.n in new_n
+        replace(c, n=new_n[c.n]) for c in citations if c.n in new_n
     ]
     out.sort(key=lambda c: c.n)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", text).strip(), out

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from knowledge.text import language
@@ -150,7 +151,7 @@ class Pipeline:
         text = guards.scrub(text, self._secrets)
         text = drop_sentences(text, guards.is_promotional)
         cleaned = [
-            Citation(c.n, c.source, c.title, c.url, guards.scrub(c.quote, self._secrets))
+            replace(c, quote=guards.scrub(c.quote, self._secrets))
             for c in citations
             if not guards.is_promotional(c.quote)
         ]

@@ -148,26 +148,36 @@ class SentenceVectors:
                 log.warning("cannot write sentence-vector cache: %s", exc)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
-        """One unit vector per text (passage side)."""
+        """One unit vector per text (passage side).
+
+        The lock guards only the cache: embedding runs outside it, so answering threads embed
+        their own sentences at the same time (two threads may embed one new sentence twice;
+        the vectors are the same, so the second write is harmless).
+        """
+        keys = [self._key(t) for t in texts]
         with self._lock:
             self._load()
-            keys = [self._key(t) for t in texts]
             missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self._mem}.items())
-            if missing:
-                vecs = self.kb.embed([t for _, t in missing])
-                for (k, _), v in zip(missing, vecs, strict=True):
-                    self._mem[k] = np.asarray(v, dtype=np.float32)
+        fresh: dict[str, np.ndarray] = {}
+        if missing:
+            vecs = self.kb.embed([t for _, t in missing])
+            fresh = {k: np.asarray(v, dtype=np.float32) for (k, _), v in zip(missing, vecs, strict=True)}
+        with self._lock:
+            if fresh:
+                self._mem.update(fresh)
                 self._dirty = True
             if not keys:
                 return np.zeros((0, 1), dtype=np.float32)
-            return np.stack([self._mem[k] for k in keys])
+            return np.stack([fresh[k] if k in fresh else self._mem[k] for k in keys])
 
     def query(self, text: str) -> np.ndarray:
         with self._lock:
             vec = self._queries.get(text)
-            if vec is None:
-                vec = np.asarray(self.kb.embed([text], query=True)[0], dtype=np.float32)
-                if len(self._queries) > 1000:
-                    self._queries.clear()
-                self._queries[text] = vec
+        if vec is not None:
             return vec
+        vec = np.asarray(self.kb.embed([text], query=True)[0], dtype=np.float32)
+        with self._lock:
+            if len(self._queries) > 1000:
+                self._queries.clear()
+            self._queries[text] = vec
+        return vec

@@ -17,7 +17,7 @@ from bot.cli import cli
 from tests.test_answers import SEEDS
 
 CONTRACT = {"question", "answer", "refused", "mode", "citations", "latency_ms"}
-CITATION = {"n", "source", "title", "url", "quote"}
+CITATION = {"n", "source", "title", "url", "quote", "location"}
 
 
 @pytest.fixture

@@ -222,7 +222,7 @@ def test_card_json_contract(service: RoleService) -> None:
     cited = {n for s in data["card"]["sections"] for ln in s["lines"] for n in ln["citations"]}
     assert cited == {c["n"] for c in data["citations"]}
     for c in data["citations"]:
-        assert set(c) == {"n", "source", "title", "url", "quote"}
+        assert {"n", "source", "title", "url", "quote"} <= set(c)
         assert c["quote"] in _seed_text(c["source"])
 
 
