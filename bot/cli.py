@@ -332,7 +332,7 @@ def ask(question: str | None, as_json: bool) -> None:
 
     pipeline = build_pipeline(settings)
     if pipeline.kb.is_empty():
-        click.echo(f"First run: indexing {settings.seeds_dir} (once)…", err=True)
+        click.echo(f"First run: indexing {settings.seeds_origin} (once)…", err=True)
         pipeline.kb.ensure_ingested([settings.seeds_dir])
     if question is None:
         for line in sys.stdin:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.config import KnowledgeConfig
+from knowledge.config import KnowledgeConfig, bundled_seeds_dir
 from knowledge.errors import ConfigError
 
 DEFAULT_CHAT_MODEL = "gpt-4o-mini"
@@ -16,11 +16,11 @@ SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "
 
 
 def _default_seeds_dir() -> Path:
-    """seeds/ in the working directory, else the one beside the installed source tree."""
+    """seeds/ in the working directory, else the seed documents bundled with the package."""
     here = Path.cwd() / "seeds"
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parent.parent / "seeds"
+    return bundled_seeds_dir()
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,13 @@ class Settings:
             openai_api_key=self.openai_api_key,
             openai_base_url=self.openai_base_url,
         )
+
+    @property
+    def seeds_origin(self) -> str:
+        """Where seeds_dir came from, for the one line `careerbot ask` prints when it indexes it."""
+        if self.seeds_dir.resolve() == bundled_seeds_dir().resolve():
+            return f"the bundled seed documents ({self.seeds_dir})"
+        return str(self.seeds_dir)
 
     def secret_values(self) -> list[str]:
         """The configured secret values, for scrubbing answers and logs."""

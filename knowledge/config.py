@@ -8,6 +8,17 @@ from pathlib import Path
 DEFAULT_COLLECTION = "careerbot"
 
 
+def bundled_seeds_dir() -> Path:
+    """The seed documents that ship with careerbot.
+
+    An installed wheel carries them as the package data ``knowledge/seeds/``; a source checkout
+    (or an editable install) has them in the top-level ``seeds/`` beside this package.
+    """
+    here = Path(__file__).resolve().parent
+    installed = here / "seeds"
+    return installed if installed.is_dir() else here.parent / "seeds"
+
+
 @dataclass(frozen=True)
 class KnowledgeConfig:
     """Where the store lives and which embedder builds it.
