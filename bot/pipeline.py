@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -53,8 +53,13 @@ class Pipeline:
         self._lock = threading.Lock()
 
     # -- public ------------------------------------------------------------------------
-    def answer(self, question: str, *, history: list[str] | None = None, user_id: str | None = None) -> Answer:
-        """A cited answer or a refusal for ``question``; ``history`` is the earlier thread, oldest first."""
+    def answer(self, question: str, *, history: list[str] | None = None, user_id: str | None = None,
+               on_delta: Callable[[str], None] | None = None) -> Answer:
+        """A cited answer or a refusal for ``question``; ``history`` is the earlier thread, oldest first.
+
+        ``on_delta`` (LLM mode only) receives the model's unchecked text as it streams; the returned
+        Answer is the verified one that must replace it.
+        """
         start = time.perf_counter()
         # Lone surrogates (JSON can carry "\ud800") cannot be encoded for the embedder: make them "?".
         question = (question or "").encode("utf-8", "replace").decode("utf-8").strip()
@@ -100,7 +105,8 @@ class Pipeline:
         note: str | None = None
         draft: Draft | None = None
         if self.llm is not None:
-            draft, failure = self.llm.write(question, passages[:MAX_LLM_PASSAGES], history or [], self.vectors, lang)
+            draft, failure = self.llm.write(question, passages[:MAX_LLM_PASSAGES], history or [], self.vectors, lang,
+                                            on_delta=on_delta)
             if draft is None:
                 log.warning("LLM writer failed (%s); answering offline", failure)
                 note = prompts.pick(prompts.LLM_UNAVAILABLE_NOTE, lang)
@@ -127,6 +133,33 @@ class Pipeline:
             language=lang,
             coverage=retrieval.coverage,
         )
+
+    def answer_stream(self, question: str, *, history: list[str] | None = None,
+                      user_id: str | None = None) -> Generator[str, None, Answer]:
+        """Yields the model's text deltas as they are generated, then returns the verified Answer.
+
+        ``answer = yield from pipeline.answer_stream(q)``. Offline answers yield nothing.
+        """
+        import queue
+
+        pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def run() -> None:
+            try:
+                pieces.put(("done", self.answer(question, history=history, user_id=user_id,
+                                                on_delta=lambda d: pieces.put(("delta", d)))))
+            except BaseException as exc:  # re-raised in the consumer's thread
+                pieces.put(("error", exc))
+
+        threading.Thread(target=run, name="careerbot-answer-stream", daemon=True).start()
+        while True:
+            kind, value = pieces.get()
+            if kind == "delta":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return value  # type: ignore[no-any-return]
 
     # -- helpers -----------------------------------------------------------------------
     def _refusal(

@@ -375,7 +375,7 @@ class RoleService:
         try:
             reply = writer.complete(messages)
         except LLMFailure as exc:
-            return None, f"{exc.reason} after {getattr(writer, 'last_attempts', '?')} attempt(s)"
+            return None, f"{exc.reason} after {exc.attempts} attempt(s)"
         except Exception as exc:  # never let the LLM path take the card down
             return None, f"unexpected {type(exc).__name__}"
         checker = CitationChecker(self._vectors())

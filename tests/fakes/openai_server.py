@@ -7,6 +7,12 @@ script (FIFO) and then from ``default``; every request is recorded.
     with FakeOpenAI() as server:
         server.push(Reply.error(429, retry_after=1), Reply.chat("Customer service is at risk [1]."))
         client = OpenAI(api_key="sk-test-0000", base_url=server.url, max_retries=0)
+
+Streaming (``stream: true`` requests): ``Reply.stream(pieces)`` answers with server-sent events,
+one chunk per piece, chunked transfer encoding. ``hold=threading.Event(), hold_after=2`` makes it
+wait for the test's event after two pieces (so a test can see the first text arrive before the
+model finishes, without sleeping); ``cut_after=2`` drops the connection after two pieces, in the
+middle of the body, as a dying upstream does.
 """
 
 from __future__ import annotations
@@ -28,6 +34,16 @@ class Reply:
     body: Any = None  # dict/list -> JSON, str/bytes -> sent as is
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to sleep before answering (for timeouts)
+    pieces: list[str] | None = None  # a streamed reply (server-sent events), one chunk per piece
+    hold: threading.Event | None = None  # streamed: wait for this event ...
+    hold_after: int = 0  # ... after this many pieces
+    cut_after: int | None = None  # streamed: drop the connection after this many pieces
+
+    @classmethod
+    def stream(cls, pieces: list[str], *, hold: threading.Event | None = None, hold_after: int = 0,
+               cut_after: int | None = None) -> Reply:
+        """A ``stream: true`` chat completion sent as server-sent events."""
+        return cls(200, None, pieces=list(pieces), hold=hold, hold_after=hold_after, cut_after=cut_after)
 
     @classmethod
     def chat(cls, content: str | None, *, model: str = "fake-model", delay: float = 0.0) -> Reply:
@@ -129,6 +145,9 @@ class FakeOpenAI:
                 reply = item(payload) if callable(item) else item
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.pieces is not None:
+                    self._stream(reply)
+                    return
                 if isinstance(reply.body, (dict, list)):
                     body = json.dumps(reply.body).encode()
                 elif isinstance(reply.body, str):
@@ -145,6 +164,39 @@ class FakeOpenAI:
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout test)
                     pass
+
+            def _chunk(self, data: bytes) -> None:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+
+            def _event(self, delta: dict[str, Any], finish: str | None = None) -> None:
+                body = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                        "model": "fake-model",
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+                self._chunk(f"data: {json.dumps(body)}\n\n".encode())
+
+            def _stream(self, reply: Reply) -> None:
+                pieces = reply.pieces or []
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    self._event({"role": "assistant", "content": ""})
+                    for i, piece in enumerate(pieces):
+                        if reply.cut_after is not None and i == reply.cut_after:
+                            self.close_connection = True  # mid-body: no last chunk, no [DONE]
+                            self.connection.shutdown(2)
+                            return
+                        if reply.hold is not None and i == reply.hold_after:
+                            reply.hold.wait(30)
+                        self._event({"content": piece})
+                    self._event({}, finish="stop")
+                    self._chunk(b"data: [DONE]\n\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    self.close_connection = True
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
