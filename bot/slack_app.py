@@ -27,15 +27,15 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
-from slack_sdk.webhook import WebhookClient
 
 from knowledge.errors import ConfigError, SlackError
 
 from . import blocks as bk
 from .dedup import SeenCache
 from .feedback import FeedbackStore
+from .hooks import post_response
 from .markup import decode, escape
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, Verdict
 from .settings import Settings
 from .workers import WorkerPool
 
@@ -46,6 +46,8 @@ PROGRESS_REACTION = "hourglass_flowing_sand"
 HISTORY_MESSAGES = 10
 HISTORY_CHARS = 1000
 QUESTION_CHARS = 4000
+MENTION_LOOKUPS = 10  # users.info calls one answered message may cause, whatever it contains
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 COMMANDS = ("/career-role", "/career-roles")
 # manifest bot event -> bolt event type it arrives as
 EVENTS = {"app_mention": "app_mention", "message.im": "message"}
@@ -217,7 +219,11 @@ class SlackBot:
         if self.seen.check_and_add(event_id, f"msg:{event.get('channel')}:{event.get('ts')}"):
             self._log(t0, outcome="duplicate", **fields)
             return
-        if not self.limiter.allow(event.get("user")):
+        verdict = self.limiter.check(event.get("user"), "message")
+        if verdict is Verdict.SILENT:
+            self._log(t0, outcome="rate_limited", notice=False, **fields)
+            return
+        if verdict is Verdict.NOTIFY:
             text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
             self._enqueue_or_post(event, lambda: self._notice(event, text), outcome="rate_limited", t0=t0, **fields)
             return
@@ -250,13 +256,15 @@ class SlackBot:
         reacted = self._react(channel, ts)
         mode = refused = error = None
         try:
-            question = decode(event.get("text") or "", bot_user_id=self.bot_user_id, user_name=self._user_name)
-            question = question[:QUESTION_CHARS]
+            names = self.mention_names()
+            question = decode(cut_markup(event.get("text") or "", QUESTION_CHARS), bot_user_id=self.bot_user_id,
+                              user_name=names)[:QUESTION_CHARS]
             if not question:
                 error = self._post(channel, thread, bk.EMPTY_QUESTION_TEXT, bk.notice_blocks(bk.EMPTY_QUESTION_TEXT))
                 mode = "help"
                 return
-            history = self._history(channel, event) if event.get("thread_ts") and event.get("thread_ts") != ts else []
+            in_thread = bool(event.get("thread_ts")) and event.get("thread_ts") != ts
+            history = self._history(channel, event, names) if in_thread else []
             try:
                 answer = self.pipeline.answer(question, history=history or None, user_id=user)
             except Exception as exc:  # the asker must still hear back
@@ -281,7 +289,8 @@ class SlackBot:
                 self._unreact(channel, ts)
             self._log(t0, outcome="error" if error else "answered", mode=mode, refused=refused, error=error, **fields)
 
-    def _history(self, channel: str, event: dict[str, Any]) -> list[str]:
+    def _history(self, channel: str, event: dict[str, Any],
+                 names: Callable[[str], str | None] | None = None) -> list[str]:
         """Earlier messages of the thread (not the bot's own), oldest first, bounded."""
         try:
             resp = self.client.conversations_replies(channel=channel, ts=str(event["thread_ts"]), limit=50)
@@ -298,10 +307,31 @@ class SlackBot:
                 continue
             if m.get("bot_id") or m.get("user") == self.bot_user_id or m.get("subtype") == "bot_message":
                 continue
-            text = decode(m.get("text") or "", bot_user_id=self.bot_user_id, user_name=self._user_name)
+            text = decode(cut_markup(str(m.get("text") or ""), HISTORY_CHARS), bot_user_id=self.bot_user_id,
+                          user_name=names or self.mention_names())
             if text:
                 out.append(text[:HISTORY_CHARS])
         return out[-HISTORY_MESSAGES:]
+
+    def mention_names(self, budget: int = MENTION_LOOKUPS) -> Callable[[str], str | None]:
+        """A ``<@U…>`` resolver for one message: each id looked up once, at most ``budget`` users.info calls."""
+        seen: dict[str, str | None] = {}
+        spent = 0
+
+        def resolve(user_id: str) -> str | None:
+            nonlocal spent
+            if user_id in seen:
+                return seen[user_id]
+            name: str | None = None
+            if user_id in self._names:
+                name = self._names[user_id]
+            elif spent < budget and _USER_ID.match(user_id):
+                spent += 1
+                name = self._user_name(user_id)
+            seen[user_id] = name
+            return name
+
+        return resolve
 
     def _user_name(self, user_id: str) -> str | None:
         """A display name for ``<@U…>`` in questions (users.info, cached; None when unknown)."""
@@ -365,16 +395,7 @@ class SlackBot:
         """Post to an interaction's response_url (ephemeral replies, deleting the original)."""
         if not response_url:
             return False
-        hook = WebhookClient(response_url, timeout=10, retry_handlers=make_client(self.settings, None).retry_handlers)
-        try:
-            resp = hook.send_dict(payload)
-        except (SlackClientError, OSError, ValueError) as exc:  # ValueError: not a URL at all
-            log.warning("response_url post failed: %s", type(exc).__name__)
-            return False
-        if resp.status_code >= 300:
-            log.warning("response_url post failed: HTTP %s", resp.status_code)
-            return False
-        return True
+        return post_response(str(response_url), payload, api_url=self.settings.slack_api_url)
 
     # -- slash commands and role cards ---------------------------------------------------------
     def roles_service(self) -> Any:
@@ -428,10 +449,12 @@ class SlackBot:
                 error = error or "response_url"
             self._log(t0, outcome="error" if error else "answered", error=error, **fields)
 
-        if not self.limiter.allow(command.get("user_id")):
-            text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
-            self._respond(command.get("response_url"), {"response_type": "ephemeral", "text": text})
-            self._log(t0, outcome="rate_limited", **fields)
+        verdict = self.limiter.check(command.get("user_id"), "command")
+        if verdict is not Verdict.ALLOW:
+            if verdict is Verdict.NOTIFY:
+                text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
+                self._respond(command.get("response_url"), {"response_type": "ephemeral", "text": text})
+            self._log(t0, outcome="rate_limited", notice=verdict is Verdict.NOTIFY, **fields)
             return
         if not self.pool.submit(job):
             self._respond(command.get("response_url"), {"response_type": "ephemeral", "text": BUSY_TEXT})
@@ -547,6 +570,16 @@ def _bolt_logger() -> logging.Logger:
     if logger.level == logging.NOTSET or logger.level < logging.WARNING:
         logger.setLevel(logging.WARNING)
     return logger
+
+
+def cut_markup(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, never in the middle of a ``<…>`` markup token."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if cut.rfind("<") > cut.rfind(">"):
+        cut = cut[: cut.rfind("<")]
+    return cut
 
 
 def _slack_error(exc: Exception) -> str:
