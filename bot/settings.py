@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from knowledge.errors import ConfigError
 
 DEFAULT_CHAT_MODEL = "gpt-4o-mini"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "openai_api_key")
+SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "openai_api_key", "chroma_api_key")
 
 
 def _default_seeds_dir() -> Path:
@@ -35,6 +36,12 @@ class Settings:
     embeddings: str = "local"
     chroma_host: str | None = None
     chroma_port: int = 8000
+    chroma_ssl: bool = False
+    chroma_api_key: str | None = field(default=None, repr=False)
+    chroma_tenant: str | None = None
+    chroma_database: str | None = None
+    database_url: str | None = field(default=None, repr=False)  # None: SQLite in data_dir
+    admins: tuple[str, ...] = ()
     data_dir: Path = Path(".careerbot")
     seeds_dir: Path = field(default_factory=_default_seeds_dir)
     log_level: str = "INFO"
@@ -82,6 +89,9 @@ class Settings:
         if not api_url.endswith("/"):
             api_url += "/"
         seeds = get("CAREERBOT_SEEDS_DIR")
+        database_url = get("DATABASE_URL")
+        if database_url and not database_url.startswith(("sqlite:", "postgres:", "postgresql:", "postgresql+")):
+            raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
         return cls(
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -93,6 +103,12 @@ class Settings:
             embeddings=embeddings,
             chroma_host=get("CHROMA_HOST"),
             chroma_port=get_int("CHROMA_PORT", 8000),
+            chroma_ssl=(get("CHROMA_SSL") or "0").lower() in ("1", "true", "yes"),
+            chroma_api_key=get("CHROMA_API_KEY"),
+            chroma_tenant=get("CHROMA_TENANT"),
+            chroma_database=get("CHROMA_DATABASE"),
+            database_url=database_url,
+            admins=tuple(a for a in re.split(r"[\s,]+", get("CAREERBOT_ADMINS") or "") if a),
             data_dir=Path(get("CAREERBOT_DATA_DIR") or ".careerbot"),
             seeds_dir=Path(seeds) if seeds else _default_seeds_dir(),
             log_level=(get("CAREERBOT_LOG_LEVEL") or "INFO").upper(),
@@ -111,6 +127,10 @@ class Settings:
             data_dir=self.data_dir,
             chroma_host=self.chroma_host,
             chroma_port=self.chroma_port,
+            chroma_ssl=self.chroma_ssl,
+            chroma_api_key=self.chroma_api_key,
+            chroma_tenant=self.chroma_tenant,
+            chroma_database=self.chroma_database,
             embeddings=self.embeddings,
             openai_api_key=self.openai_api_key,
             openai_base_url=self.openai_base_url,
@@ -123,6 +143,22 @@ class Settings:
             return f"the bundled seed documents ({self.seeds_dir})"
         return str(self.seeds_dir)
 
+    def state_url(self) -> str:
+        """DATABASE_URL, or the SQLite file in CAREERBOT_DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir).resolve() / 'careerbot.sqlite3'}"
+
     def secret_values(self) -> list[str]:
-        """The configured secret values, for scrubbing answers and logs."""
-        return [v for v in (getattr(self, f) for f in SECRET_FIELDS) if v and len(v) >= 6]
+        """The configured secret values, for scrubbing answers and logs (the database password included)."""
+        values = [v for v in (getattr(self, f) for f in SECRET_FIELDS) if v and len(v) >= 6]
+        if self.database_url:
+            try:
+                from urllib.parse import unquote, urlsplit
+
+                password = urlsplit(self.database_url).password
+            except ValueError:
+                password = None
+            if password and len(unquote(password)) >= 6:
+                values += [password, unquote(password)]
+        return values

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_COLLECTION = "careerbot"
@@ -23,13 +23,18 @@ def bundled_seeds_dir() -> Path:
 class KnowledgeConfig:
     """Where the store lives and which embedder builds it.
 
-    ``chroma_host`` set means a Chroma server (HttpClient); unset means an embedded
-    PersistentClient under ``data_dir``.
+    ``chroma_host`` set means a Chroma server (HttpClient; ``chroma_ssl`` for https, ``chroma_api_key`` sent
+    as the X-Chroma-Token header, ``chroma_tenant``/``chroma_database`` where not the defaults); no host but an
+    API key means Chroma Cloud (CloudClient); neither means an embedded PersistentClient under ``data_dir``.
     """
 
     data_dir: Path = Path(".careerbot")
     chroma_host: str | None = None
     chroma_port: int = 8000
+    chroma_ssl: bool = False
+    chroma_api_key: str | None = field(default=None, repr=False)
+    chroma_tenant: str | None = None
+    chroma_database: str | None = None
     embeddings: str = "local"  # "local" (= "use") | "e5" | "e5+use" | "openai"
     openai_api_key: str | None = None
     openai_base_url: str | None = None

@@ -32,18 +32,36 @@ class StoredChunk:
 
 
 def connect(config: KnowledgeConfig) -> Any:
-    """Open the configured Chroma client, turning connection failures into one clear error."""
+    """Open the configured Chroma client, turning connection failures into one clear error.
+
+    A host: a Chroma server over HTTP(S) (``chroma_ssl``), with the API key as the X-Chroma-Token header and
+    the tenant and database when given. No host but an API key: Chroma Cloud. Neither: the embedded store.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if config.chroma_host:
-        where = f"{config.chroma_host}:{config.chroma_port}"
+    if config.chroma_host or config.chroma_api_key:
+        if config.chroma_host:
+            where = f"{'https' if config.chroma_ssl else 'http'}://{config.chroma_host}:{config.chroma_port}"
+        else:
+            where = "Chroma Cloud"
         try:
-            client = chromadb.HttpClient(host=config.chroma_host, port=config.chroma_port, settings=chroma_settings)
+            if config.chroma_host:
+                headers = {"x-chroma-token": config.chroma_api_key} if config.chroma_api_key else None
+                client = chromadb.HttpClient(
+                    host=config.chroma_host, port=config.chroma_port, ssl=config.chroma_ssl, headers=headers,
+                    settings=chroma_settings, tenant=config.chroma_tenant or chromadb.DEFAULT_TENANT,
+                    database=config.chroma_database or chromadb.DEFAULT_DATABASE,
+                )
+            else:
+                client = chromadb.CloudClient(tenant=config.chroma_tenant, database=config.chroma_database,
+                                              api_key=config.chroma_api_key, settings=chroma_settings)
             client.heartbeat()
         except Exception as exc:
             reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            if config.chroma_api_key:
+                reason = reason.replace(config.chroma_api_key, "***")
             raise StoreUnavailable(f"cannot reach the Chroma server at {where}: {reason}") from None
         return client
     try:

