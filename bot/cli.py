@@ -265,7 +265,7 @@ def roles(as_json: bool) -> None:
       careerbot roles
       careerbot roles --json
     """
-    from .roles import RoleService
+    from .role_cards import RoleService
 
     settings = _settings()
     kb = _knowledge(settings)
@@ -294,7 +294,7 @@ def role(name: str, as_json: bool) -> None:
       careerbot role 推荐算法工程师
       careerbot role "someone who writes prompts"
     """
-    from .roles import RoleService
+    from .role_cards import RoleService
 
     settings = _settings()
     kb = _knowledge(settings)

@@ -94,7 +94,7 @@ def pick(table: dict[str, str], language: str) -> str:
     return table.get(language, table["en"])
 
 
-# --- role cards (bot/roles.py) ----------------------------------------------------------
+# --- role cards (bot/role_cards.py) ----------------------------------------------------------
 
 ROLE_CARD_SYSTEM_PROMPT = """You are careerbot. You write a short card about one job role \
 using ONLY the numbered sources you are given.

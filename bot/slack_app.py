@@ -4,7 +4,7 @@ Listeners never retrieve or call the LLM: they filter (bots, edits, our own mess
 (event id and message key), rate-limit, enqueue, and return — so Slack gets its ack in
 milliseconds. Workers show progress (a reaction), ask ``Pipeline.answer``, render Block Kit and
 post through one WebClient that talks to ``settings.slack_api_url`` and retries 429s, 5xx and
-connection errors. Slash commands go to ``bot.roles`` through ``role_reply``.
+connection errors. Slash commands go to ``bot.role_cards`` through ``role_reply``.
 """
 
 from __future__ import annotations
@@ -399,11 +399,11 @@ class SlackBot:
 
     # -- slash commands and role cards ---------------------------------------------------------
     def roles_service(self) -> Any:
-        """bot.roles.RoleService, built once; None while the roles feature is not installed."""
+        """bot.role_cards.RoleService, built once; None while the roles feature is not installed."""
         with self._roles_lock:
             if self._roles is None:
                 try:
-                    from .roles import RoleService
+                    from .role_cards import RoleService
                 except ImportError:
                     return None
                 self._roles = RoleService(self.pipeline.kb, self.settings, self.pipeline)

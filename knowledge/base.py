@@ -8,6 +8,7 @@ server while someone runs ``careerbot ingest`` never sees an empty collection.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from .embeddings import Embedder, QueryCache, make_embedder
 from .errors import IngestError
 from .ingest import Chunk, Document, SkipFile, chunk_document, iter_files, load_document
 from .retrieval import Mode, Retrieval, Retriever
+from .roles import RoleCatalog, build_catalog
 from .store import Store, connect
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,8 @@ class KnowledgeBase:
         self._store: Store | None = None
         self._retriever: Retriever | None = None
         self._docs: dict[str, Document] = {}
+        self._roles: RoleCatalog | None = None
+        self._roles_lock = threading.Lock()
 
     @property
     def store(self) -> Store:
@@ -196,6 +200,21 @@ class KnowledgeBase:
                 return self.embedder.embed_passages([])
             return np.stack([self.embedder.embed_query(t) for t in texts])
         return self.embedder.embed_passages(list(texts))
+
+    def role_catalog(self) -> RoleCatalog:
+        """The roles the indexed documents describe; rebuilt only when the store version changes."""
+        version = str(self.store.version())
+        with self._roles_lock:
+            if self._roles is not None and self._roles.version == version:
+                return self._roles
+            if version == "empty":
+                catalog = RoleCatalog([], version)
+            else:
+                self.retriever.invalidate()  # read the chunks of this version
+                catalog = build_catalog(self.retriever.chunks, version=version,
+                                        embed=lambda texts: self.embedder.embed_passages(list(texts)))
+            self._roles = catalog
+            return catalog
 
     def sources(self) -> dict[str, dict[str, str | None]]:
         """source -> {title, url} for every document in the store."""

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.roles import RoleResult, RoleService
+from bot.role_cards import RoleResult, RoleService
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig
-from knowledge.roles import build_catalog, catalog_for
+from knowledge.roles import build_catalog
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 JOBS_DOC = "003_0c1c93809ca1b7a8.txt"
@@ -74,7 +74,7 @@ EXPECTED_ROLES = {
 
 
 def test_catalog_lists_every_role_the_documents_speak_about_with_outlook(kb: KnowledgeBase) -> None:
-    catalog = catalog_for(kb)
+    catalog = kb.role_catalog()
     by_name = {r.name: r for r in catalog.roles}
     assert set(EXPECTED_ROLES) <= set(by_name)
     for name, outlook in EXPECTED_ROLES.items():
@@ -94,7 +94,7 @@ def test_catalog_comes_from_the_stored_chunks_not_the_alias_file(kb: KnowledgeBa
 
 
 def test_catalog_is_cached_per_store_version(kb: KnowledgeBase) -> None:
-    assert catalog_for(kb) is catalog_for(kb)
+    assert kb.role_catalog() is kb.role_catalog()
 
 
 def test_catalog_text_and_blocks_list_the_roles(service: RoleService) -> None:

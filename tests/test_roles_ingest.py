@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.roles import RoleService
+from bot.role_cards import RoleService
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
 
@@ -26,15 +26,15 @@ title: Careers in Quantum AI
 
 ## Jobs Created by Quantum Computing
 
-### Quantum Prompt Whisperers
+### Quantum Circuit Designers
 
-Quantum prompt whisperers coax useful answers out of quantum language models.
-Demand for quantum prompt whisperers is growing as labs ship demos & products <for everyone>, and <@U0BOSS> agrees.
+Quantum circuit designers coax useful answers out of quantum language models.
+Demand for quantum circuit designers is growing as labs ship demos & products <for everyone>, and <@U0BOSS> agrees.
 They need a strong foundation in linear algebra and a knack for patient experimentation.
 
 ## Other notes
 
-Qubit Wrangler: These professionals keep fragile qubits calm during long runs, working with hardware teams.
+Qubit Technician: These professionals keep fragile qubits calm during long runs, working with hardware teams.
 """
 
 
@@ -52,7 +52,7 @@ def copy_env(clean_env: Path, kb_copy: KnowledgeBase, monkeypatch: pytest.Monkey
 def test_new_document_defines_new_roles_after_ingest(copy_env: tuple[Path, Path]) -> None:
     data_dir, doc = copy_env
     runner = CliRunner()
-    before = runner.invoke(cli, ["role", "quantum prompt whisperer", "--json"])
+    before = runner.invoke(cli, ["role", "quantum circuit designer", "--json"])
     assert before.exit_code == 0, before.output
     assert json.loads(before.output)["matched"] is False
 
@@ -60,12 +60,12 @@ def test_new_document_defines_new_roles_after_ingest(copy_env: tuple[Path, Path]
     assert ingested.exit_code == 0, ingested.output
 
     listing = runner.invoke(cli, ["roles"])
-    assert "Quantum Prompt Whisperer" in listing.output and "Qubit Wrangler" in listing.output
+    assert "Quantum Circuit Designer" in listing.output and "Qubit Technician" in listing.output
     assert "Translator / Interpreter" in listing.output  # the seeds' roles are still there
 
-    after = runner.invoke(cli, ["role", "Quantum Prompt Whisperers", "--json"])
+    after = runner.invoke(cli, ["role", "Quantum Circuit Designers", "--json"])
     data = json.loads(after.output)
-    assert data["matched"] is True and data["card"]["name"] == "Quantum Prompt Whisperer"
+    assert data["matched"] is True and data["card"]["name"] == "Quantum Circuit Designer"
     assert data["card"]["outlook"] == "growing"
     assert data["citations"] and all(c["source"] == "quantum.md" for c in data["citations"])
     text = doc.read_text(encoding="utf-8")
@@ -74,7 +74,7 @@ def test_new_document_defines_new_roles_after_ingest(copy_env: tuple[Path, Path]
     skills = next(s for s in data["card"]["sections"] if s["key"] == "skills")
     assert any("linear algebra" in ln["text"] for ln in skills["lines"])
 
-    wrangler = json.loads(runner.invoke(cli, ["role", "qubit wrangler", "--json"]).output)
+    wrangler = json.loads(runner.invoke(cli, ["role", "qubit technician", "--json"]).output)
     assert wrangler["matched"] and "keep fragile qubits calm" in wrangler["card"]["sections"][0]["lines"][0]["text"]
 
 
@@ -82,7 +82,7 @@ def test_card_blocks_escape_document_text(copy_env: tuple[Path, Path], kb_copy: 
     _, doc = copy_env
     kb_copy.ingest([doc])
     service = RoleService(kb_copy, Settings.from_env({}, dotenv=False))
-    result = service.card("quantum prompt whisperer")
+    result = service.card("quantum circuit designer")
     assert result.matched
     flat = json.dumps(result.to_blocks())
     assert "<@U0BOSS>" not in flat and "<for everyone>" not in flat

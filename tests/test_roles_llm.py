@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.roles import RoleService
+from bot.role_cards import RoleService
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
 from tests.fakes.openai_server import FakeOpenAI, Reply

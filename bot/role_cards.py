@@ -2,7 +2,7 @@
 
 ``RoleService`` is what the CLI (`careerbot role`, `careerbot roles`) and Slack
 (`/career-role`, `/career-roles`) call. It matches what the user typed against the
-catalog built from the documents (knowledge/roles.py) and assembles a card from the
+catalog built from the documents (knowledge/roles/) and assembles a card from the
 role's own verbatim sentences plus role-focused searches of the knowledge base. Lines
 are quotes, so every citation is verbatim in its source by construction. When no role
 fits, the result is the catalog with the closest suggestions — never an error.
@@ -17,18 +17,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.base import KnowledgeBase
 from knowledge.retrieval import Passage
 from knowledge.roles import (
     Evidence,
     Role,
     RoleCatalog,
     RoleMatch,
-    catalog_for,
     human_value_clauses,
     normalize,
     outlook_cues,
     skill_strength,
 )
+from knowledge.roles.names import find_term
 from knowledge.text import has_cjk, language, split_sentences
 
 from . import prompts
@@ -275,7 +276,7 @@ class RoleResult:
 class RoleService:
     """Role cards and the role catalog over one KnowledgeBase."""
 
-    def __init__(self, kb: Any, settings: Any, pipeline: Any = None) -> None:
+    def __init__(self, kb: KnowledgeBase, settings: Any, pipeline: Any = None) -> None:
         self.kb = kb
         self.settings = settings
         self.pipeline = pipeline
@@ -286,7 +287,7 @@ class RoleService:
         self._vecs: Any = None
 
     def catalog(self) -> RoleCatalog:
-        return catalog_for(self.kb)
+        return self.kb.role_catalog()
 
     def entries(self) -> list[CatalogEntry]:
         cat = self.catalog()
@@ -413,8 +414,9 @@ class RoleService:
                         sections, offline.related, list(citations), "llm", lang), None
 
     def _searched(self, role: Role) -> list[Evidence]:
-        """Sentences from role-focused searches, kept only from documents that speak about the role."""
+        """Sentences from role-focused searches that name the role, from documents that speak about it."""
         docs = set(role.sources)
+        terms = role.text_terms()
         out: list[Evidence] = []
         seen = {e.text for e in role.evidence}
         queries = [f"{role.name} skills expertise qualifications", f"{role.name} job outlook demand risk"]
@@ -430,7 +432,7 @@ class RoleService:
                 if p.source not in docs:
                     continue
                 for i, sent in enumerate(split_sentences(p.text)):
-                    if sent.startswith("#") or sent in seen:
+                    if sent.startswith("#") or sent in seen or not any(find_term(t, sent) for t in terms):
                         continue
                     seen.add(sent)
                     out.append(Evidence(p.source, p.title, p.url, sent, p.id, rank, 10_000 + rank * 100 + i,
@@ -440,7 +442,7 @@ class RoleService:
 
 # --- extractive card ------------------------------------------------------------------
 
-_KIND_RANK = {"definition": 0, "section": 1, "mention": 2, "context": 3, "topic": 4, "field": 5}
+_KIND_RANK = {"definition": 0, "section": 1, "mention": 2, "context": 3, "topic": 4}
 
 
 def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: str = "en") -> RoleCard:
@@ -462,40 +464,27 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
     def cues(e: Evidence) -> dict[str, int]:
         return outlook_cues(e.text)
 
+    # Outlook lines are only the sentences the catalog kept as outlook statements about this role.
+    stated = role.outlook_evidence()
+    stated_texts = {e.text for e in stated}
+
     # 1. What it does: the document's own definition first.
-    does_pick = [e for e in ev if e.kind == "definition"][:MAX_DOES]
+    does_pick = [e for e in ev if e.kind == "definition" and e.text not in stated_texts and _useful(e.text)][:MAX_DOES]
     used.update(e.text for e in does_pick)
 
-    # 2. Skills: the most concrete skill sentences, the role's own before field-level ones. A sentence
-    #    that also carries the outlook goes here only if the outlook keeps another sentence.
-    outlook_pool = [e for e in ev if e.text not in used and _useful(e.text) and any(cues(e).values())]
+    # 2. Skills: the most concrete skill sentences about the role (its own, then searched ones naming it).
     standalone = [e for e in extra if not _ANAPHOR_RE.match(e.text)]  # "These positions…" needs its antecedent
-    pool = [e for e in _unique(ev + standalone) if e.text not in used and _useful(e.text)
-            and skill_strength(e.text) >= 2]
-    pool.sort(key=lambda e: (-(skill_strength(e.text) + (2 if e in own else 0) - (2 if any(cues(e).values()) else 0)),
-                             _KIND_RANK[e.kind], e.order))
-    skills_pick: list[Evidence] = []
-    for e in pool:
-        if len(skills_pick) >= MAX_SKILLS:
-            break
-        if any(cues(e).values()):
-            left = [x for x in outlook_pool if x.text != e.text and x not in skills_pick]
-            if len(left) < 1 or cues(e).get("at risk"):
-                continue
-        skills_pick.append(e)
+    pool = [e for e in _unique(own + standalone) if e.text not in used and e.text not in stated_texts
+            and _useful(e.text) and skill_strength(e.text) >= 2]
+    pool.sort(key=lambda e: (-(skill_strength(e.text) + (2 if e in own else 0)), _KIND_RANK[e.kind], e.order))
+    skills_pick = pool[:MAX_SKILLS]
     used.update(e.text for e in skills_pick)
 
-    # 3. Outlook: sentences that carry the role's tag first, then other signals; reading order.
-    tagged = [e for e in outlook_pool if e.text not in used]
+    # 3. Outlook: the stated sentences, those carrying the role's tag first; shown in reading order.
     tag_key = role.outlook if role.outlook in ("growing", "at risk", "reshaped") else ""
-    tagged.sort(key=lambda e: (0 if e in own else 1, 0 if tag_key and cues(e).get(tag_key) else 1,
-                               _KIND_RANK[e.kind], e.order))
-    matching = [e for e in tagged if tag_key and cues(e).get(tag_key)]
-    others = [e for e in tagged if e not in matching and e in own]
-    outlook_pick = matching[: MAX_OUTLOOK - 1] + others[:1]  # the main signal, plus the other side if any
-    rest = [e for e in matching + others + tagged if e not in outlook_pick]
-    outlook_pick += _unique(rest)[: MAX_OUTLOOK - len(outlook_pick)]
-    outlook_pick.sort(key=lambda e: (e.source, e.order))
+    ranked = sorted(_unique(stated), key=lambda e: (0 if tag_key and cues(e).get(tag_key) else 1,
+                                                    _KIND_RANK[e.kind], e.order))
+    outlook_pick = sorted(ranked[:MAX_OUTLOOK], key=lambda e: (e.source, e.order))
     used.update(e.text for e in outlook_pick)
 
     # 4. More on what it does: mentions that describe work rather than prospects.

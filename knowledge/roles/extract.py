@@ -1,0 +1,467 @@
+"""Find the roles a corpus describes, from the structure of its documents.
+
+A *candidate* is a job-title name (see ``names``) in a place where documents introduce a subject:
+
+- a heading or sub-heading that is the name ("2.1.3 ML infrastructure engineer"), names joined by
+  "and" ("Translators and Interpreters"), "X vs. Y" (two roles), or asks about one ("What is an AI
+  engineer?", "The role of an MLOps engineer");
+- a lead-in: a bold span or a "Name:" opening a paragraph or list item ("**ML infrastructure engineer,
+  ML platform engineer**: …" is one role with an alias; "Data Scientist: Data scientists use …");
+- a list item that is only a title;
+- a question naming it ("What about data analysts?"), whose answer follows;
+- a Chinese title (推荐算法工程师, AI应用研发工程师): the head suffix makes it one wherever it is;
+- a line of work the curated alias file knows, named as jobs ("jobs in translation", "做大模型推理工程化相关的
+  工作"): the document discusses the work, the file supplies the role's name.
+
+A candidate becomes a role only with text that describes it: sentences in its section or lead-in, or
+sentences elsewhere that name it. Section titles without a job-title head ("Junior vs senior role",
+"Different machine learning roles") are never candidates. Spellings merge by ``names.merge_key``
+(plural, case, "machine learning" ~ "ML", seniority) and by the curated aliases; the alias file never
+adds a role on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..text import has_cjk
+from .catalog import Evidence, EvidenceKind, Role, RoleCatalog
+from .curated import CuratedRole, curated_roles
+from .document import ChunkLike, Document, Line, Sentence, documents
+from .names import (
+    abbreviation,
+    clean_title,
+    dedupe,
+    display,
+    find_term,
+    is_role_name,
+    merge_key,
+    noun_phrases,
+    slug,
+    split_names,
+    split_versus,
+    strip_seniority,
+    zh_role_name,
+    zh_role_names,
+)
+from .outlook import outlook_cues, relate, tag_outlook
+
+Embed = Callable[[list[str]], Any]  # texts -> unit vectors, one row each
+
+# Words a heading may have around a role name and still be *about* that role
+# ("What is an AI engineer?", "The role of a data scientist", "Becoming a product manager").
+_ABOUT_WORDS = frozenset(
+    "what who is are a an the of as role roles job jobs career careers path paths position positions title "
+    "titles am i do does you become becoming being vs versus and or s meaning introduction overview "
+    "exactly really".split()
+)
+_BOLD_LEAD_RE = re.compile(r"^\s*(?:[-*•+]\s+|\d{1,3}[.)、]\s*)?\*\*(?P<lead>[^*]{2,120}?)\*\*\s*(?P<rest>.*)$")
+_COLON_LEAD_RE = re.compile(
+    r"^\s*(?:[-*•+]\s+|\d{1,3}[.)、]\s*)?(?P<lead>[^:：。!?？\n]{2,80}?)\s*[:：]\s*(?P<rest>\S.*)$"
+)
+_LIST_MARK_RE = re.compile(r"^\s*(?:[-*•+]\s+|\d{1,3}[.)、]\s*)")
+_QUESTION_MARK_RE = re.compile(r"^\s*(?:\*\*)?\s*(?:Q\d*|问)\s*[:：.]\s*", re.I)
+_CLAUSE_RE = re.compile(r"[,;:，；：—]|\s(?:but|while|although|whereas)\s", re.I)
+# "jobs in translation", "career paths centered around prompt engineering", 做大模型推理工程化相关的工作.
+_EN_FIELD_RE = re.compile(
+    r"\b(?:jobs?|roles?|careers?|career paths?|positions?|occupations?|professionals|specialists|experts)\s+"
+    r"(?:\w+\s+)?(?:in|focused on|focusing on|centered around|centred around|centered on|centred on|related to|"
+    r"involving|specializing in|specialising in|around)\s+(?P<field>[^.;:!?]{3,80})",
+    re.I,
+)
+_ZH_FIELD_RE = re.compile(
+    r"(?:做|从事|转行做|转行到|转到)(?P<field>[\u4e00-\u9fffA-Za-z]{2,16}?)(?:相关的?|方向的?)?(?:工作|岗位|职位)"
+)
+_DEMAND_RE = re.compile(
+    r"\b(demand|hiring|hire[sd]?|jobs?|careers?|roles?|positions?|employ\w*)\b|需求|招聘|岗位", re.I
+)
+
+_ASPECTS = {
+    "does": "what does a {role} do",
+    "outlook": "future demand outlook for {role} jobs",
+}
+
+
+@dataclass
+class _Candidate:
+    names: list[str]
+    joined: bool  # "A and B" (titles covered together) rather than "A, B" (one title and its aliases)
+    kind: EvidenceKind  # "definition" for lead-ins and answers, "section" for headings
+    source: str
+    body: list[Sentence] = field(default_factory=list)
+    section: tuple[str, ...] | None = None  # a heading candidate owns the sentences under it
+    structural: bool = True
+    curated: int | None = None  # index of the curated entry a line of work named
+
+
+@dataclass
+class _Draft:
+    key: str
+    name: str
+    names: list[str]
+    curated: CuratedRole | None = None
+    cands: list[_Candidate] = field(default_factory=list)
+
+
+def build_catalog(chunks: Sequence[ChunkLike], curated: Sequence[CuratedRole] | None = None,
+                  version: str = "", embed: Embed | None = None) -> RoleCatalog:
+    """The roles the stored chunks describe, enriched (never extended) by the curated alias file."""
+    curated = curated_roles() if curated is None else tuple(curated)
+    docs = documents(chunks)
+    cands: list[_Candidate] = []
+    for d in docs:
+        cands.extend(_candidates(d))
+        cands.extend(_field_candidates(d, curated))
+    drafts = _merge(cands, curated)
+    sentences = [s for d in docs for s in d.sentences]
+    roles = [r for r in (_role(dr, docs, sentences) for dr in drafts) if r is not None]
+    _outlooks(roles, embed)
+    relate(roles)
+    roles.sort(key=lambda r: (_OUTLOOK_ORDER[r.outlook], r.name.lower()))
+    return RoleCatalog(roles, version)
+
+
+_OUTLOOK_ORDER = {"growing": 0, "reshaped": 1, "at risk": 2, "unclear": 3}
+
+
+# --- candidates ----------------------------------------------------------------------------------
+
+def heading_names(text: str) -> list[tuple[list[str], bool]]:
+    """The roles a heading is about: ([names], joined) per role; [] for a heading that names none."""
+    t = clean_title(text)
+    if not t:
+        return []
+    if has_cjk(t):
+        return [([n], False) for n in dedupe(zh_role_names(t))]
+    out: list[tuple[list[str], bool]] = []
+    for part in split_versus(t.rstrip("?？")):
+        base, abbrs = abbreviation(part)
+        names = split_names(base)
+        if all(is_role_name(n) for n in names):
+            out.append((names + abbrs, len(names) > 1 and "," not in base))
+            continue
+        nps = noun_phrases(base)
+        if len(nps) == 1:
+            start, end, phrase = nps[0]
+            rest = re.findall(r"[a-z']+", (base[:start] + " " + base[end:]).lower())
+            if all(w in _ABOUT_WORDS for w in rest):
+                out.append(([phrase, *abbrs], False))
+    return out
+
+
+def lead_names(lead: str) -> tuple[list[str], bool] | None:
+    """A lead-in that is a role's name ('ML infrastructure engineer, ML platform engineer')."""
+    t = clean_title(lead).rstrip(":：")
+    if not t:
+        return None
+    if has_cjk(t):
+        name = zh_role_name(t)
+        return ([name], False) if name == t else None
+    base, abbrs = abbreviation(t)
+    names = split_names(base)
+    if all(is_role_name(n) for n in names):
+        return names + abbrs, len(names) > 1 and "," not in base
+    return None
+
+
+def _is_question(text: str) -> bool:
+    t = text.strip().rstrip("*").strip()
+    return t.endswith(("?", "？")) or bool(_QUESTION_MARK_RE.match(text))
+
+
+def _candidates(doc: Document) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    lines = doc.lines
+    for i, ln in enumerate(lines):
+        if ln.kind == "heading":
+            for names, joined in heading_names(ln.text):
+                out.append(_Candidate(names, joined, "section", doc.source, section=ln.section))
+            continue
+        if ln.question and (i == 0 or lines[i - 1].question != ln.question):
+            out.extend(_question_candidates(ln.question, [x for x in lines[i:] if x.question == ln.question],
+                                            doc.source))
+        lead, rest = _lead(ln.text)
+        if lead is not None:
+            if _is_question(lead):
+                answer = [ln] if rest else _answer_lines(lines, i)
+                out.extend(_question_candidates(lead, answer, doc.source, skip_first=not rest))
+                continue
+            got = lead_names(lead)
+            if got:
+                names, joined = got
+                out.append(_Candidate(names, joined, "definition", doc.source, body=list(ln.sentences)))
+                continue
+        if ln.kind == "list_item" or len(ln.text) <= 60:
+            got = lead_names(_LIST_MARK_RE.sub("", ln.text))
+            if got:  # a list item (or short line) that is only a title
+                out.append(_Candidate(got[0], got[1], "definition", doc.source))
+                continue
+        if _is_question(ln.text) and len(ln.sentences) <= 2 and not ln.question:
+            out.extend(_question_candidates(ln.text, _answer_lines(lines, i), doc.source))
+            continue
+        for name in dedupe(zh_role_names(ln.text)):
+            body = [s for s in ln.sentences if name in s.text]
+            short = len(ln.text) <= 40 or ln.kind == "list_item"
+            out.append(_Candidate([name], False, "definition", doc.source, body=body, structural=short))
+    return out
+
+
+def _lead(text: str) -> tuple[str | None, str]:
+    m = _BOLD_LEAD_RE.match(text)
+    if m:
+        return m.group("lead").strip(), re.sub(r"^[:：\-–—]\s*", "", m.group("rest").strip())
+    m = _COLON_LEAD_RE.match(text)
+    if m and len(m.group("lead").split()) <= 8:
+        return m.group("lead").strip(), m.group("rest").strip()
+    return None, ""
+
+
+def _answer_lines(lines: list[Line], i: int) -> list[Line]:
+    out = []
+    for ln in lines[i + 1: i + 9]:
+        if ln.kind == "heading" or _is_question(ln.text) or (_lead(ln.text)[0] or "").endswith("?"):
+            break
+        out.append(ln)
+    return out
+
+
+def _question_candidates(question: str, answer: list[Line], source: str, skip_first: bool = False) -> list[_Candidate]:
+    q = clean_title(_QUESTION_MARK_RE.sub("", question))
+    names = zh_role_names(q) if has_cjk(q) else [p for _, _, p in noun_phrases(q)]
+    names = dedupe(names)
+    if not names or len(names) > 2:
+        return []
+    body = [s for ln in answer for s in ln.sentences]
+    return [_Candidate([n], False, "definition", source, body=body) for n in names]
+
+
+def _field_candidates(doc: Document, curated: Sequence[CuratedRole]) -> list[_Candidate]:
+    """Lines of work the curated file names, spoken of as jobs ('jobs focused on auditing')."""
+    out: list[_Candidate] = []
+    for s in doc.sentences:
+        fields = [m.group("field") for m in _EN_FIELD_RE.finditer(s.text)]
+        fields += [m.group("field") for m in _ZH_FIELD_RE.finditer(s.text)]
+        for fld in fields:
+            for idx, cr in enumerate(curated):
+                if any(_opens_with(fld, t) for t in (*cr.aliases, *cr.mentions, cr.name)):
+                    out.append(_Candidate([cr.name], False, "definition", doc.source, body=[s], structural=False,
+                                          curated=idx))
+        # "demand for legal professionals": a curated title of several words, named as a job.
+        if _DEMAND_RE.search(s.text):
+            for idx, cr in enumerate(curated):
+                for t in cr.aliases:
+                    if not has_cjk(t) and len(t.split()) >= 2 and is_role_name(t) and find_term(t, s.text):
+                        out.append(_Candidate([cr.name], False, "definition", doc.source, body=[s],
+                                              structural=False, curated=idx))
+                        break
+    return out
+
+
+def _opens_with(fld: str, term: str) -> bool:
+    """The field phrase starts with the term ('translation and interpretation' opens with 'translation')."""
+    if not term or len(term) < 2:
+        return False
+    f = fld.strip().lower()
+    t = term.lower()
+    if has_cjk(t):
+        return f.startswith(t)
+    return re.match(re.escape(t) + r"(?![a-z])", f) is not None and len(t) >= 4
+
+
+# --- merging -----------------------------------------------------------------------------------------
+
+def _merge(cands: list[_Candidate], curated: Sequence[CuratedRole]) -> list[_Draft]:
+    cur_index: dict[str, int] = {}
+    for idx, cr in enumerate(curated):
+        for t in (cr.name, *cr.aliases, *([cr.zh] if cr.zh else [])):
+            for part in [t, *t.split(" / ")]:
+                cur_index.setdefault(merge_key(part), idx)
+    drafts: dict[str, _Draft] = {}
+    key_of: dict[str, str] = {}
+
+    def known(name: str, inside: bool = False) -> str | None:
+        k = merge_key(name)
+        if k in key_of:
+            return key_of[k]
+        if k in cur_index:
+            return _curated_draft(cur_index[k]).key
+        if inside:  # "Personalized Educators" (of "… Educators and Coaches") is the known "educator"
+            for known_key, idx in sorted(cur_index.items(), key=lambda kv: -len(kv[0])):
+                if len(known_key) >= 4 and k.endswith(" " + known_key):
+                    return _curated_draft(idx).key
+        return None
+
+    def _curated_draft(idx: int) -> _Draft:
+        cr = curated[idx]
+        key = slug(cr.name)
+        if key not in drafts:
+            drafts[key] = _Draft(key, cr.name, [cr.name], cr)
+            for t in (cr.name, *cr.aliases, *([cr.zh] if cr.zh else [])):
+                key_of.setdefault(merge_key(t), key)
+        return drafts[key]
+
+    def new(names: list[str]) -> _Draft:
+        name = _pretty(names[0]) if len(names) == 1 else " / ".join(_pretty(n) for n in names)
+        key = slug(name)
+        while key in drafts:
+            key += "-2"
+        d = _Draft(key, name, [])
+        drafts[key] = d
+        return d
+
+    def attach(d: _Draft, names: list[str], cand: _Candidate) -> None:
+        for n in names:
+            d.names.append(n)
+            key_of.setdefault(merge_key(n), d.key)
+        d.cands.append(cand)
+
+    # Single titles and alias lists first, so "A and B" can split into roles already known.
+    ordered = sorted(cands, key=lambda c: (c.joined, not c.structural))
+    for c in ordered:
+        if c.curated is not None:
+            attach(_curated_draft(c.curated), [], c)
+            continue
+        if not c.joined:
+            target = next((k for k in (known(n) for n in c.names) if k), None)
+            attach(drafts[target] if target else new([c.names[0]]), c.names, c)
+            continue
+        targets = [known(n, inside=True) for n in c.names]
+        if all(t is None for t in targets):
+            attach(new(c.names), c.names, c)
+            continue
+        if len({t for t in targets if t}) == 1 and all(t is not None for t in targets):
+            attach(drafts[targets[0] or ""], c.names, c)
+            continue
+        for n, target in zip(c.names, targets, strict=True):
+            one = _Candidate([n], False, c.kind, c.source, c.body, c.section, c.structural)
+            attach(drafts[target] if target else new([n]), [n], one)
+    return list(drafts.values())
+
+
+def _pretty(name: str) -> str:
+    n = display(strip_seniority(" ".join(name.split())))
+    return n[:1].upper() + n[1:] if n and not has_cjk(n[:1]) else n
+
+
+# --- roles and their evidence ------------------------------------------------------------------------
+
+def _role(d: _Draft, docs: list[Document], sentences: list[Sentence]) -> Role | None:
+    cr = d.curated
+    names = dedupe([d.name, *(display(n) for n in d.names), *d.names])
+    aliases = [n for n in names if merge_key(n) != merge_key(d.name)]
+    if cr:
+        aliases = dedupe([*cr.aliases, *aliases])
+    role = Role(d.key, d.name, cr.zh if cr else _zh_of(d.names), [a for a in aliases if a != d.name],
+                list(cr.mentions) if cr else [], list(cr.topics) if cr else [], curated=cr is not None)
+    ev: dict[tuple[str, int], Evidence] = {}
+    rank = ("definition", "section", "mention", "context", "topic")
+
+    def add(s: Sentence, kind: EvidenceKind, parent: str = "") -> None:
+        k = (s.source, s.order)
+        prev = ev.get(k)
+        if prev is None or rank.index(kind) < rank.index(prev.kind):
+            above = s.section[-2] if len(s.section) > 1 else ""
+            ev[k] = Evidence(s.source, s.title, s.url, s.text, s.chunk_id, s.position, s.order, kind,
+                             s.section[-1] if s.section else "", parent or above)
+
+    terms = role.text_terms()
+    others_in_heading: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for c in d.cands:
+        for s in c.body:
+            add(s, c.kind)
+        if c.section is not None:
+            others_in_heading[(c.source, c.section)] = c.names
+    by_doc = {doc.source: doc for doc in docs}
+    for (source, section), own_names in others_in_heading.items():
+        doc = by_doc[source]
+        siblings = [n for c2 in heading_names(section[-1]) for n in c2[0] if n not in own_names]
+        parent = section[-2] if len(section) > 1 else ""
+        for s in doc.sentences:
+            if s.section[: len(section)] == section:
+                # In "X vs. Y", a sentence that names only the other role is not about this one.
+                if siblings and any(find_term(n, s.text) for n in siblings) and not any(
+                        find_term(n, s.text) for n in own_names):
+                    continue
+                add(s, "section", parent)
+            elif parent and s.section == section[:-1]:
+                add(s, "context", parent)
+    for s in sentences:
+        if any(find_term(t, s.text) for t in terms):
+            add(s, "mention")
+    if role.topics and ev:
+        docs_with = {e.source for e in ev.values()}
+        for s in sentences:
+            if s.source in docs_with and any(find_term(t, s.text) for t in role.topics):
+                add(s, "topic")
+    evidence = sorted(ev.values(), key=lambda e: (e.source, e.order))
+    described = [e for e in evidence if e.kind != "context" and _substantial(e.text)]
+    structural = any(c.structural for c in d.cands) or any(c.curated is not None for c in d.cands)
+    if not described or (not structural and len(described) < 2):
+        return None
+    role.evidence = evidence
+    return role
+
+
+def _zh_of(names: list[str]) -> str | None:
+    return next((n for n in names if has_cjk(n)), None)
+
+
+def _substantial(text: str) -> bool:
+    """Long enough to say something: 6+ words, or 10+ Chinese characters."""
+    if has_cjk(text):
+        return len(re.findall(r"[\u4e00-\u9fff]", text)) >= 10
+    return len(re.findall(r"[A-Za-z]+", text)) >= 6
+
+
+# --- outlook -------------------------------------------------------------------------------------------
+
+def _outlooks(roles: list[Role], embed: Embed | None) -> None:
+    """Keep as outlook statements only sentences that say something about the role's prospects.
+
+    A sentence from the role's own section or lead-in counts when it says the role grows or is at risk;
+    any other sentence naming the role (or a softer "reshaped" reading) must also read as being about
+    prospects: closer to "future demand outlook for {role} jobs" than to "what does a {role} do" (the
+    same generic aspect queries for every corpus), or, without an embedder, carry the cue in the clause
+    that names the role. The section introducing a group of roles is context, never an outlook.
+    """
+    pending: list[tuple[Role, Evidence]] = []
+    chosen: dict[str, list[Evidence]] = defaultdict(list)
+    for r in roles:
+        for e in r.evidence:
+            cues = outlook_cues(e.text)
+            if e.kind == "context" or not any(cues.values()):
+                continue
+            if e.kind in ("definition", "section") and (cues["at risk"] or cues["growing"]):
+                chosen[r.key].append(e)  # its own section says how the role is doing
+            else:
+                pending.append((r, e))
+    if pending and embed is not None:
+        texts = dedupe([e.text for _, e in pending])
+        qs = dedupe([tpl.format(role=r.name) for r, _ in pending for tpl in _ASPECTS.values()])
+        vecs = np.asarray(embed(texts + qs), dtype=np.float32)
+        sv = {t: vecs[i] for i, t in enumerate(texts)}
+        qv = {q: vecs[len(texts) + i] for i, q in enumerate(qs)}
+        for r, e in pending:
+            sims = {a: float(sv[e.text] @ qv[tpl.format(role=r.name)]) for a, tpl in _ASPECTS.items()}
+            if sims["outlook"] >= sims["does"]:
+                chosen[r.key].append(e)
+    else:
+        for r, e in pending:
+            terms = r.text_terms() + r.topics
+            for clause in _CLAUSE_RE.split(e.text):
+                if any(find_term(t, clause) for t in terms) and any(outlook_cues(clause).values()):
+                    chosen[r.key].append(e)
+                    break
+    for r in roles:
+        ev = chosen.get(r.key, [])
+        if ev:
+            r.outlook, r.outlook_scores = tag_outlook(ev)
+        else:
+            r.outlook, r.outlook_scores = "unclear", {}
+        r.outlook_orders = [(e.source, e.order) for e in ev] if r.outlook != "unclear" else []

@@ -1,0 +1,146 @@
+"""What the sentences about a role say: outlook statements, skills, what keeps human value.
+
+The tag (growing / reshaped / at risk) is read only from sentences the extractor kept as outlook
+statements *about that role*; a sentence that merely contains a word like "threatened" somewhere in
+a document is not one (see ``extract.outlook_sentences``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from .catalog import Evidence, Outlook, Role
+
+# Outlook cues, read from the sentences about a role (and the heading above them).
+_RISK_RE = re.compile(
+    r"at risk|\brisks?\b|threat|disrupt|replac|automat(?:e|ing) away|job losses|decline|shrink|fewer|"
+    r"萎靡|见顶|缩招|不继续招|需求已经不多|平薪|没什么涨幅|取代|失业",
+    re.I,
+)
+_GROWTH_RE = re.compile(
+    r"growing|growth|increased demand|in high demand|high demand|demand for|sought after|shortage|supercharg|"
+    r"increasingly important|will likely emerge|new wave|lucrative|excellent job prospects|will be vital|"
+    r"疯狂招人|需求暴增|大量|火热|机会|新需求|风口",
+    re.I,
+)
+_RESHAPE_RE = re.compile(
+    r"reshap|transform|collaborat|integrat|new avenues|adapt|shift|enhanc|转行|转型", re.I
+)
+_SKILL_RE = re.compile(
+    r"\bskills?\b|skilled|expertise|knowledge of|foundation in|proficien|understanding of|understand the|"
+    r"require[sd]?\b|\babilit(y|ies)|need to know|familiar|literacy|\bcan effectively\b|"
+    r"技能|能力|掌握|需要会|基础|门槛",
+    re.I,
+)
+
+_STRONG_SKILL_RE = re.compile(
+    r"foundation in|knowledge of|expertise in|you will need|essential|proficien|skilled at|problem-solving|"
+    r"understanding of|understand the|technical expertise|\bcan effectively\b|literacy|掌握|技能|需要会",
+    re.I,
+)
+_HUMAN_VALUE_RE = re.compile(
+    r"cannot yet match|human (judg|writers|educators|touch|oversight)|cultural context|nuanced|empathy|"
+    r"creativity and depth|critical thinking|personalized guidance|providing context|人情|创造力|同理心|判断力",
+    re.I,
+)
+_CLAUSE_SPLIT_RE = re.compile(
+    r",\s*(?=(?:especially|but|while|although|though|yet|whereas|except|unless)\b)|(?<=[，；;])|(?<=—)", re.I
+)
+
+_OUTLOOK_ORDER = {"growing": 0, "reshaped": 1, "at risk": 2, "unclear": 3}
+_KIND_WEIGHT = {"definition": 1.0, "section": 1.5, "context": 1.0, "mention": 1.0, "topic": 0.6}
+
+
+def outlook_cues(text: str) -> dict[str, int]:
+    return {
+        "at risk": len(_RISK_RE.findall(text)),
+        "growing": len(_GROWTH_RE.findall(text)),
+        "reshaped": len(_RESHAPE_RE.findall(text)),
+    }
+
+
+def is_skill_sentence(text: str) -> bool:
+    return _SKILL_RE.search(text) is not None
+
+
+def skill_strength(text: str) -> int:
+    """How concretely a sentence names skills: 'a strong foundation in mathematics' beats 'the right skills'."""
+    return 2 * len(_STRONG_SKILL_RE.findall(text)) + (1 if is_skill_sentence(text) else 0)
+
+
+def human_value_clauses(text: str) -> list[str]:
+    """Verbatim clauses that say what keeps people valuable ('… that require cultural context …')."""
+    if not _HUMAN_VALUE_RE.search(text):
+        return []
+    parts = [p.strip() for p in _CLAUSE_SPLIT_RE.split(text) if p and p.strip()]
+    if parts and re.match(r"(while|although|though|whereas)\b", parts[0], re.I) and "," in parts[0]:
+        head, tail = parts[0].split(",", 1)
+        parts[0:1] = [head, tail.strip()]
+    out = [p.rstrip(",，;；—") for p in parts if _HUMAN_VALUE_RE.search(p)]
+    return [p for p in out if p in text]
+
+
+def tag_outlook(ev: Sequence[Evidence]) -> tuple[Outlook, dict[str, float]]:
+    """Tally outlook cues in the role's sentences; a jobs heading above them counts most."""
+    scores = {"at risk": 0.0, "growing": 0.0, "reshaped": 0.0}
+    parents: set[str] = set()
+    for e in ev:
+        w = _KIND_WEIGHT[e.kind]
+        for cue, n in outlook_cues(e.text).items():
+            scores[cue] += w * min(n, 2)
+        if e.kind in ("section", "context") and e.parent:
+            parents.add(e.parent)
+    for p in parents:
+        for cue, n in outlook_cues(p).items():
+            if n:
+                scores[cue] += 3.0
+    risk, grow, reshape = scores["at risk"], scores["growing"], scores["reshaped"]
+    if max(risk, grow, reshape) < 1:
+        tag: Outlook = "unclear"
+    elif reshape > max(risk, grow) or (risk and grow and min(risk, grow) >= 0.6 * max(risk, grow)):
+        tag = "reshaped"
+    elif risk > grow:
+        tag = "at risk"
+    else:
+        tag = "growing"
+    return tag, {k: round(v, 2) for k, v in scores.items()}
+
+
+def relate(roles: list[Role], n: int = 4) -> None:
+    """Related roles: same sentence, same jobs section, same chunk; the same document only to fill up."""
+    strong: dict[tuple[str, str], float] = defaultdict(float)
+    same_doc: dict[tuple[str, str], int] = defaultdict(int)
+
+    def facets(r: Role) -> tuple[set[Any], set[str], set[Any], set[str]]:
+        return (
+            {(e.source, e.order) for e in r.evidence},
+            {e.chunk_id for e in r.evidence if e.kind != "topic"},
+            {(e.source, e.parent) for e in r.evidence if e.kind == "section" and e.parent},
+            {e.source for e in r.evidence if e.kind not in ("topic",)},
+        )
+
+    f = {r.key: facets(r) for r in roles}
+    for a in roles:
+        a_sent, a_chunks, a_parents, a_docs = f[a.key]
+        for b in roles:
+            if a is b:
+                continue
+            b_sent, b_chunks, b_parents, b_docs = f[b.key]
+            w = 3.0 * len(a_sent & b_sent) + 1.0 * len(a_chunks & b_chunks) + 2.0 * len(a_parents & b_parents)
+            if w:
+                strong[(a.key, b.key)] = w
+            if a_docs & b_docs:
+                same_doc[(a.key, b.key)] = len(a_docs & b_docs)
+    for a in roles:
+        ranked = sorted(((w, b) for (x, b), w in strong.items() if x == a.key), key=lambda wb: (-wb[0], wb[1]))
+        related = [b for _, b in ranked[:n]]
+        if len(related) < 2:
+            extra = sorted(((w, b) for (x, b), w in same_doc.items() if x == a.key and b not in related),
+                           key=lambda wb: (-wb[0], wb[1]))
+            related += [b for _, b in extra[: 3 - len(related)]]
+        a.related = related
+
+
