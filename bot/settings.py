@@ -49,6 +49,7 @@ class Settings:
     rate_limit_per_minute: int = 10
     llm_timeout_s: float = 20.0
     llm_total_timeout_s: float = 45.0
+    allow_private_urls: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -116,6 +117,7 @@ class Settings:
             rate_limit_per_minute=get_int("CAREERBOT_RATE_LIMIT_PER_MINUTE", 10),
             llm_timeout_s=get_float("CAREERBOT_LLM_TIMEOUT", 20.0),
             llm_total_timeout_s=get_float("CAREERBOT_LLM_TOTAL_TIMEOUT", 45.0),
+            allow_private_urls=(get("CAREERBOT_ALLOW_PRIVATE_URLS") or "0").lower() in ("1", "true", "yes"),
         )
 
     @property
@@ -134,6 +136,7 @@ class Settings:
             embeddings=self.embeddings,
             openai_api_key=self.openai_api_key,
             openai_base_url=self.openai_base_url,
+            allow_private_urls=self.allow_private_urls,
         )
 
     @property

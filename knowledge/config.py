@@ -40,6 +40,11 @@ class KnowledgeConfig:
     openai_base_url: str | None = None
     openai_embedding_model: str = "text-embedding-3-small"
     collection: str = DEFAULT_COLLECTION
+    # Fetching web pages (`careerbot ingest URL`): see knowledge/web.py.
+    allow_private_urls: bool = False  # loopback / private / link-local hosts refused unless set
+    fetch_timeout_s: float = 20.0
+    fetch_max_bytes: int = 10 * 1024 * 1024
+    fetch_max_redirects: int = 5
 
     @property
     def chroma_path(self) -> Path:
