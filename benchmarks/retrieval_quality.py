@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from knowledge.base import KnowledgeBase, _embed_text  # noqa: E402
+from knowledge.base import KnowledgeBase  # noqa: E402
 from knowledge.config import KnowledgeConfig  # noqa: E402
 from knowledge.embeddings import E5Embedder, Embedder, FusedEmbedder, USEEmbedder, make_embedder  # noqa: E402
 from knowledge.ingest import chunk_document, iter_files, load_document  # noqa: E402
@@ -111,7 +111,7 @@ def chunk_texts() -> list[str]:
     texts = []
     for path in iter_files([SEEDS]):
         for c in chunk_document(load_document(path)):
-            texts.append(_embed_text(c.heading, c.text))
+            texts.append(c.embed_text())
     return texts
 
 

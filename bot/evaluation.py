@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.errors import EvalFileError
+from knowledge.readers import plain, quote_in_document
 from knowledge.text import language
 
 KINDS = ("in_scope", "out_of_scope", "adversarial")
@@ -130,28 +131,42 @@ class ItemResult:
 
 
 class SourceTexts:
-    """Document texts by source name, read from the files, for the verbatim-quote check."""
+    """Documents by source name, read from the files, for the verbatim-quote check.
+
+    A quote is verbatim when it is in the raw file or, as display text (markup removed, whitespace
+    collapsed), in the document's plain text: "**Bold** claim." shown as "Bold claim." still verifies.
+    """
 
     def __init__(self, folders: Iterable[Path]) -> None:
         self.folders = [Path(f) for f in folders]
-        self._cache: dict[str, list[str] | None] = {}
+        self._cache: dict[str, tuple[str, str, str] | None] = {}
 
-    def texts(self, source: str) -> list[str] | None:
-        """The raw file text and its cleaned text (a quote may come from either); None if no file."""
+    def texts(self, source: str) -> tuple[str, str, str] | None:
+        """(raw file text, suffix, plain text) of a source; None if there is no readable file."""
         if source not in self._cache:
             self._cache[source] = self._read(source)
         return self._cache[source]
 
-    def _read(self, source: str) -> list[str] | None:
-        from knowledge.ingest import SkipFile, load_document, read_text
+    def contains(self, source: str, quote: str) -> bool | None:
+        """Whether the quote is verbatim in the source; None when the source file is not found."""
+        texts = self.texts(source)
+        if texts is None:
+            return None
+        raw, suffix, plain_text = texts
+        return quote_in_document(quote, raw, suffix, plain_text=plain_text)
+
+    def _read(self, source: str) -> tuple[str, str, str] | None:
+        from knowledge.ingest import SkipFile, read_text
 
         for folder in self.folders:
             path = folder / source
             if path.is_file() and path.parent.resolve() == folder.resolve():
                 try:
-                    return [read_text(path), load_document(path).text]
+                    raw = read_text(path)
                 except SkipFile:
                     return None
+                suffix = path.suffix.lower()
+                return raw, suffix, plain(raw, suffix)
         return None
 
 
@@ -159,12 +174,12 @@ def check_citations(answer: Any, sources: SourceTexts) -> tuple[int, list[str], 
     """(quotes checked, problems, every [n] marker resolvable)."""
     bad: list[str] = []
     for c in answer.citations:
-        texts = sources.texts(c.source)
-        if texts is None:
+        found = sources.contains(c.source, c.quote) if c.quote.strip() else None
+        if sources.texts(c.source) is None:
             bad.append(f"[{c.n}] {c.source}: source file not found")
         elif not c.quote.strip():
             bad.append(f"[{c.n}] {c.source}: empty quote")
-        elif not any(c.quote in t for t in texts):
+        elif not found:
             bad.append(f"[{c.n}] {c.source}: quote not verbatim: {c.quote[:60]!r}")
     known = {c.n for c in answer.citations}
     markers = {int(n) for group in _MARKER_RE.findall(answer.text) for n in re.split(r"\s*[,，]\s*", group)}

@@ -165,7 +165,7 @@ def _heading_prefix(c: Candidate) -> str:
     head = (c.passage.heading or "").strip()
     if not head or head.lower() in GENERIC_HEADINGS or weight(head) > 60:
         return ""
-    if c.passage.text.lstrip().startswith("## "):  # a section intro, not a named role
+    if " › " not in c.passage.section:  # a top-level section's intro, not a named subsection
         return ""
     head_words = set(words(head, cjk=has_cjk(head)))
     if head_words and len(head_words & set(words(c.shown, cjk=False))) / len(head_words) >= 0.5:

@@ -204,24 +204,30 @@ class Pipeline:
         children: dict[str, list[str]] = {}
         for p in passages[:3]:
             last = p.text.rstrip().rsplit("\n", 1)[-1].rstrip()
-            first = p.text.lstrip().split("\n", 1)[0]
-            if not last.endswith((":", "：")) or not first.startswith("## "):
+            if not last.endswith((":", "：")) or not p.section:
                 continue
             try:
-                doc = self.kb.passages_of(p.source)
+                doc = self.kb.sections_of(p.source)
             except Exception:
                 continue
-            if p.text not in doc:
+            at = next((i for i, (text, _) in enumerate(doc) if text == p.text), None)
+            if at is None:
                 continue
             kids: list[str] = []
-            for pos in range(doc.index(p.text) + 1, len(doc)):
-                text = doc[pos]
-                if not text.startswith("### ") or len(kids) >= 4:
+            prefix = p.section + " › "
+            previous = p.section
+            for pos in range(at + 1, len(doc)):
+                text, section = doc[pos]
+                # Each direct subsection's opening chunk; stop at the first chunk outside them.
+                if not section.startswith(prefix) or " › " in section[len(prefix):] or section == previous \
+                        or len(kids) >= 4:
                     break
-                heading = text.split("\n", 1)[0].lstrip("#").strip()
+                previous = section
+                heading = section[len(prefix):]
                 child = next((q for q in out if q.text == text), None)
                 if child is None:
-                    child = Passage(f"{p.source}#sub{pos}", p.source, p.title, p.url, text, 0.0, None, 0.0, heading)
+                    child = Passage(f"{p.source}#sub{pos}", p.source, p.title, p.url, text, 0.0, None, 0.0, heading,
+                                    section=section)
                     out.append(child)
                     texts.add(text)
                 kids.append(child.id)

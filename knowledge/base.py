@@ -132,8 +132,9 @@ class KnowledgeBase:
             chunks = chunk_document(doc)
             old = existing.get(doc.source, {})
             metas = {c.id: c.metadata(doc, root) for c in chunks}
-            # New text, or the same text under another heading (the heading is embedded with it).
-            fresh = [c for c in chunks if c.id not in old or old[c.id].get("heading", "") != c.heading]
+            # New text, or the same text under another section / question (they are embedded with it).
+            fresh = [c for c in chunks if c.id not in old or _embedded_context(old[c.id]) != _embedded_context(
+                metas[c.id])]
             fresh_ids = {c.id for c in fresh}
             retitled = [c.id for c in chunks if c.id not in fresh_ids and _differs(old[c.id], metas[c.id])]
             stale = sorted(set(old) - set(metas))
@@ -146,7 +147,7 @@ class KnowledgeBase:
         fresh_all = [(plan, c) for plan in plans for c in plan.fresh]
         for start in range(0, len(fresh_all), EMBED_BATCH):
             batch = fresh_all[start:start + EMBED_BATCH]
-            vectors = self.embedder.embed_passages([_embed_text(c.heading, c.text) for _, c in batch])
+            vectors = self.embedder.embed_passages([c.embed_text() for _, c in batch])
             store.upsert(
                 [c.id for _, c in batch], [c.text for _, c in batch], [plan.metas[c.id] for plan, c in batch], vectors
             )
@@ -231,6 +232,12 @@ class KnowledgeBase:
         chunks.sort(key=lambda c: int(c.metadata.get("position", 0)))
         return [c.text for c in chunks]
 
+    def sections_of(self, source: str) -> list[tuple[str, str]]:
+        """(chunk text, section path joined with " › ") of one document, in reading order."""
+        chunks = [c for c in self.retriever.chunks if c.metadata.get("source") == source]
+        chunks.sort(key=lambda c: int(c.metadata.get("position", 0)))
+        return [(c.text, str(c.metadata.get("section", ""))) for c in chunks]
+
 
 @dataclass
 class _FilePlan:
@@ -258,8 +265,6 @@ def _within(root: str, roots: list[Path]) -> bool:
     return any(folder == r or folder.is_relative_to(r) for r in roots)
 
 
-def _embed_text(heading: str, text: str) -> str:
-    """What the dense model sees: the section heading gives short paragraphs their topic."""
-    if heading and not text.lstrip().startswith("#"):
-        return f"{heading}\n{text}"
-    return text
+def _embedded_context(meta: dict[str, Any]) -> tuple[str, str, str]:
+    """The metadata that goes into a chunk's embedding besides its text (see ``Chunk.embed_text``)."""
+    return str(meta.get("heading", "")), str(meta.get("section", "")), str(meta.get("question", ""))

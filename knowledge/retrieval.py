@@ -42,6 +42,11 @@ class Passage:
     dense: float | None  # cosine similarity to the question, when dense ran
     lexical: float  # BM25 score, 0 when no term matched
     heading: str = ""
+    section: str = ""  # heading path, outermost first, joined with " › "
+    numbering: str = ""  # section number of the innermost heading / FAQ question ("1.2", "8.45")
+    kind: str = ""  # block kind: paragraph, list_item, quote, table, code, footnote, answer, or mixed
+    question: str = ""  # FAQ: the question this passage answers
+    location: str = ""  # where to point a citation: page, else section path
 
 
 @dataclass
@@ -231,6 +236,11 @@ class Retriever:
                     dense=dense_sim.get(cid),
                     lexical=float(lex_scores[i]) if lex.n and i is not None else 0.0,
                     heading=str(m.get("heading", "")),
+                    section=str(m.get("section", "")),
+                    numbering=str(m.get("numbering", "")),
+                    kind=str(m.get("kind", "")),
+                    question=str(m.get("question", "")),
+                    location=str(m.get("location", "")),
                 )
             )
         top_dense = max(dense_sim.values(), default=0.0)

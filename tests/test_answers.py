@@ -12,6 +12,7 @@ from bot.answer import Answer
 from bot.pipeline import Pipeline, build_pipeline
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
+from knowledge.readers import quote_in_document
 from knowledge.text import language
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +33,7 @@ def assert_valid_citations(answer: Answer) -> None:
     assert numbers == set(cited), (answer.text, cited)
     for c in answer.citations:
         raw = (SEEDS / c.source).read_text(encoding="utf-8")
-        assert c.quote and c.quote in raw, (c.source, c.quote)
+        assert c.quote and quote_in_document(c.quote, raw, Path(c.source).suffix), (c.source, c.quote)
 
 
 @pytest.fixture(scope="module")

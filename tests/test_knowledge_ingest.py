@@ -43,8 +43,9 @@ def test_obsidian_embeds_and_their_empty_heading_are_stripped() -> None:
     doc = load_document(S000)
     assert doc.raw.count("![[") == 6
     assert "![[" not in doc.text
-    assert "## Topics" not in doc.text  # nothing left under it
-    assert "## Links" in doc.text  # real links section stays
+    sections = {b.section for b in doc.blocks}
+    assert not any("Topics" in s for s in sections)  # nothing left under it
+    assert ("Links",) in sections  # real links section stays
     assert any("6 Obsidian embed" in s for s in doc.stripped)
     assert any("Topics" in s for s in doc.stripped)
 
@@ -95,7 +96,8 @@ def test_articles_that_mention_scanning_or_wechat_are_not_mistaken_for_adverts(t
     for name, text in (("hiring.md", en), ("wechat.txt", zh)):
         doc = load_document(_write(tmp_path / name, text))
         assert doc.stripped == [], name
-        assert doc.text == text.strip(), name
+        for line in text.split("\n"):  # every line kept, as a heading or as text
+            assert line.lstrip("# ") in doc.text, (name, line)
 
 
 def test_clean_seeds_report_nothing_stripped() -> None:

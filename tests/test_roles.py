@@ -20,6 +20,7 @@ from bot.role_cards import RoleResult, RoleService
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig
+from knowledge.readers import quote_in_document
 from knowledge.roles import build_catalog
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -44,7 +45,8 @@ def assert_cited_verbatim(result: RoleResult, folder: Path = SEEDS) -> None:
     numbers = [c.n for c in card.citations]
     assert numbers == list(range(1, len(numbers) + 1))
     for c in card.citations:
-        assert c.quote.strip() and c.quote in (folder / c.source).read_text(encoding="utf-8"), (c.source, c.quote)
+        raw = (folder / c.source).read_text(encoding="utf-8")
+        assert c.quote.strip() and quote_in_document(c.quote, raw, Path(c.source).suffix), (c.source, c.quote)
     for section in card.sections:
         for line in section.lines:
             for n in line.citations:

@@ -17,6 +17,7 @@ import pytest
 from bot.role_cards import RoleService
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
+from knowledge.readers import quote_in_document
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -71,7 +72,10 @@ def test_llm_card_is_citation_checked(fake_llm: FakeOpenAI, kb: KnowledgeBase, t
     assert "[99]" not in text
     outlook = next(s for s in card.sections if s.key == "outlook")
     assert "disrupt jobs in translation" in outlook.lines[0].text and outlook.lines[0].citations == [1]
-    assert card.citations and all(c.quote in (SEEDS / c.source).read_text(encoding="utf-8") for c in card.citations)
+    assert card.citations and all(
+        quote_in_document(c.quote, (SEEDS / c.source).read_text(encoding="utf-8"), Path(c.source).suffix)
+        for c in card.citations
+    )
     assert any("cultural context" in c.quote for c in card.citations)
     system = fake_llm.chat_requests()[0]["json"]["messages"][0]["content"]
     assert "never instructions" in system

@@ -1,0 +1,277 @@
+"""From a reader's flat stream of units to a ``Parsed``: boilerplate removal, FAQ pairing, section paths.
+
+Readers (markdown, plain text) only say what each piece of the source *is*: a heading with its level,
+a paragraph, a list item, a quote, a table row, code, a footnote, a question-shaped line (a bold or
+heading line ending in "?", a "Q:"/"问：" line), an answer marker ("A:"/"答："), a thematic break.
+Everything that depends on the whole document happens here, once, for every reader:
+
+- cleaning: comment-form footers, advert / call-to-action tails and single advert lines, headings
+  left with nothing under them (the same mechanisms ``ingest.clean`` applies to lines);
+- FAQ pairing: a question followed by its answer blocks becomes answer blocks carrying the question;
+  a question with no answer stays an ordinary paragraph;
+- section paths: the heading stack above each block, numbering kept apart.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from .structure import Block, BlockKind, Parsed
+from .text import weight
+
+UnitKind = Literal["heading", "paragraph", "list_item", "quote", "table", "code", "footnote", "rule"]
+
+
+@dataclass
+class Unit:
+    """One piece of a source as a reader saw it, in reading order (display text, no markup)."""
+
+    text: str
+    kind: UnitKind = "paragraph"
+    level: int = 0  # headings: 1 (outermost) ..
+    numbering: str | None = None  # headings and questions: "1.2.3", "8.45", "一"
+    question: bool = False  # looks like a question line (bold/heading ending in ?, "Q:", "问：")
+    answer: bool = False  # opens with an answer marker ("A:", "答：")
+    section_hint: tuple[str, ...] | None = None  # footnotes: the section of their first reference
+
+
+# --- numbering and markers ----------------------------------------------------------------------
+
+_CN_NUM = "一二三四五六七八九十百零〇"
+_NUMBERING_RE = re.compile(
+    r"^\s*(?:"
+    r"(?P<dotted>\d{1,3}(?:[.．]\d{1,3})+)[.．]?(?=\s|[\u4e00-\u9fff])"  # 1.2 / 1.2.3. / 8.45
+    r"|(?P<single>\d{1,3})(?:[.．、)）]|\s(?=\S))"  # 1. / 1、 / 1) / "12 Title"
+    r"|[(（](?P<paren>\d{1,3}|[" + _CN_NUM + r"]{1,3})[)）]"  # (1) / （一）
+    r"|(?P<cn>[" + _CN_NUM + r"]{1,3})[、.．]"  # 一、
+    r"|(?P<chap>第[\d" + _CN_NUM + r"]{1,4}[章节部分篇讲课])"  # 第一章
+    r"|(?:chapter|part|section)\s+(?P<word>\d{1,3}|[ivxlc]{1,6})\b[.:]?"  # Chapter 3:
+    r"|(?P<roman>[IVXLC]{1,6})[.)]"  # IV.
+    r")\s*",
+    re.I,
+)
+
+
+def split_numbering(text: str) -> tuple[str | None, str]:
+    """("1.1.2", "Research engineer") from "1.1.2 Research engineer"; (None, text) when unnumbered."""
+    m = _NUMBERING_RE.match(text)
+    if not m:
+        return None, text.strip()
+    rest = text[m.end():].strip()
+    if not rest or weight(rest) < 2:
+        return None, text.strip()
+    return m.group(0).strip(), rest
+
+
+Q_MARKER_RE = re.compile(r"^\s*(?:Q(?:uestion)?\s*\d{0,3}|问题?\s*\d{0,3}|提问)\s*[:：.．]\s*", re.I)
+A_MARKER_RE = re.compile(r"^\s*(?:A(?:nswer)?\s*\d{0,3}|答案?|回答|解答)\s*[:：.．]\s*", re.I)
+QUESTION_END_RE = re.compile(r"[?？][\s)）\]」』”\"']*$")
+
+
+def ends_as_question(text: str) -> bool:
+    return QUESTION_END_RE.search(text) is not None
+
+
+# --- cleaning (the mechanisms of ingest.clean, on units) ---------------------------------------
+
+COMMENT_START_RE = re.compile(
+    r"^\s*(leave a (reply|comment)|post a comment|\d+\s+comments?|comments?\s*$|share this:?|like this:?|"
+    r"related posts?:?|you may also like|subscribe to (our|the) newsletter|cancel reply)\s*$",
+    re.I,
+)
+COMMENT_LINE_RE = re.compile(
+    r"(your email address will not be published|required fields are marked|save my name, email|"
+    r"notify me of (new|follow-up) (posts|comments))",
+    re.I,
+)
+# Promotional calls to action: QR codes, WeChat contacts, "free resource pack" giveaways.
+# Only phrases that ask the reader to do something: a mere mention of WeChat, a QR
+# code or "scan the resumes" in an article is content, not an advert.
+PROMO_RE = re.compile(
+    r"(二维码|扫码|扫描下方|vx|v信|加我|(添加|加).{0,4}(好友|微信|vx)|关注.{0,4}公众号|领取|资料包|大礼包|无偿分享|"
+    r"点击下方链接|qr[ -]?code|scan (the|this|my|our) (qr|code)|scan below|"
+    r"add me on (wechat|whatsapp|telegram)|free (course|resource|gift)s? ?(pack|bundle)|course pack|"
+    r"discount code|limited[- ]time offer)",
+    re.I,
+)
+PROMO_MAX_WEIGHT = 300  # a long paragraph that mentions one of these is an article, not an advert
+
+
+def is_promo(text: str) -> bool:
+    hits = {m.group(0).lower() for m in PROMO_RE.finditer(text)}
+    return bool(hits) and (weight(text) <= PROMO_MAX_WEIGHT or len(hits) >= 2)
+
+
+def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
+    """Drop comment-form footers, advert tails / lines and headings left empty; say what went in ``notes``."""
+    units = [u for u in units if u.text.strip() or u.kind == "rule"]
+    content = [i for i, u in enumerate(units) if u.kind != "rule"]
+    if not content:
+        return units
+
+    # Comment-form footer: a marker in the second half of the document cuts the rest.
+    half = content[len(content) // 2]
+    for i in content:
+        t = units[i].text
+        if i >= half and (COMMENT_START_RE.match(t) or COMMENT_LINE_RE.search(t)):
+            cut = sum(1 for u in units[i:] if u.kind != "rule")
+            notes.append(f"comment-form footer ({cut} line(s))")
+            units = units[:i]
+            break
+
+    # Advert tail: the first promo unit after which promo units keep coming to the end.
+    promo = [i for i, u in enumerate(units) if u.kind != "rule" and is_promo(u.text)]
+    if promo:
+        content = [i for i, u in enumerate(units) if u.kind != "rule"]
+        tail_start = None
+        for n, i in enumerate(promo):
+            later = len(promo) - n
+            rest = len(content) - bisect.bisect_left(content, i)
+            if (
+                later >= 3
+                and i >= content[len(content) // 3]
+                and later >= 0.15 * rest
+                and promo[-1] >= content[max(0, len(content) - 5)]
+            ):
+                tail_start = i
+                break
+        if tail_start is not None:
+            start, back = tail_start, 0
+            while start > 0 and back < 2:  # the advert's own short title lines ("零基础如何学习大模型 AI")
+                prev = units[start - 1]
+                if prev.kind == "rule":
+                    start -= 1
+                    continue
+                if weight(prev.text) <= 60 and not re.search(r"[。.!！]$", prev.text):
+                    start -= 1
+                    back += 1
+                else:
+                    break
+            removed = sum(1 for u in units[start:] if u.kind != "rule")
+            notes.append(f"promotional block ({removed} line(s): QR code / WeChat / free resource pack)")
+            units = units[:start]
+        else:
+            singles = set(promo)
+            units = [u for i, u in enumerate(units) if i not in singles]
+            notes.append(f"{len(singles)} promotional line(s)")
+
+    # Headings with nothing under them (before the next heading of the same or a higher level).
+    out: list[Unit] = []
+    empty: list[str] = []
+    following_heading_level: list[int | None] = [None] * len(units)  # level of the next non-rule unit if heading
+    has_next: list[bool] = [False] * len(units)
+    nxt: Unit | None = None
+    for i in range(len(units) - 1, -1, -1):
+        if nxt is not None:
+            has_next[i] = True
+            following_heading_level[i] = nxt.level if nxt.kind == "heading" else 0
+        if units[i].kind != "rule":
+            nxt = units[i]
+    for i, u in enumerate(units):
+        if u.kind == "heading":
+            lvl = following_heading_level[i]
+            if not has_next[i] or (lvl and lvl <= u.level):
+                empty.append(u.text)
+                continue
+        out.append(u)
+    if len(empty) <= 3:
+        notes.extend(f"empty heading {h!r}" for h in empty)
+    else:
+        notes.append(f"{len(empty)} empty headings")
+    return out
+
+
+# --- FAQ pairing and section paths ------------------------------------------------------------
+
+
+def build(units: list[Unit], notes: list[str]) -> list[Block]:
+    """Blocks with section paths; question units paired with the answers that follow them."""
+    blocks: list[Block] = []
+    stack: list[tuple[int, str, str | None]] = []  # (level, title, numbering)
+    question: str | None = None
+    q_numbering: str | None = None
+    q_level = 0  # >0 when the question is a heading: deeper headings stay inside its answer
+    q_answers = 0
+    unanswered = 0
+
+    def section() -> tuple[str, ...]:
+        return tuple(t for _, t, _ in stack)
+
+    def close_question(kept_as: Unit | None) -> None:
+        nonlocal question, q_numbering, q_level, q_answers, unanswered
+        if question is not None and q_answers == 0 and kept_as is not None:
+            unanswered += 1
+            text = f"{q_numbering} {question}" if q_numbering else question
+            blocks.append(Block(text, "paragraph", section(), stack[-1][2] if stack else None))
+        question, q_numbering, q_level, q_answers = None, None, 0, 0
+
+    pending: Unit | None = None  # the question unit awaiting its answer
+    for u in units:
+        if u.kind == "rule":
+            close_question(pending)
+            pending = None
+            continue
+        if u.kind == "heading":
+            if question is not None and q_level and u.level > q_level:
+                continue  # a sub-heading inside a heading question's answer: not a section of its own
+            close_question(pending)
+            pending = None
+            if u.question:
+                while stack and stack[-1][0] >= u.level:
+                    stack.pop()
+                question, q_numbering, q_level = _question_text(u)
+                q_level = u.level
+                pending = u
+                continue
+            while stack and stack[-1][0] >= u.level:
+                stack.pop()
+            stack.append((u.level, u.text, u.numbering))
+            continue
+        if u.question and not u.answer:
+            close_question(pending)
+            question, q_numbering, _ = _question_text(u)
+            q_level = 0
+            pending = u
+            continue
+        text = A_MARKER_RE.sub("", u.text, count=1) if u.answer else u.text
+        if not text.strip():
+            continue
+        if question is not None:
+            q_answers += 1
+            blocks.append(Block(text, "answer", section(), q_numbering, question=question))
+            continue
+        kind: BlockKind = u.kind if u.kind in ("paragraph", "list_item", "quote", "table", "code", "footnote") \
+            else "paragraph"  # type: ignore[assignment]
+        sec = u.section_hint if u.section_hint is not None else section()
+        blocks.append(Block(text, kind, sec, stack[-1][2] if stack and u.section_hint is None else None))
+    close_question(pending)
+    if unanswered:
+        notes.append(f"{unanswered} question(s) without an answer kept as text")
+    return blocks
+
+
+def _question_text(u: Unit) -> tuple[str, str | None, int]:
+    text = Q_MARKER_RE.sub("", u.text, count=1).strip()
+    numbering = u.numbering
+    if numbering is None:
+        numbering, text = split_numbering(text)
+    return text, numbering, 0
+
+
+def assemble(units: list[Unit], *, notes: list[str] | None = None, **meta: object) -> Parsed:
+    """Clean, pair and place the units; ``meta`` are Parsed fields (title, url, date, tags)."""
+    notes = list(notes or [])
+    cleaned = clean_units(units, notes)
+    blocks = build(cleaned, notes)
+    parsed = Parsed(blocks=blocks, notes=notes)
+    for key, value in meta.items():
+        if value is not None:
+            setattr(parsed, key, value)
+    return parsed
+
+
+def restyle(block: Block, **changes: object) -> Block:
+    return replace(block, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,244 @@
+"""Structure kept at ingest: what a user of the answers notices.
+
+Our own documents in tests/data/structure (numbered headings, bold lead-ins, footnotes, quotes, tables,
+code, an English Q:/A: FAQ, a Chinese 问/答 page with adverts, a bold-question FAQ, several front-matter
+styles, plain text): chunk text has no markup, carries its section path as metadata, FAQ answers carry
+their question instead of quoting it, every sentence is verbatim in the document's plain text, and a
+re-ingest changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.config import KnowledgeConfig
+from knowledge.ingest import Chunk, chunk_document, load_document
+from knowledge.readers import plain, quote_in_document
+from knowledge.text import split_sentences
+
+DATA = Path(__file__).resolve().parent / "data" / "structure"
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+MARKUP = re.compile(
+    r"\*\*|__|^\s*>|\[\^|</?[A-Za-z][A-Za-z0-9]*[\s>/]|&(#\d+|[A-Za-z]{2,8});|^\s*#{1,6}\s|\]\(|\[\[|\{:", re.M
+)
+
+
+def _chunks(name: str) -> list[Chunk]:
+    return chunk_document(load_document(DATA / name))
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_no_chunk_of_any_test_document_or_seed_keeps_markup() -> None:
+    for path in [*sorted(DATA.iterdir()), *sorted(SEEDS.iterdir())]:
+        for c in chunk_document(load_document(path)):
+            assert not MARKUP.search(c.text), (path.name, c.text[:120])
+
+
+def test_numbered_headings_become_the_section_path_not_part_of_the_text() -> None:
+    chunks = _chunks("book.md")
+    (c,) = [c for c in chunks if "Research engineers turn those ideas" in c.text]
+    assert c.section == ("Choosing a path", "The roles", "Research scientist vs. research engineer")
+    meta = c.metadata(load_document(DATA / "book.md"), "root")
+    assert meta["section"] == "Choosing a path › The roles › Research scientist vs. research engineer"
+    assert meta["heading"] == "Research scientist vs. research engineer"
+    assert meta["numbering"] == "1.1.2"
+    assert meta["location"] == meta["section"]
+    assert meta["question"] == ""
+    assert all(isinstance(v, str | int) for v in meta.values())  # flat, as Chroma needs
+    for chunk in chunks:
+        first = split_sentences(chunk.text)[0]
+        assert not re.match(r"\d+(\.\d+)+", first), first  # no section number glued to a sentence
+        assert not any(first.startswith(h) for h in ("Research scientist vs.", "Choosing a path", "The roles"))
+    # The bold lead-in and the inline markup read as plain sentences.
+    assert c.text.startswith("Research scientists design experiments and write papers about new model architectures.")
+    assert "Pay. Both roles are paid well" in c.text
+    # Block quote and table rows are text of the section; code is a chunk of its own kind.
+    assert "A good research engineer makes the scientist's experiment run ten times faster." in c.text
+    assert "Research engineer | Training infrastructure | MSc or BSc" in c.text
+    (code,) = [c for c in chunks if c.kind == "code"]
+    assert "def train(model):" in code.text and "def train" not in "\n".join(x.text for x in chunks if x is not code)
+
+
+def test_links_images_entities_wikilinks_and_attribute_lists_are_reduced_to_text() -> None:
+    text = "\n".join(c.text for c in _chunks("book.md"))
+    assert "see the MLE page." in text  # Obsidian [[target|label]] -> label
+    assert "Tools & skills they use daily include Docker, CI pipelines and feature stores." in text
+    assert "the serving stack." in text  # kramdown {: .note} dropped
+    for junk in ("shields.io", "img", "build-passing", "https://", "roles/mle", ".note", "abbr"):
+        assert junk not in text, junk
+
+
+def test_footnotes_are_blocks_of_the_section_that_cites_them() -> None:
+    notes = [c for c in _chunks("book.md") if c.kind == "footnote"]
+    assert {c.text for c in notes} == {
+        "The guide was first written as lecture notes in 2024.",
+        "Hiring managers said so in an informal survey of forty teams.",
+    }
+    (survey,) = [c for c in notes if "survey" in c.text]
+    assert survey.section == ("Choosing a path", "Getting hired")
+    (portfolio,) = [c for c in _chunks("book.md") if "Portfolio projects" in c.text]
+    assert portfolio.text == "Portfolio projects matter more than certificates for a first job in this field."
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "answer_start"),
+    [
+        ("faq_en.md", "Do I need a PhD to work as a machine learning engineer?", "No. Most machine learning"),
+        ("faq_en.md", "How long does it take to switch from web development into MLOps?", "Usually six to twelve"),
+        ("faq_zh.txt", "转行做大模型推理工程师需要补哪些技能？", "需要补充 CUDA 编程"),
+        ("faq_zh.txt", "没有实习经历，可以投大模型算法岗吗？", "可以投。"),
+        ("bold_faq.md", "Is it worth doing a second master's degree just to get into machine learning?", "Rarely."),
+        ("bold_faq.md", "Should I learn TensorFlow or PyTorch?", "PyTorch is what most"),
+    ],
+)
+def test_faq_answers_carry_their_question_and_never_quote_it(name: str, question: str, answer_start: str) -> None:
+    chunks = _chunks(name)
+    (c,) = [c for c in chunks if c.question == question]
+    assert c.kind == "answer"
+    assert c.text.startswith(answer_start)
+    assert all(question not in x.text for x in chunks)  # the asker's question is never passage text
+    assert question in c.embed_text() and question in c.lexical_text()  # but it is searchable
+
+
+def test_numbered_bold_questions_keep_their_number_as_metadata() -> None:
+    (c,) = [c for c in _chunks("bold_faq.md") if c.question.startswith("Is it worth")]
+    assert c.numbering == "8.45"
+    assert "8.45" not in c.text and "8.45" not in c.question
+    assert "Yes. Product managers" not in c.text  # another question's answer is another chunk
+
+
+def test_a_multi_paragraph_answer_stays_with_its_question_and_an_unanswered_question_is_kept() -> None:
+    doc = load_document(DATA / "faq_en.md")
+    chunks = chunk_document(doc)
+    (mlops,) = [c for c in chunks if "MLOps" in c.question]
+    assert "Many people also take a cloud certification in that time." in mlops.text
+    (unanswered,) = [c for c in chunks if "Which programming language" in c.text]
+    assert unanswered.kind == "paragraph" and unanswered.question == ""
+    assert "1 question(s) without an answer kept as text" in doc.stripped
+
+
+def test_chinese_faq_advert_tail_is_removed_and_reported() -> None:
+    doc = load_document(DATA / "faq_zh.txt")
+    text = "\n".join(c.text for c in chunk_document(doc))
+    for marker in ("扫码", "二维码", "领取", "公众号"):
+        assert marker not in text
+    assert any("promotional block" in s for s in doc.stripped)
+    assert doc.title == "大模型岗位求职问答"
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "url", "date", "tags"),
+    [
+        ("pelican.md", "Notes from an MLOps meetup", None, "2025-03-14", ["mlops", "meetup"]),
+        ("toml_note.md", "Prompt engineering is a skill, not a job", None, "2024-11-02", ["prompting", "careers"]),
+        ("scraped.txt", "Data scientist job description", "https://example.org/jobs/data-scientist", None, []),
+        ("book.md", "Careers in Applied Machine Learning", "https://example.org/ml-careers-book", "2025-02-01",
+         ["careers", "ml"]),
+    ],
+)
+def test_front_matter_styles_become_metadata(
+    name: str, title: str, url: str | None, date: str | None, tags: list[str]
+) -> None:
+    doc = load_document(DATA / name)
+    assert (doc.title, doc.url, doc.date, doc.tags) == (title, url, date, tags)
+    text = "\n".join(c.text for c in chunk_document(doc))
+    assert not re.search(r"^(Title|Date|Tags|URL Source|title|date)\s*[:=]", text, re.M)
+
+
+def test_plain_text_headings_and_wrapped_lines() -> None:
+    chunks = _chunks("plain_notes.txt")
+    assert [c.section for c in chunks] == [("Becoming an AI auditor",), ("Skills",)]
+    assert "compliance with regulation. The work combines statistics" in chunks[0].text  # the wrap is re-joined
+    assert chunks[1].text.startswith("Auditors need to read model documentation")
+
+
+def test_every_chunk_sentence_is_verbatim_in_the_documents_plain_text() -> None:
+    for path in [*sorted(DATA.iterdir()), *sorted(SEEDS.iterdir())]:
+        doc = load_document(path)
+        text = plain(doc.raw, path.suffix)
+        for c in chunk_document(doc):
+            for sentence in split_sentences(c.text):
+                assert re.sub(r"\s+", " ", sentence) in text, (path.name, sentence)
+                assert quote_in_document(sentence, doc.raw, path.suffix, plain_text=text)
+
+
+def test_quotes_with_or_without_markup_verify_and_invented_ones_do_not() -> None:
+    raw = (DATA / "book.md").read_text(encoding="utf-8")
+    assert quote_in_document("**Research scientists** design experiments", raw, ".md")  # raw form
+    assert quote_in_document("Research scientists design experiments and write papers about new model", raw, ".md")
+    assert quote_in_document("Tools & skills they use daily", raw, ".md")  # entity decoded
+    assert not quote_in_document("Research scientists earn twice as much as engineers.", raw, ".md")
+    assert not quote_in_document("   ", raw, ".md")
+
+
+def test_reingest_is_idempotent_and_metadata_is_stored(tmp_path: Path) -> None:
+    kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"))
+    first = kb.ingest([DATA])
+    assert {f.status for f in first.files} == {"added"}
+    again = kb.ingest([DATA])
+    assert {f.status for f in again.files} == {"unchanged"} and again.chunks_added == 0
+    hit = next(p for p in kb.search("Should I learn TensorFlow or PyTorch?", k=5).passages
+               if p.source == "bold_faq.md")
+    assert hit.question == "Should I learn TensorFlow or PyTorch?" and hit.kind == "answer"
+    assert hit.numbering == "8.46" and hit.section == "Reader questions, answered"
+    assert hit.text.startswith("PyTorch is what most research code")
+
+
+# --- bad input: still ingested as text, with a one-line note ---------------------------------------------
+
+
+def _one_line_notes(notes: list[str]) -> None:
+    assert all("\n" not in n and 0 < len(n) <= 120 for n in notes), notes
+
+
+def test_unclosed_html_comment_in_markdown_falls_back_to_plain_text(tmp_path: Path) -> None:
+    paras = [f"Paragraph {i} explains how analysts become data scientists over time." for i in range(20)]
+    doc = load_document(_write(tmp_path / "draft.md", "# Data careers\n\nIntro.\n\n<!-- draft note\n\n"
+                               + "\n\n".join(paras)))
+    text = "\n".join(c.text for c in chunk_document(doc))
+    assert all(p in text for p in paras)  # nothing lost
+    assert any("read as plain text" in n for n in doc.stripped)
+    _one_line_notes(doc.stripped)
+
+
+def test_broken_markdown_keeps_its_text(tmp_path: Path) -> None:
+    raw = ("# Careers\n\n**Unclosed bold about prompt engineers who test instructions.\n\n"
+           "A [broken link(http://x.example about data roles.\n\n```\nunclosed fence\n\n"
+           "Data engineers build pipelines that feed the models.\n")
+    doc = load_document(_write(tmp_path / "broken.md", raw))
+    text = "\n".join(c.text for c in chunk_document(doc))
+    assert "Unclosed bold about prompt engineers who test instructions." in text
+    assert "Data engineers build pipelines that feed the models." in text
+    assert "**" not in text
+    assert any("unclosed code fence" in n for n in doc.stripped)
+    _one_line_notes(doc.stripped)
+
+
+def test_a_2_mb_single_paragraph_is_ingested_in_bounded_chunks(tmp_path: Path) -> None:
+    sentences = [f"Sentence {i} says that **engineer {i}** deploys models to production." for i in range(30_000)]
+    doc = load_document(_write(tmp_path / "huge.md", " ".join(sentences)))
+    assert len(doc.raw) > 2_000_000
+    chunks = chunk_document(doc)
+    assert len(chunks) > 1000 and max(len(c.text) for c in chunks) <= 800
+    joined = " ".join(c.text for c in chunks)
+    assert "Sentence 0 says that engineer 0 deploys" in joined and "Sentence 29999 says that engineer 29999" in joined
+    assert any("very long paragraph" in n for n in doc.stripped)
+    _one_line_notes(doc.stripped)
+
+
+def test_a_qa_page_with_no_answers_keeps_its_questions_as_text(tmp_path: Path) -> None:
+    raw = "# Open questions\n\n" + "\n\n".join(
+        f"**Q{i}: Will role {i} still exist in five years?**" for i in range(5))
+    doc = load_document(_write(tmp_path / "questions.md", raw))
+    chunks = chunk_document(doc)
+    assert all(c.kind == "paragraph" and c.question == "" for c in chunks)
+    assert all(f"Will role {i} still exist in five years?" in "\n".join(c.text for c in chunks) for i in range(5))
+    assert "5 question(s) without an answer kept as text" in doc.stripped
