@@ -44,12 +44,12 @@ _CN_NUM = "一二三四五六七八九十百零〇"
 _NUMBERING_RE = re.compile(
     r"^\s*(?:"
     r"(?P<dotted>\d{1,3}(?:[.．]\d{1,3})+)[.．]?(?=\s|[\u4e00-\u9fff])"  # 1.2 / 1.2.3. / 8.45
-    r"|(?P<single>\d{1,3})(?:[.．、)）]|\s(?=\S))"  # 1. / 1、 / 1) / "12 Title"
+    r"|(?P<single>\d{1,3})[.．、)）]"  # 1. / 1、 / 1)  ("3 Ways to ..." is a title, not a number)
     r"|[(（](?P<paren>\d{1,3}|[" + _CN_NUM + r"]{1,3})[)）]"  # (1) / （一）
     r"|(?P<cn>[" + _CN_NUM + r"]{1,3})[、.．]"  # 一、
     r"|(?P<chap>第[\d" + _CN_NUM + r"]{1,4}[章节部分篇讲课])"  # 第一章
     r"|(?:chapter|part|section)\s+(?P<word>\d{1,3}|[ivxlc]{1,6})\b[.:]?"  # Chapter 3:
-    r"|(?P<roman>[IVXLC]{1,6})[.)]"  # IV.
+    r"|(?-i:(?P<roman>[IVXLC]{1,6}))[.)](?=\s)"  # IV. (capitals: "i.am.ai" is a name)
     r")\s*",
     re.I,
 )
@@ -202,7 +202,7 @@ def build(units: list[Unit], notes: list[str]) -> list[Block]:
 
     def close_question(kept_as: Unit | None) -> None:
         nonlocal question, q_numbering, q_level, q_answers, unanswered
-        if question is not None and q_answers == 0 and kept_as is not None:
+        if question is not None and q_answers == 0 and kept_as is not None and kept_as.kind != "heading":
             unanswered += 1
             text = f"{q_numbering} {question}" if q_numbering else question
             blocks.append(Block(text, "paragraph", section(), stack[-1][2] if stack else None))
@@ -220,10 +220,12 @@ def build(units: list[Unit], notes: list[str]) -> list[Block]:
             close_question(pending)
             pending = None
             if u.question:
+                # A question heading is still a heading (the citation's location), and its section is answers.
                 while stack and stack[-1][0] >= u.level:
                     stack.pop()
                 question, q_numbering, q_level = _question_text(u)
                 q_level = u.level
+                stack.append((u.level, question, q_numbering))
                 pending = u
                 continue
             while stack and stack[-1][0] >= u.level:

@@ -181,12 +181,14 @@ def render(blocks: Sequence[Block]) -> str:
             common = 0
             while common < min(len(section), len(b.section)) and section[common] == b.section[common]:
                 common += 1
+            heading_question = bool(b.question) and b.section[-1:] == (b.question,)
             for depth in range(common, len(b.section)):
-                number = f"{b.numbering} " if b.numbering and depth == len(b.section) - 1 and not b.question else ""
+                innermost = depth == len(b.section) - 1
+                number = f"{b.numbering} " if b.numbering and innermost and (heading_question or not b.question) else ""
                 lines += ["", "#" * (depth + 1) + " " + number + b.section[depth], ""]
             section = b.section
             question = None
-        if b.question and b.question != question:
+        if b.question and b.question != question and b.section[-1:] != (b.question,):
             lines.append(f"{b.numbering} {b.question}" if b.numbering else b.question)
         question = b.question
         lines.append(b.text)

@@ -154,6 +154,15 @@ class InlineRenderer:
         return join_lines(kept, hard)
 
 
+def _anchor_link_only(children: Sequence[Token]) -> bool:
+    """An inline that is nothing but one link to a place in the same page ("[Skills](#skills)")."""
+    meaningful = [c for c in children if not (c.type == "text" and not c.content.strip())]
+    if len(meaningful) < 3 or meaningful[0].type != "link_open" or meaningful[-1].type != "link_close":
+        return False
+    href = str(meaningful[0].attrs.get("href", ""))
+    return href.startswith("#") and sum(1 for c in meaningful if c.type == "link_open") == 1
+
+
 def _lead_split(children: Sequence[Token]) -> tuple[list[Token], list[Token]] | None:
     """(bold lead, rest) when the inline content opens with a strong/em span."""
     i = 0
@@ -259,6 +268,7 @@ def read_markdown_units(body: str) -> tuple[list[Unit], list[str], str | None]:
     quote_depth = 0
     list_depth = 0
     item_para = 0  # paragraphs seen in the current list item
+    toc_lines = 0
     footnote_depth = 0
     heading_level = 0
     table_row: list[str] | None = None
@@ -327,12 +337,17 @@ def read_markdown_units(body: str) -> tuple[list[Unit], list[str], str | None]:
                 continue
             if list_depth:
                 item_para += 1
+                if _anchor_link_only(children):
+                    toc_lines += 1  # a table of contents entry: the headings themselves follow
+                    continue
             units.extend(_paragraph_units(inline, children, "quote" if quote_depth else (
                 "list_item" if list_depth else "paragraph")))
             for label in inline.footnote_refs[before:]:
                 ref_section.setdefault(label, path)
     if inline.urls_dropped:
         notes.append(f"{inline.urls_dropped} bare URL line(s)")
+    if toc_lines:
+        notes.append(f"table of contents ({toc_lines} line(s))")
     return units, notes, inline.first_url
 
 

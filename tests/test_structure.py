@@ -76,6 +76,18 @@ def test_links_images_entities_wikilinks_and_attribute_lists_are_reduced_to_text
         assert junk not in text, junk
 
 
+def test_a_table_of_contents_is_not_passage_text_and_question_headings_are_locations(tmp_path: Path) -> None:
+    doc = load_document(DATA / "book.md")
+    assert "table of contents (3 line(s))" in doc.stripped
+    assert chunk_document(doc)[0].text.startswith("This short guide compares the jobs")
+    faq = load_document(_write(tmp_path / "q.md", "# Careers FAQ\n\n## 2.3 Do recruiters read cover letters?\n\n"
+                                "Rarely; a short note in the application form does the same job.\n"))
+    (c,) = chunk_document(faq)
+    assert (c.kind, c.question, c.numbering) == ("answer", "Do recruiters read cover letters?", "2.3")
+    assert c.location == "Careers FAQ › Do recruiters read cover letters?"
+    assert c.text == "Rarely; a short note in the application form does the same job."
+
+
 def test_footnotes_are_blocks_of_the_section_that_cites_them() -> None:
     notes = [c for c in _chunks("book.md") if c.kind == "footnote"]
     assert {c.text for c in notes} == {
