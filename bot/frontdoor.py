@@ -51,6 +51,9 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 SIGNATURE_WINDOW_S = 300  # Slack's: a request older (or newer) than five minutes is refused
 CLAIM_TTL_S = 3600.0  # an event id is remembered this long (Slack retries within minutes)
+WRITE_BATCH = 256  # jobs recorded in one transaction at most
+LINGER_S = 2.0  # after refusing a request whose body is still coming, read and drop it this long at most
+LINGER_BYTES = 2_000_000  # ... and this much at most
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,14 @@ class Limits:
 
 
 class Sink(Protocol):
-    """Where verified requests go: claim the keys and record the job atomically (None: a duplicate)."""
+    """Where verified requests go (bot.state.State): claim the keys and record the job in one transaction.
 
-    def accept(self, keys: list[str], ttl_s: float, kind: str, payload: dict[str, Any]) -> int | None: ...
+    Returns the job id, or None when a claim was already held (a duplicate). A sink that also has
+    ``enqueue_many`` gets the requests that arrived together in one call (one commit).
+    """
+
+    def enqueue(self, kind: str, payload: dict[str, Any], *, claims: Any = (),
+                claim_ttl_s: float = CLAIM_TTL_S) -> str | None: ...
 
 
 class Rejected(Exception):
@@ -126,6 +134,7 @@ class _Conn(asyncio.Protocol):
         self.reserved_from = ""
         self.head: dict[str, Any] = {}
         self.closed = False
+        self.lingered = 0
 
     # -- asyncio.Protocol --------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -143,6 +152,11 @@ class _Conn(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closed:
             return
+        if self.phase == "linger":  # answered and closing: drop what the client is still sending (bounded)
+            self.lingered += len(data)
+            if self.lingered > LINGER_BYTES:
+                self._abort()
+            return
         try:
             self.h11.receive_data(data)
         except h11.RemoteProtocolError:
@@ -155,7 +169,9 @@ class _Conn(asyncio.Protocol):
             self.h11.receive_data(b"")
         except h11.RemoteProtocolError:
             pass
-        if self.phase != "busy":
+        if self.phase == "linger":
+            self._close()
+        elif self.phase != "busy":
             self._abort()
         return None
 
@@ -256,8 +272,7 @@ class _Conn(asyncio.Protocol):
         door = self.door
         door._in_flight += 1
         try:
-            job = await asyncio.get_running_loop().run_in_executor(door._writer, door.sink.accept, keys,
-                                                                   CLAIM_TTL_S, kind, payload)
+            job = await door._submit(kind, keys, payload)
         except Exception as exc:  # the queue is down: Slack will retry a 503
             door._count("rejected", "queue_error")
             log.warning("queue write failed: %s", type(exc).__name__)
@@ -306,7 +321,10 @@ class _Conn(asyncio.Protocol):
             self._abort()
             return
         self.transport.write(out)
-        if close or self.h11.our_state is h11.MUST_CLOSE or self.h11.their_state is not h11.DONE:
+        if self.h11.their_state is not h11.DONE and self.h11.their_state is not h11.ERROR:
+            self._linger()  # the client may still be sending the body we refused: let it read our answer first
+            return
+        if close or self.h11.our_state is h11.MUST_CLOSE:
             self._close()
             return
         try:
@@ -319,6 +337,22 @@ class _Conn(asyncio.Protocol):
         self._arm(self.door.limits.header_timeout_s)
         self.transport.resume_reading()
         self.door._loop_call(self._pump)  # a pipelined request already buffered
+
+    def _linger(self) -> None:
+        """Half-close after answering; discard up to LINGER_BYTES for LINGER_S, then close (a lingering close)."""
+        self.phase = "linger"
+        self._release_body()
+        if self.transport is None:
+            return
+        self.transport.resume_reading()
+        try:
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+        except OSError:
+            self._abort()
+            return
+        self._disarm()
+        self.timer = self.door.loop.call_later(LINGER_S, self._close)
 
     def _close(self) -> None:
         if self.transport is not None and not self.closed:
@@ -346,7 +380,7 @@ class _Conn(asyncio.Protocol):
 
     def _timed_out(self) -> None:
         self.timer = None
-        if self.phase == "busy" or self.closed:
+        if self.phase in ("busy", "linger") or self.closed:
             return
         started = self.phase == "body" or self.h11.their_state is not h11.IDLE or bool(self.h11.trailing_data[0])
         if started:
@@ -472,6 +506,8 @@ class FrontDoor:
         self._received_since_trim = 0
         self._in_flight = 0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careerbot-queue")
+        self._batch: list[tuple[str, list[str], dict[str, Any], asyncio.Future[str | None]]] = []
+        self._writing = False
         self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careerbot-health")
         self._health_cache: tuple[float, tuple[int, dict[str, Any]]] | None = None
         self._health_pending: asyncio.Future[tuple[int, dict[str, Any]]] | None = None
@@ -524,6 +560,41 @@ class FrontDoor:
             self.loop.close()
         self._writer.shutdown(wait=True, cancel_futures=False)
         self._checker.shutdown(wait=False, cancel_futures=True)
+
+    # -- recording: group commit ---------------------------------------------------------------------------
+    def _submit(self, kind: str, keys: list[str], payload: dict[str, Any]) -> asyncio.Future[str | None]:
+        """Queue one job for the writer; requests that arrive while a batch commits go in the next one."""
+        fut: asyncio.Future[str | None] = self.loop.create_future()
+        self._batch.append((kind, keys, payload, fut))
+        if not self._writing:
+            self._writing = True
+            self._spawn(self._write_batches())
+        return fut
+
+    async def _write_batches(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._batch:
+                batch, self._batch = self._batch[:WRITE_BATCH], self._batch[WRITE_BATCH:]
+                items = [(kind, payload, keys) for kind, keys, payload, _ in batch]
+                try:
+                    results = await loop.run_in_executor(self._writer, self._write, items)
+                except Exception as exc:
+                    for *_, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                for (*_, fut), result in zip(batch, results, strict=True):
+                    if not fut.done():
+                        fut.set_result(result)
+        finally:
+            self._writing = False
+
+    def _write(self, items: list[tuple[str, dict[str, Any], list[str]]]) -> list[str | None]:
+        many = getattr(self.sink, "enqueue_many", None)
+        if callable(many):
+            return list(many(items, claim_ttl_s=CLAIM_TTL_S))
+        return [self.sink.enqueue(kind, payload, claims=keys, claim_ttl_s=CLAIM_TTL_S) for kind, payload, keys in items]
 
     def notify(self) -> None:
         if self._notify is not None:

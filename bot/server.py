@@ -25,10 +25,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from .frontdoor import EVENTS_PATH, HEALTH_PATH, FrontDoor, Limits
-from .localqueue import LocalQueue
 from .settings import Settings
 from .slack_app import SlackBot
-from .workers import QueueWorker
+from .state import JobRunner, State
 
 log = logging.getLogger("careerbot.server")
 
@@ -37,6 +36,29 @@ __all__ = ["EVENTS_PATH", "HEALTH_PATH", "HTTPServer", "Health", "run_http", "ru
 DRAIN_TIMEOUT_S = 20.0
 WORKER_THREADS = 4  # answering threads in each worker process
 WORKER_START_TIMEOUT_S = 300.0
+JOB_KINDS = ("event", "command", "action")  # what the front door records (bot/frontdoor.py)
+LEASE_S = 60.0  # renewed while a job runs; a dead worker's jobs are leased again after this
+
+
+def open_queue(settings: Settings) -> tuple[State, Callable[[], int]]:
+    """The shared state (DATABASE_URL or SQLite in the data dir) and a count of unfinished jobs."""
+    state = State.from_settings(settings)
+
+    def pending() -> int:
+        counts = state.counts()
+        return int(counts.get("queued", 0)) + int(counts.get("leased", 0))
+
+    return state, pending
+
+
+def job_runner(state: State, bot: SlackBot, threads: int) -> JobRunner:
+    """Queue workers that answer each recorded request through the bot's bolt app."""
+
+    def handle(job: Any) -> str | None:
+        bot.handle_job(job)
+        return None
+
+    return JobRunner(state, {kind: handle for kind in JOB_KINDS}, workers=threads, lease_s=LEASE_S)
 
 
 def limits_for(settings: Settings) -> Limits:
@@ -115,25 +137,28 @@ class HTTPServer:
     def __init__(self, bot: SlackBot, host: str = "0.0.0.0", port: int = 3000, *, threads: int | None = None,
                  limits: Limits | None = None) -> None:
         self.bot = bot
-        self.queue = LocalQueue.in_data_dir(bot.settings.data_dir)
-        self.health = Health(bot.settings, getattr(bot.pipeline, "kb", None), "http", pending=self.queue.pending)
-        self.worker = QueueWorker(self.queue, bot.handle_job, threads=threads or int(getattr(bot, "workers", 4) or 4))
+        self.state, self.pending = open_queue(bot.settings)
+        self.health = Health(bot.settings, getattr(bot.pipeline, "kb", None), "http", pending=self.pending)
+        self.runner = job_runner(self.state, bot, threads or int(getattr(bot, "workers", 4) or 4))
         if hasattr(bot.pool, "queued"):
-            bot.pool.queued = self.queue.pending
-        self.door = FrontDoor(bot.settings.slack_signing_secret or "", self.queue, self.health.snapshot, host=host,
-                              port=port, limits=limits or limits_for(bot.settings), notify=self.worker.wake)
+            bot.pool.queued = self.pending
+        self.door = FrontDoor(bot.settings.slack_signing_secret or "", self.state, self.health.snapshot, host=host,
+                              port=port, limits=limits or limits_for(bot.settings), notify=self.runner.wake)
         self.host = host
         self.port = port
 
     def start(self) -> None:
         self.door.start()
         self.port = self.door.port
-        self.worker.start()
+        self.runner.start()
 
     def stop(self, drain_timeout_s: float = DRAIN_TIMEOUT_S) -> bool:
         """503 for new requests, answer what was acknowledged (bounded), then close the listener."""
         self.door.draining = self.health.draining = True
-        finished = self.worker.stop(drain_timeout_s, finish_queue=True)
+        deadline = time.monotonic() + drain_timeout_s
+        while time.monotonic() < deadline and self.pending():
+            time.sleep(0.05)
+        finished = self.runner.drain(max(0.0, deadline - time.monotonic()))
         self.door.stop()
         return finished
 
@@ -159,15 +184,23 @@ def _worker_process(settings: Settings, auth: dict[str, Any], threads: int, read
 
     bot = SlackBot(settings, build_pipeline(settings), auth=auth, workers=threads)
     bot.warm()
-    queue = LocalQueue.in_data_dir(settings.data_dir)
-    worker = QueueWorker(queue, bot.handle_job, threads=threads, name=f"careerbot-answer-{os.getpid()}", wake=wake)
-    worker.start()
+    state, _ = open_queue(settings)
+    runner = job_runner(state, bot, threads)
+    runner.start()
+
+    def relay_wakes() -> None:  # the front door recorded a job: cut the runner's poll delay
+        while not stop.is_set():
+            if wake.wait(1.0):
+                wake.clear()
+                runner.wake()
+
+    threading.Thread(target=relay_wakes, name="careerbot-wake", daemon=True).start()
     ready.set()
     parent = os.getppid()
     while not stop.wait(0.5):
         if os.getppid() != parent:  # the front door died: finish what is in hand, leave the rest queued
             break
-    finished = worker.stop(DRAIN_TIMEOUT_S)
+    finished = runner.drain(DRAIN_TIMEOUT_S)
     log.info(json.dumps({"kind": "lifecycle", "outcome": "worker stopped", "drained": finished}))
     sys.stdout.flush()
     os._exit(0)  # past the drain: no interpreter teardown racing library threads
@@ -228,10 +261,10 @@ def run_http(settings: Settings, auth: dict[str, Any], kb: Any, host: str, port:
              drain_timeout_s: float = DRAIN_TIMEOUT_S) -> int:
     """Front door here, ``workers`` answering processes; serve until SIGTERM/SIGINT, then drain; returns 0."""
     stop = wait_for_signal()
-    queue = LocalQueue.in_data_dir(settings.data_dir)
-    health = Health(settings, kb, "http", pending=queue.pending)
+    state, pending = open_queue(settings)
+    health = Health(settings, kb, "http", pending=pending)
     pool = WorkerProcesses(settings, auth, workers)
-    door = FrontDoor(settings.slack_signing_secret or "", queue, health.snapshot, host=host, port=port,
+    door = FrontDoor(settings.slack_signing_secret or "", state, health.snapshot, host=host, port=port,
                      limits=limits_for(settings), notify=pool.wake.set)
     door.start()
     if not pool.start():
@@ -246,7 +279,7 @@ def run_http(settings: Settings, auth: dict[str, Any], kb: Any, host: str, port:
     door.draining = health.draining = True
     pool.stop(drain_timeout_s)
     door.stop()
-    log.info(json.dumps({"kind": "lifecycle", "outcome": "stopped", "queued": queue.pending()}))
+    log.info(json.dumps({"kind": "lifecycle", "outcome": "stopped", "queued": pending()}))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Answering off the ack path: a bounded thread pool (Socket Mode) and queue workers (HTTP mode).
+"""Answering off the ack path: a bounded thread pool (Socket Mode), or inline in a queue worker (HTTP mode).
 
 Retrieval and the LLM take seconds; Slack wants an ack within 3. Listeners only enqueue; a fixed
 number of threads drain the queue. The queue is bounded so a flood cannot grow memory without
@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
-from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -131,82 +129,3 @@ class InlinePool:
     def drain(self, timeout_s: float) -> bool:
         with self._idle:
             return self._idle.wait_for(lambda: self._running == 0, timeout=timeout_s)
-
-
-class QueueWorker:
-    """Threads that lease jobs from the durable queue and run ``handle`` on each, then mark it done.
-
-    ``stop`` stops leasing and waits (bounded) for the jobs in hand; with ``finish_queue`` it first
-    waits for the queue to empty (one-process use: tests), otherwise what is still queued stays there
-    for the next worker — acknowledged work is never dropped, only left.
-    """
-
-    def __init__(self, queue: Any, handle: Callable[[Any], None], *, threads: int = 4, lease_s: float = 300.0,
-                 name: str = "careerbot-answer", poll_s: float = 0.5, wake: Any = None) -> None:
-        self.queue = queue
-        self.handle = handle
-        self.lease_s = lease_s
-        self.poll_s = poll_s
-        self.name = name
-        self._wake = wake if wake is not None else threading.Event()  # set by whoever enqueues (or a process Event)
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._busy = 0
-        self._idle = threading.Condition(self._lock)
-        self._threads = [threading.Thread(target=self._run, args=(f"{name}-{i}",), name=f"{name}-{i}", daemon=True)
-                         for i in range(threads)]
-
-    def start(self) -> None:
-        for t in self._threads:
-            t.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    @property
-    def busy(self) -> int:
-        with self._lock:
-            return self._busy
-
-    def _run(self, worker: str) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()  # before leasing: a job enqueued after this sets it again, so no wake is lost
-            try:
-                job = self.queue.lease(worker, self.lease_s)
-            except Exception as exc:  # the queue is briefly locked or unreachable: try again
-                log.warning("queue lease failed: %s", type(exc).__name__)
-                job = None
-            if job is None:
-                self._wake.wait(self.poll_s)
-                continue
-            if self._stopping.is_set():
-                self.queue.release(job.id)
-                return
-            with self._lock:
-                self._busy += 1
-            try:
-                self.handle(job)
-            except Exception:
-                log.exception("queue job failed")
-            finally:
-                try:
-                    self.queue.done(job.id)
-                except Exception as exc:
-                    log.warning("queue done failed: %s", type(exc).__name__)
-                with self._idle:
-                    self._busy -= 1
-                    self._idle.notify_all()
-
-    def stop(self, timeout_s: float, *, finish_queue: bool = False) -> bool:
-        """Stop leasing and wait for the jobs in hand (and, with ``finish_queue``, the queued ones)."""
-        deadline = time.monotonic() + timeout_s
-        if finish_queue:
-            while time.monotonic() < deadline and (self.queue.pending() or self.busy):
-                time.sleep(0.05)
-        self._stopping.set()
-        self._wake.set()
-        with self._idle:
-            finished = self._idle.wait_for(lambda: self._busy == 0, timeout=max(0.0, deadline - time.monotonic()))
-        for t in self._threads:
-            t.join(timeout=1)
-        return bool(finished)
