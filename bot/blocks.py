@@ -105,14 +105,15 @@ def feedback_actions(feedback_id: str) -> Block:
 
 
 def source_blocks(answer: Answer) -> list[Block]:
-    """A Sources heading and one context block per citation (title, link where known, short quote)."""
+    """A Sources heading and one context block per citation (title, link where known, where in it, short quote)."""
     if not answer.citations:
         return []
     out = [_context("*Sources*")]
     for c in answer.citations[:10]:
         title = link(c.url, c.title or c.source)
         quote = escape(_short(c.quote, QUOTE_CHARS))
-        out.append(_context(f"*[{c.n}]* {title} · `{escape(c.source)}`\n> {quote}"))
+        where = f" · {escape(c.location)}" if c.location else ""
+        out.append(_context(f"*[{c.n}]* {title} · `{escape(c.source)}`{where}\n> {quote}"))
     return out
 
 

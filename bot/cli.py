@@ -67,25 +67,31 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1)
 @click.option("--rebuild", is_flag=True, help="Drop the collection first (needed after changing CAREERBOT_EMBEDDINGS).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def ingest(paths: tuple[Path, ...], rebuild: bool, quiet: bool) -> None:
-    """(Re)index files and folders (default: seeds/).
+def ingest(paths: tuple[str, ...], rebuild: bool, quiet: bool) -> None:
+    """(Re)index files, folders and web pages (default: seeds/).
 
+    Files: .md, .txt, .html, .pdf, .docx. A URL is fetched (HTML, PDF, DOCX or
+    text); a sitemap.xml URL means every page it lists, and pages it no longer
+    lists are removed. Pages fetched before are asked for only if changed.
     Unchanged chunks are left alone, changed ones replaced, and chunks of files that
-    were removed from an ingested folder are deleted. Exit status 1 if any file was
+    were removed from an ingested folder are deleted. Exit status 1 if anything was
     skipped.
 
     \b
     Examples:
       careerbot ingest
-      careerbot ingest seeds/ notes/roles.md
+      careerbot ingest seeds/ notes/roles.md reports/ladder.pdf
+      careerbot ingest https://wiki.example.com/sitemap.xml
       careerbot ingest --rebuild
     """
+    from knowledge.web import is_url
+
     settings = _settings()
     kb = _knowledge(settings)
-    targets = list(paths) or [settings.seeds_dir]
+    targets: list[Path | str] = [p if is_url(p) else Path(p) for p in paths] or [settings.seeds_dir]
     from tqdm import tqdm
 
     bar: Any = None
@@ -150,6 +156,7 @@ def search(query: str, k: int, mode: str, as_json: bool) -> None:
                             "dense": p.dense,
                             "lexical": round(p.lexical, 3),
                             "text": p.text,
+                            "location": p.location or None,
                         }
                         for i, p in enumerate(res.passages)
                     ],
@@ -160,7 +167,8 @@ def search(query: str, k: int, mode: str, as_json: bool) -> None:
         return
     click.echo(f"coverage {res.coverage:.2f} ({'covered' if res.covered else 'not covered'}), {res.latency_ms:.0f} ms")
     for i, p in enumerate(res.passages, 1):
-        click.echo(f"\n{i}. {p.title} — {p.source}  score {p.score:.4f}" + (f"  {p.url}" if p.url else ""))
+        where = f" ({p.location})" if p.location else ""
+        click.echo(f"\n{i}. {p.title} — {p.source}{where}  score {p.score:.4f}" + (f"  {p.url}" if p.url else ""))
         snippet = " ".join(p.text.split())
         click.echo(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
 
@@ -212,22 +220,18 @@ def eval_command(file: Path, as_json: bool, mode: str, limit: int | None) -> Non
 @click.option("--http", "http", is_flag=True, help="HTTP mode even when SLACK_APP_TOKEN is set.")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on (HTTP mode).")
 @click.option("--port", type=int, default=3000, envvar="PORT", show_default=True, help="Port (HTTP mode; also $PORT).")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="HTTP mode: answering processes (4 threads each; default 2). Socket Mode: threads (default 4).")
-def serve(http: bool, host: str, port: int, workers: int | None) -> None:
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True, help="Answering threads.")
+def serve(http: bool, host: str, port: int, workers: int) -> None:
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.
 
     HTTP mode serves POST /slack/events (events, slash commands, interactivity)
-    and GET /healthz: a front door that verifies, records and acknowledges each
-    request, and worker processes that answer from the recorded queue. SIGTERM
-    stops taking work, finishes answers in progress (up to 20 s; anything not
-    started stays queued for the next start) and exits 0.
+    and GET /healthz. SIGTERM stops taking work, finishes answers in progress
+    (up to 20 s) and exits 0.
 
     \b
     Examples:
       careerbot serve                      # Socket Mode (SLACK_APP_TOKEN set)
       careerbot serve --http --port 3000   # behind a public HTTPS URL
-      careerbot serve --http --workers 4   # four answering processes
     """
     settings = _settings()
     from .server import configure_logging, run_http, run_socket_mode
@@ -242,15 +246,15 @@ def serve(http: bool, host: str, port: int, workers: int | None) -> None:
 
     kb = _knowledge(settings)
     kb.ensure_ingested([settings.seeds_dir])
+    bot = SlackBot(settings, build_pipeline(settings, kb=kb), auth=auth, client=client, socket_mode=socket_mode,
+                   workers=workers)
+    bot.warm()
     name = auth.get("user") or "careerbot"
     if socket_mode:
-        bot = SlackBot(settings, build_pipeline(settings, kb=kb), auth=auth, client=client, socket_mode=True,
-                       workers=workers or 4)
-        bot.warm()
         code = run_socket_mode(bot, str(settings.slack_app_token),
                                on_ready=lambda: click.echo(f"{name}: connected in Socket Mode", err=True))
     else:
-        code = run_http(settings, auth, kb, host, port, workers=workers or 2, on_ready=lambda s: click.echo(
+        code = run_http(bot, host, port, on_ready=lambda s: click.echo(
             f"{name}: listening on http://{s.host}:{s.port} (POST /slack/events, GET /healthz)", err=True))
     sys.exit(code)
 
@@ -356,8 +360,55 @@ def ask(question: str | None, as_json: bool) -> None:
     if answer.citations:
         click.echo("\nSources")
         for c in answer.citations:
-            click.echo(f"[{c.n}] {c.title} — {c.source}" + (f"\n    {c.url}" if c.url else ""))
+            where = f", {c.location}" if c.location else ""
+            click.echo(f"[{c.n}] {c.title} — {c.source}{where}" + (f"\n    {c.url}" if c.url else ""))
             click.echo(f"    “{' '.join(c.quote.split())}”")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: {\"documents\": [...]}.")
+def sources(as_json: bool) -> None:
+    """What is indexed: document, title, location kind, chunks, ingested at, origin.
+
+    \b
+    Examples:
+      careerbot sources
+      careerbot sources --json
+    """
+    settings = _settings()
+    docs = _knowledge(settings).documents()
+    if as_json:
+        click.echo(json.dumps({"documents": [d.to_json() for d in docs]}, ensure_ascii=False))
+        return
+    if not docs:
+        click.echo("Nothing is indexed yet: run `careerbot ingest`.")
+        return
+    for d in docs:
+        click.echo(f"{d.source}  “{d.title}”")
+        click.echo(f"    {d.chunks} chunks, cited by {d.location_kind}, ingested {d.ingested_at or 'unknown'}"
+                   f"\n    from {d.origin or 'unknown'}")
+    click.echo(f"{len(docs)} documents, {sum(d.chunks for d in docs)} chunks")
+
+
+@cli.command()
+@click.argument("source")
+def forget(source: str) -> None:
+    """Remove one document (a SOURCE name as `careerbot sources` lists it) from the index.
+
+    A file still in an ingested folder comes back on the next `careerbot ingest` of
+    that folder; delete or move the file to keep it out.
+
+    \b
+    Examples:
+      careerbot forget old-salary-survey.pdf
+      careerbot forget wiki.example.com_careers_data-analyst
+    """
+    settings = _settings()
+    removed = _knowledge(settings).forget(source)
+    if not removed:
+        click.echo(f"Error: no document named {source!r} is indexed (see `careerbot sources`)", err=True)
+        sys.exit(1)
+    click.echo(f"forgot {source} ({removed} chunks)")
 
 
 def main() -> None:

@@ -332,7 +332,8 @@ class ExtractiveWriter:
         used_heads: set[tuple[str, str]] = set()
         for c in picked:
             n = len(citations) + 1
-            citations.append(Citation(n, c.passage.source, c.passage.title, c.passage.url, c.quote, c.passage.heading or None))
+            citations.append(Citation(n, c.passage.source, c.passage.title, c.passage.url, c.quote,
+                                      c.passage.location or None))
             head = _heading_prefix(c)
             shown = c.shown
             if head and (c.passage.id, head) not in used_heads:

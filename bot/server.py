@@ -1,79 +1,45 @@
-"""Serving the Slack app: the front door and queue workers (HTTP mode), or a Socket Mode connection.
+"""Serving the Slack app: a waitress WSGI server (HTTP mode) or a Socket Mode connection.
 
-HTTP mode: ``bot/frontdoor.py`` verifies, records and acknowledges ``POST /slack/events`` and answers
-``GET /healthz`` from cached, bounded checks; queue workers lease the recorded requests and answer them
-through bolt. ``careerbot serve --http`` runs the front door in its own process and the workers in
-``--workers`` child processes, so answering never competes with acking in one interpreter;
-``HTTPServer`` runs both in one process (tests, embedding). SIGTERM flips the front door to draining
-(new requests get 503, /healthz says so), lets the workers finish the answers in hand (bounded) —
-anything still queued stays in the durable queue for the next start — then exits 0.
+HTTP mode routes ``POST /slack/events`` (events, slash commands, interactivity) to bolt's
+``App.dispatch`` — signature checks included — and answers ``GET /healthz`` from cached,
+bounded checks, so a load balancer's probe never waits on Chroma or the LLM. SIGTERM flips the
+server to draining (new requests get 503, /healthz says so), lets the worker pool finish the
+answers it accepted (bounded), then exits 0.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import os
 import signal
-import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from .frontdoor import EVENTS_PATH, HEALTH_PATH, FrontDoor, Limits
-from .settings import Settings
+from slack_bolt.request import BoltRequest
+
 from .slack_app import SlackBot
-from .state import JobRunner, State
 
 log = logging.getLogger("careerbot.server")
+request_log = logging.getLogger("careerbot.requests")
 
-__all__ = ["EVENTS_PATH", "HEALTH_PATH", "HTTPServer", "Health", "run_http", "run_socket_mode"]
-
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY = 1_000_000
 DRAIN_TIMEOUT_S = 20.0
-WORKER_THREADS = 4  # answering threads in each worker process
-WORKER_START_TIMEOUT_S = 300.0
-JOB_KINDS = ("event", "command", "action")  # what the front door records (bot/frontdoor.py)
-LEASE_S = 60.0  # renewed while a job runs; a dead worker's jobs are leased again after this
-
-
-def open_queue(settings: Settings) -> tuple[State, Callable[[], int]]:
-    """The shared state (DATABASE_URL or SQLite in the data dir) and a count of unfinished jobs."""
-    state = State.from_settings(settings)
-
-    def pending() -> int:
-        counts = state.counts()
-        return int(counts.get("queued", 0)) + int(counts.get("leased", 0))
-
-    return state, pending
-
-
-def job_runner(state: State, bot: SlackBot, threads: int) -> JobRunner:
-    """Queue workers that answer each recorded request through the bot's bolt app."""
-
-    def handle(job: Any) -> str | None:
-        bot.handle_job(job)
-        return None
-
-    return JobRunner(state, {kind: handle for kind in JOB_KINDS}, workers=threads, lease_s=LEASE_S)
-
-
-def limits_for(settings: Settings) -> Limits:
-    return Limits(header_timeout_s=settings.http_timeout_s, body_timeout_s=settings.http_timeout_s)
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+            413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 class Health:
-    """What /healthz reports: store reachable, embedder id, LLM configured, queue depth — cached, never slow."""
+    """What /healthz reports: store reachable, embedder id, LLM configured — cached, never slow."""
 
-    def __init__(self, settings: Settings, kb: Any, mode: str, *, pending: Callable[[], int] = lambda: 0,
-                 ttl_s: float = 5.0, check_timeout_s: float = 1.0) -> None:
-        self.settings = settings
-        self.kb = kb
+    def __init__(self, bot: SlackBot, mode: str, *, ttl_s: float = 5.0, check_timeout_s: float = 1.0) -> None:
+        self.bot = bot
         self.mode = mode
-        self.pending = pending
         self.ttl_s = ttl_s
         self.check_timeout_s = check_timeout_s
         self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careerbot-health")
@@ -84,13 +50,14 @@ class Health:
         self.draining = False
 
     def _check_store(self) -> dict[str, Any]:
-        if self.kb is None:
+        kb = getattr(self.bot.pipeline, "kb", None)
+        if kb is None:
             return {"ok": False, "detail": "no knowledge base"}
         try:
-            chunks = int(self.kb.store.count())
+            chunks = int(kb.store.count())
         except Exception as exc:
             return {"ok": False, "detail": type(exc).__name__}
-        return {"ok": chunks > 0, "chunks": chunks, "kind": "server" if self.settings.chroma_host else "embedded"}
+        return {"ok": chunks > 0, "chunks": chunks, "kind": "server" if self.bot.settings.chroma_host else "embedded"}
 
     def store(self) -> dict[str, Any]:
         with self._lock:
@@ -108,13 +75,10 @@ class Health:
         return result
 
     def snapshot(self) -> tuple[int, dict[str, Any]]:
-        settings = self.settings
-        embedder = getattr(getattr(self.kb, "embedder", None), "id", None)
+        settings = self.bot.settings
+        kb = getattr(self.bot.pipeline, "kb", None)
+        embedder = getattr(getattr(kb, "embedder", None), "id", None)
         store = self.store()
-        try:
-            queued: int | None = self.pending()
-        except Exception:
-            queued = None
         status = "draining" if self.draining else ("ok" if store.get("ok") else "degraded")
         body = {
             "status": status,
@@ -122,44 +86,167 @@ class Health:
             "store": store,
             "embedder": embedder,
             "llm": {"configured": settings.llm_enabled, "model": settings.chat_model if settings.llm_enabled else None},
-            "queue": {"pending": queued},
+            "queue": {"pending": self.bot.pool.pending},
         }
         return (200 if status == "ok" else 503), body
 
 
-class HTTPServer:
-    """Front door and queue workers in one process: ``start`` serves, ``stop`` drains and closes.
+class WSGIApp:
+    """The WSGI callable waitress serves."""
 
-    The bot (a SlackBot in HTTP mode) answers in ``threads`` queue-worker threads (default: the bot's
-    ``workers``). ``careerbot serve --http`` uses ``run_http`` instead, with worker processes.
-    """
-
-    def __init__(self, bot: SlackBot, host: str = "0.0.0.0", port: int = 3000, *, threads: int | None = None,
-                 limits: Limits | None = None) -> None:
+    def __init__(self, bot: SlackBot, health: Health) -> None:
         self.bot = bot
-        self.state, self.pending = open_queue(bot.settings)
-        self.health = Health(bot.settings, getattr(bot.pipeline, "kb", None), "http", pending=self.pending)
-        self.runner = job_runner(self.state, bot, threads or int(getattr(bot, "workers", 4) or 4))
-        if hasattr(bot.pool, "queued"):
-            bot.pool.queued = self.pending
-        self.door = FrontDoor(bot.settings.slack_signing_secret or "", self.state, self.health.snapshot, host=host,
-                              port=port, limits=limits or limits_for(bot.settings), notify=self.runner.wake)
+        self.health = health
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with self._lock:
+            self._in_flight += 1
+        try:
+            status, headers, body = self._handle(environ)
+        except Exception as exc:  # never a traceback to the client
+            log.error("request failed: %s", type(exc).__name__, exc_info=self.bot.settings.debug)
+            status, headers, body = 500, {"content-type": "text/plain"}, b"internal error"
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+        start_response(f"{status} {_REASONS.get(status, 'Status')}",
+                       [(k, v) for k, v in headers.items()] + [("content-length", str(len(body)))])
+        return [body]
+
+    def _handle(self, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        t0 = time.perf_counter()
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/")
+        if path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                return 405, {"content-type": "text/plain"}, b"method not allowed"
+            code, data = self.health.snapshot()
+            return code, {"content-type": "application/json"}, json.dumps(data).encode()
+        if path != EVENTS_PATH:
+            return 404, {"content-type": "text/plain"}, b"not found"
+        if method != "POST":
+            return 405, {"content-type": "text/plain"}, b"method not allowed"
+        if self.health.draining:
+            _log_http(t0, 503, "draining")
+            return 503, {"content-type": "text/plain", "retry-after": "5"}, b"shutting down"
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return 400, {"content-type": "text/plain"}, b"bad content-length"
+        if length > MAX_BODY:
+            _log_http(t0, 413, "too_large")
+            return 413, {"content-type": "text/plain"}, b"too large"
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        headers: dict[str, str | Sequence[str]] = {}
+        for key, value in environ.items():
+            if key.startswith("HTTP_"):
+                headers[key[5:].lower().replace("_", "-")] = value
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        try:
+            req = BoltRequest(body=raw.decode("utf-8"), query=environ.get("QUERY_STRING", ""), headers=headers)
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError):
+            _log_http(t0, 400, "malformed")
+            return 400, {"content-type": "text/plain"}, b"malformed request"
+        if not _well_formed(req.body):
+            _log_http(t0, 400, "malformed")
+            return 400, {"content-type": "text/plain"}, b"malformed request"
+        resp = self.bot.app.dispatch(req)
+        out_headers = {k: (v[0] if isinstance(v, list) and v else str(v)) for k, v in resp.headers.items()}
+        out_headers.setdefault("content-type", "text/plain;charset=utf-8")
+        if resp.status >= 300:
+            _log_http(t0, resp.status, "rejected" if resp.status == 401 else "unhandled")
+        body = resp.body if isinstance(resp.body, bytes) else str(resp.body or "").encode()
+        return resp.status, out_headers, body
+
+
+_OBJECT_FIELDS = ("event", "team", "user", "channel", "enterprise", "container", "message", "view")
+_EVENT_TEXT_FIELDS = ("type", "user", "channel", "ts", "thread_ts", "text", "subtype", "channel_type", "bot_id",
+                      "event_ts")
+
+
+def _well_formed(body: Any) -> bool:
+    """The shape bolt's middleware and our listeners rely on; anything else is a 400, never a 500.
+
+    Slack never sends other shapes, but a broken client or a fuzzer does, and bolt then fails inside
+    its middleware (a 500 and an error log line) or our listener raises on a non-string field.
+    """
+    if not isinstance(body, dict):
+        return False
+    for key in _OBJECT_FIELDS:
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            return False
+    for key in ("authorizations", "actions"):
+        value = body.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            return False
+    if body.get("type") == "block_actions":  # bolt's action matcher reads actions[0]["action_id"]
+        actions = body.get("actions")
+        if not actions or not all(isinstance(a.get("action_id"), str) for a in actions):
+            return False
+    event = body.get("event")
+    if isinstance(event, dict):
+        for key in _EVENT_TEXT_FIELDS:
+            if event.get(key) is not None and not isinstance(event[key], str):
+                return False
+    return True
+
+
+def _log_http(t0: float, status: int, outcome: str) -> None:
+    request_log.info(json.dumps({"kind": "http", "status": status, "outcome": outcome,
+                                 "latency_ms": round((time.perf_counter() - t0) * 1000, 1)}))
+
+
+class HTTPServer:
+    """waitress around ``WSGIApp``; ``start`` runs it in a thread, ``stop`` drains and closes."""
+
+    def __init__(self, bot: SlackBot, host: str = "0.0.0.0", port: int = 3000, *, threads: int = 8) -> None:
+        from waitress.server import create_server
+
+        self.bot = bot
+        self.health = Health(bot, "http")
+        self.wsgi = WSGIApp(bot, self.health)
+        self._server: Any = create_server(self.wsgi, host=host, port=port, threads=threads,
+                                          ident="careerbot", connection_limit=1000, backlog=1024)
         self.host = host
-        self.port = port
+        self.port: int = int(self._server.effective_port)
+        self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def start(self) -> None:
-        self.door.start()
-        self.port = self.door.port
-        self.runner.start()
+        self._thread = threading.Thread(target=self._run, name="careerbot-http", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            if not self._stopping:  # closing the sockets under select() is how the loop ends
+                raise
 
     def stop(self, drain_timeout_s: float = DRAIN_TIMEOUT_S) -> bool:
-        """503 for new requests, answer what was acknowledged (bounded), then close the listener."""
-        self.door.draining = self.health.draining = True
+        """503 for new requests, finish accepted answers (bounded), then close the listener."""
+        self.health.draining = True
         deadline = time.monotonic() + drain_timeout_s
-        while time.monotonic() < deadline and self.pending():
+        finished = self.bot.shutdown(drain_timeout_s)
+        while self.wsgi.in_flight and time.monotonic() < deadline:
             time.sleep(0.05)
-        finished = self.runner.drain(max(0.0, deadline - time.monotonic()))
-        self.door.stop()
+        self._stopping = True
+        try:
+            for dispatcher in list(self._server._map.values()):  # the listener, open connections, the trigger
+                dispatcher.close()
+            self._server.task_dispatcher.shutdown(timeout=2)
+        except Exception as exc:  # closing a socket that is already gone
+            log.debug("server close: %s", type(exc).__name__)
+        if self._thread is not None:
+            self._thread.join(timeout=3)
         return finished
 
 
@@ -176,110 +263,18 @@ def wait_for_signal(stop: threading.Event | None = None) -> threading.Event:
     return stop
 
 
-def _worker_process(settings: Settings, auth: dict[str, Any], threads: int, ready: Any, wake: Any) -> None:
-    """A worker process: its own pipeline and bolt app, answering jobs leased from the queue."""
-    stop = wait_for_signal()
-    configure_logging(settings.log_level, settings.secret_values())
-    from .pipeline import build_pipeline
-
-    bot = SlackBot(settings, build_pipeline(settings), auth=auth, workers=threads)
-    bot.warm()
-    state, _ = open_queue(settings)
-    runner = job_runner(state, bot, threads)
-    runner.start()
-
-    def relay_wakes() -> None:  # the front door recorded a job: cut the runner's poll delay
-        while not stop.is_set():
-            if wake.wait(1.0):
-                wake.clear()
-                runner.wake()
-
-    threading.Thread(target=relay_wakes, name="careerbot-wake", daemon=True).start()
-    ready.set()
-    parent = os.getppid()
-    while not stop.wait(0.5):
-        if os.getppid() != parent:  # the front door died: finish what is in hand, leave the rest queued
-            break
-    finished = runner.drain(DRAIN_TIMEOUT_S)
-    log.info(json.dumps({"kind": "lifecycle", "outcome": "worker stopped", "drained": finished}))
-    sys.stdout.flush()
-    os._exit(0)  # past the drain: no interpreter teardown racing library threads
-
-
-class WorkerProcesses:
-    """``count`` worker processes (spawned, not forked: no locks or threads copied), restarted if one dies."""
-
-    def __init__(self, settings: Settings, auth: dict[str, Any], count: int, threads: int = WORKER_THREADS) -> None:
-        self.ctx = multiprocessing.get_context("spawn")
-        self.settings, self.auth, self.count, self.threads = settings, auth, count, threads
-        self.wake = self.ctx.Event()
-        self.procs: list[Any] = []
-        self.ready: list[Any] = []
-        self.stopping = False
-
-    def _spawn(self) -> tuple[Any, Any]:
-        ready = self.ctx.Event()
-        proc = self.ctx.Process(target=_worker_process, name="careerbot-worker",
-                                args=(self.settings, self.auth, self.threads, ready, self.wake), daemon=False)
-        proc.start()
-        return proc, ready
-
-    def start(self, timeout_s: float = WORKER_START_TIMEOUT_S) -> bool:
-        for _ in range(self.count):
-            proc, ready = self._spawn()
-            self.procs.append(proc)
-            self.ready.append(ready)
-        deadline = time.monotonic() + timeout_s
-        for proc, ready in zip(self.procs, self.ready, strict=True):
-            while not ready.wait(0.2):
-                if not proc.is_alive() or time.monotonic() > deadline:
-                    return False
-        return True
-
-    def check(self) -> None:
-        """Replace a worker that died (its leased jobs come back when their lease runs out)."""
-        for i, proc in enumerate(self.procs):
-            if not self.stopping and not proc.is_alive():
-                log.warning(json.dumps({"kind": "lifecycle", "outcome": "worker died", "exitcode": proc.exitcode}))
-                self.procs[i], self.ready[i] = self._spawn()
-
-    def stop(self, timeout_s: float) -> None:
-        self.stopping = True
-        for proc in self.procs:
-            if proc.is_alive():
-                proc.terminate()  # SIGTERM: the worker drains
-        deadline = time.monotonic() + timeout_s + 5
-        for proc in self.procs:
-            proc.join(timeout=max(0.1, deadline - time.monotonic()))
-            if proc.is_alive():
-                proc.kill()
-                proc.join(timeout=5)
-
-
-def run_http(settings: Settings, auth: dict[str, Any], kb: Any, host: str, port: int, *, workers: int = 2,
-             on_ready: Callable[[FrontDoor], None] | None = None,
+def run_http(bot: SlackBot, host: str, port: int, *, on_ready: Callable[[HTTPServer], None] | None = None,
              drain_timeout_s: float = DRAIN_TIMEOUT_S) -> int:
-    """Front door here, ``workers`` answering processes; serve until SIGTERM/SIGINT, then drain; returns 0."""
+    """Serve until SIGTERM/SIGINT, then drain; returns the exit status (0)."""
     stop = wait_for_signal()
-    state, pending = open_queue(settings)
-    health = Health(settings, kb, "http", pending=pending)
-    pool = WorkerProcesses(settings, auth, workers)
-    door = FrontDoor(settings.slack_signing_secret or "", state, health.snapshot, host=host, port=port,
-                     limits=limits_for(settings), notify=pool.wake.set)
-    door.start()
-    if not pool.start():
-        log.error("worker processes did not start")
-        pool.stop(1)
-        door.stop()
-        return 1
+    server = HTTPServer(bot, host, port)
+    server.start()
     if on_ready:
-        on_ready(door)
+        on_ready(server)
     while not stop.wait(0.5):
-        pool.check()
-    door.draining = health.draining = True
-    pool.stop(drain_timeout_s)
-    door.stop()
-    log.info(json.dumps({"kind": "lifecycle", "outcome": "stopped", "queued": pending()}))
+        pass
+    finished = server.stop(drain_timeout_s)
+    log.info(json.dumps({"kind": "lifecycle", "outcome": "stopped", "drained": finished}))
     return 0
 
 

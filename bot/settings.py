@@ -50,7 +50,6 @@ class Settings:
     llm_timeout_s: float = 20.0
     llm_total_timeout_s: float = 45.0
     allow_private_urls: bool = False
-    http_timeout_s: float = 10.0  # the front door's limit for a request head, and for its body
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -119,7 +118,6 @@ class Settings:
             llm_timeout_s=get_float("CAREERBOT_LLM_TIMEOUT", 20.0),
             llm_total_timeout_s=get_float("CAREERBOT_LLM_TOTAL_TIMEOUT", 45.0),
             allow_private_urls=(get("CAREERBOT_ALLOW_PRIVATE_URLS") or "0").lower() in ("1", "true", "yes"),
-            http_timeout_s=get_float("CAREERBOT_HTTP_TIMEOUT", 10.0),
         )
 
     @property

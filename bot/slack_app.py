@@ -1,12 +1,8 @@
-"""The Slack app: bolt listeners that filter, rate-limit and answer, off Slack's ack path.
+"""The Slack app: bolt listeners that ack at once and hand the work to a worker pool.
 
-In HTTP mode the front door (bot/frontdoor.py) has verified, deduplicated, recorded and acknowledged
-each request before this code sees it: a queue worker leases the job and dispatches the stored request
-through bolt here (request verification off: the door checked the signature on the raw bytes), and
-the listener answers in that worker's thread. In Socket Mode the listeners ack, dedupe (event id and
-message key) and hand the work to a bounded thread pool.
-
-Workers show progress (a reaction), ask ``Pipeline.answer``, render Block Kit and
+Listeners never retrieve or call the LLM: they filter (bots, edits, our own messages), dedupe
+(event id and message key), rate-limit, enqueue, and return — so Slack gets its ack in
+milliseconds. Workers show progress (a reaction), ask ``Pipeline.answer``, render Block Kit and
 post through one WebClient that talks to ``settings.slack_api_url`` and retries 429s, 5xx and
 connection errors. Slash commands go to ``bot.role_cards`` through ``role_reply``.
 """
@@ -18,13 +14,12 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -42,7 +37,7 @@ from .hooks import post_response
 from .markup import decode, escape
 from .ratelimit import RateLimiter, Verdict
 from .settings import Settings
-from .workers import InlinePool, WorkerPool
+from .workers import WorkerPool
 
 log = logging.getLogger("careerbot.slack")
 request_log = logging.getLogger("careerbot.requests")
@@ -151,10 +146,7 @@ class SlackBot:
         self.feedback = feedback or FeedbackStore.in_data_dir(settings.data_dir)
         self.seen = SeenCache()
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
-        self.socket_mode = socket_mode
-        self.pool: WorkerPool | InlinePool = (WorkerPool(workers=workers, max_queue=max_queue) if socket_mode
-                                              else InlinePool())
-        self.workers = workers
+        self.pool = WorkerPool(workers=workers, max_queue=max_queue)
         self._roles: Any = None
         self._roles_lock = threading.Lock()
         self._names: dict[str, str | None] = {}
@@ -177,8 +169,8 @@ class SlackBot:
             client=make_client(self.settings, None),
             signing_secret=self.settings.slack_signing_secret or "",
             authorize=authorize,
-            request_verification_enabled=False,  # Socket Mode: no signature; HTTP: the front door verified it
-            process_before_response=not socket_mode,  # HTTP: the listener runs in the queue worker's thread
+            request_verification_enabled=not socket_mode,
+            process_before_response=False,
             listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="careerbot-ack"),
             logger=_bolt_logger(),
         )
@@ -191,15 +183,6 @@ class SlackBot:
         for action_id in bk.ACTION_IDS:
             app.action(action_id)(actions[action_id])
         return app
-
-    def handle_job(self, job: Any) -> None:
-        """A queue worker's job: the request the front door verified and recorded, dispatched through bolt."""
-        payload = job.payload if isinstance(job.payload, dict) else {}
-        headers: dict[str, str | Sequence[str]] = {str(k): str(v) for k, v in (payload.get("headers") or {}).items()}
-        req = BoltRequest(body=str(payload.get("body") or ""), headers=headers, mode="http")
-        resp = self.app.dispatch(req)
-        if resp.status >= 400 and resp.status != 404:
-            log.warning("queued request %s not handled: HTTP %s", job.id, resp.status)
 
     def registered(self) -> dict[str, list[str]]:
         """What this app listens to — the tables ``_build_app`` registers from (the manifest test reads this)."""

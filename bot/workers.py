@@ -1,4 +1,4 @@
-"""Answering off the ack path: a bounded thread pool (Socket Mode), or inline in a queue worker (HTTP mode).
+"""A bounded worker pool: the HTTP thread acks, a worker answers.
 
 Retrieval and the LLM take seconds; Slack wants an ack within 3. Listeners only enqueue; a fixed
 number of threads drain the queue. The queue is bounded so a flood cannot grow memory without
@@ -83,49 +83,3 @@ class WorkerPool:
                 log.exception("worker job failed")
             finally:
                 self._done()
-
-
-class InlinePool:
-    """The pool of a bot that runs behind the queue: a job runs in the calling (queue worker) thread.
-
-    ``pending`` counts running jobs plus what ``queued`` reports (the jobs waiting in the queue), so
-    "is everything answered?" has one answer whichever way the bot is fed.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running = 0
-        self._idle = threading.Condition(self._lock)
-        self._accepting = True
-        self.queued: Callable[[], int] = lambda: 0
-
-    @property
-    def pending(self) -> int:
-        with self._lock:
-            running = self._running
-        return running + self.queued()
-
-    @property
-    def accepting(self) -> bool:
-        return self._accepting
-
-    def submit(self, job: Job) -> bool:
-        with self._lock:
-            self._running += 1
-        try:
-            job()
-        except Exception:
-            log.exception("worker job failed")
-        finally:
-            with self._idle:
-                self._running -= 1
-                if self._running == 0:
-                    self._idle.notify_all()
-        return True
-
-    def stop_accepting(self) -> None:
-        self._accepting = False
-
-    def drain(self, timeout_s: float) -> bool:
-        with self._idle:
-            return self._idle.wait_for(lambda: self._running == 0, timeout=timeout_s)

@@ -11,21 +11,24 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .config import KnowledgeConfig
 from .embeddings import Embedder, QueryCache, make_embedder
 from .errors import IngestError
-from .ingest import Chunk, Document, SkipFile, chunk_document, iter_files, load_document
+from .ingest import Chunk, Document, SkipFile, chunk_document, iter_files, load_document, load_fetched
 from .retrieval import Mode, Retrieval, Retriever
 from .roles import RoleCatalog, build_catalog
 from .store import Store, connect
+from .web import Fetched, is_url, source_name
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (file name, done, total)
 EMBED_BATCH = 512  # chunks embedded and written per step: amortises the model and Chroma, bounds memory
+MAX_SITEMAP_PAGES = 5000  # pages taken from one ingest's sitemaps
 
 
 @dataclass
@@ -68,6 +71,7 @@ class KnowledgeBase:
         client: Any = None,
         embedder: Embedder | None = None,
         openai_client: Any = None,
+        http_client: Any = None,
     ) -> None:
         self.config = config
         self.embedder: Embedder = QueryCache(embedder or make_embedder(config, openai_client))
@@ -77,6 +81,7 @@ class KnowledgeBase:
         self._docs: dict[str, Document] = {}
         self._roles: RoleCatalog | None = None
         self._roles_lock = threading.Lock()
+        self._http = http_client  # an httpx.Client for fetching pages (default: one per ingest)
 
     @property
     def store(self) -> Store:
@@ -92,8 +97,13 @@ class KnowledgeBase:
         return self._retriever
 
     # -- ingestion ---------------------------------------------------------------
-    def ingest(self, paths: Iterable[Path], *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
-        paths = [Path(p) for p in paths]
+    def ingest(
+        self, targets: Iterable[Path | str], *, rebuild: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Index files, folders and web pages (http(s) URLs; a sitemap.xml URL means every page it lists)."""
+        targets = list(targets)
+        urls = [str(t) for t in targets if isinstance(t, str) and is_url(t)]
+        paths = [Path(p) for p in targets if not (isinstance(p, str) and is_url(p))]
         for p in paths:
             if not p.exists():
                 raise IngestError(f"no such file or folder: {p}")
@@ -108,7 +118,7 @@ class KnowledgeBase:
         files = list(iter_files(paths))
         roots = [p.resolve() for p in paths if p.is_dir()]
         report = IngestReport()
-        seen: dict[str, Path] = {}  # source -> the file it came from in this run
+        seen: dict[str, Path | str] = {}  # source -> the file or URL it came from in this run
         changed = False
         plans: list[_FilePlan] = []
         for n, path in enumerate(files, 1):
@@ -129,17 +139,9 @@ class KnowledgeBase:
                 kept = " (its previously ingested version is kept)" if path.name in existing else ""
                 report.files.append(FileResult(path.name, "skipped", reason=f"{exc}{kept}"))
                 continue
-            chunks = chunk_document(doc)
-            old = existing.get(doc.source, {})
-            metas = {c.id: c.metadata(doc, root) for c in chunks}
-            # New text, or the same text under another section / question (they are embedded with it).
-            fresh = [c for c in chunks if c.id not in old or _embedded_context(old[c.id]) != _embedded_context(
-                metas[c.id])]
-            fresh_ids = {c.id for c in fresh}
-            retitled = [c.id for c in chunks if c.id not in fresh_ids and _differs(old[c.id], metas[c.id])]
-            stale = sorted(set(old) - set(metas))
-            plans.append(_FilePlan(doc, len(chunks), metas, fresh, retitled, stale, bool(old)))
+            plans.append(self._plan(doc, root, existing.get(doc.source, {}), {"origin": str(path.resolve())}))
             self._docs[doc.source] = doc
+        sitemaps = self._plan_urls(urls, existing, seen, plans, report) if urls else set()
 
         # All new chunks embedded and written in large batches (one Chroma write per 1000
         # chunks, not one per file), and only then anything deleted: a serving bot never
@@ -160,11 +162,13 @@ class KnowledgeBase:
             status = "updated" if plan.had_chunks and touched else ("unchanged" if plan.had_chunks else "added")
             changed = changed or status != "unchanged"
             report.files.append(FileResult(plan.doc.source, status, plan.n_chunks, stripped=plan.doc.stripped))
-        # Files that were ingested from one of these folders (or a subfolder) before and are gone now.
+        # Files that were ingested from one of these folders (or a subfolder) before and are gone now,
+        # and pages that a sitemap ingested now listed before and lists no more.
         for source, old in existing.items():
             if source in seen:
                 continue
-            if any(_within(str(meta.get("root", "")), roots) for meta in old.values()):
+            if any(_within(str(meta.get("root", "")), roots) or str(meta.get("root", "")) in sitemaps
+                   for meta in old.values()):
                 store.delete(sorted(old))
                 report.chunks_removed += len(old)
                 report.files.append(FileResult(source, "removed", len(old)))
@@ -178,6 +182,83 @@ class KnowledgeBase:
         if self._retriever is not None:
             self._retriever.invalidate()
         return report
+
+    def _plan(self, doc: Document, root: str, old: dict[str, dict[str, Any]], extra: dict[str, Any]) -> _FilePlan:
+        """What writing one document will take: new chunks, chunks whose metadata changed, stale chunks."""
+        chunks = chunk_document(doc)
+        now = _now()
+        extra = {**extra, "location_kind": getattr(doc, "location_kind", "section") or "section"}
+        metas = {c.id: {**c.metadata(doc, root), **extra} for c in chunks}
+        # New text, or the same text under another section / question (they are embedded with it).
+        fresh = [c for c in chunks if c.id not in old or _embedded_context(old[c.id]) != _embedded_context(
+            metas[c.id])]
+        fresh_ids = {c.id for c in fresh}
+        for cid, meta in metas.items():  # when this text was ingested: now, or when it was first
+            meta["ingested_at"] = now if cid in fresh_ids else str(old[cid].get("ingested_at") or now)
+        retitled = [c.id for c in chunks if c.id not in fresh_ids and _differs(old[c.id], metas[c.id])]
+        stale = sorted(set(old) - set(metas))
+        return _FilePlan(doc, len(chunks), metas, fresh, retitled, stale, bool(old))
+
+    def _plan_urls(
+        self, urls: list[str], existing: dict[str, dict[str, dict[str, Any]]], seen: dict[str, Path | str],
+        plans: list[_FilePlan], report: IngestReport,
+    ) -> set[str]:
+        """Fetch pages (each sitemap's pages), conditionally when fetched before, and plan the changed ones.
+
+        Returns the sitemaps read in full: their pages ingested before and not listed now get removed.
+        """
+        from .web import Fetcher, FetchError, looks_like_sitemap, parse_sitemap
+
+        sitemaps: set[str] = set()
+        queue: list[tuple[str, str, bool]] = [(u, u, True) for u in urls]  # (URL, root, may be a sitemap)
+        done: set[str] = set()
+        with Fetcher(self.config, self._http) as fetcher:
+            while queue:
+                url, root, given = queue.pop(0)
+                if url in done:
+                    continue
+                done.add(url)
+                name = source_name(url)
+                old = existing.get(name, {})
+                validators = _validators(old)
+                try:
+                    got = fetcher.fetch(url, etag=validators.get("etag"), last_modified=validators.get("last_modified"))
+                    if given and got.status == 200 and looks_like_sitemap(got):
+                        listed, nested = parse_sitemap(got.content)
+                        sitemaps.add(url)
+                        queue.extend((n, n, True) for n in nested)
+                        queue.extend((page, url, False) for page in listed[:MAX_SITEMAP_PAGES])
+                        continue
+                except FetchError as exc:
+                    kept = " (its previously ingested version is kept)" if old else ""
+                    report.files.append(FileResult(name, "skipped", reason=f"{url}: {exc}{kept}"))
+                    seen[name] = url
+                    continue
+                self._plan_page(url, root, got, old, seen, plans, report)
+        return sitemaps
+
+    def _plan_page(
+        self, url: str, root: str, got: Fetched, old: dict[str, dict[str, Any]], seen: dict[str, Path | str],
+        plans: list[_FilePlan], report: IngestReport,
+    ) -> None:
+        name = source_name(url)
+        seen[name] = url
+        validators = _validators(old)
+        if old and (got.status == 304 or got.content_hash == validators.get("content_hash")) and all(
+            str(m.get("root", "")) == root for m in old.values()
+        ):
+            report.files.append(FileResult(name, "unchanged", len(old)))
+            return
+        try:
+            doc = load_fetched(name, url, got)
+        except SkipFile as exc:
+            kept = " (its previously ingested version is kept)" if old else ""
+            report.files.append(FileResult(name, "skipped", reason=f"{url}: {exc}{kept}"))
+            return
+        extra = {"origin": url, "etag": got.etag or "", "last_modified": got.last_modified or "",
+                 "content_hash": got.content_hash}
+        plans.append(self._plan(doc, root, old, extra))
+        self._docs[doc.source] = doc
 
     def is_empty(self) -> bool:
         return self.store.count() == 0
@@ -226,6 +307,35 @@ class KnowledgeBase:
             out.setdefault(s, {"title": str(c.metadata.get("title", "")), "url": url})
         return out
 
+    def documents(self) -> list[DocumentInfo]:
+        """What is indexed, one row per document (for `careerbot sources`)."""
+        out: list[DocumentInfo] = []
+        for source, chunks in sorted(self.store.metadata_by_source().items()):
+            metas = list(chunks.values())
+            first = min(metas, key=lambda m: int(m.get("position", 0) or 0))
+            out.append(DocumentInfo(
+                source=source,
+                title=str(first.get("title", "")),
+                location_kind=str(first.get("location_kind") or "section"),
+                chunks=len(metas),
+                ingested_at=max((str(m.get("ingested_at") or "") for m in metas), default="") or None,
+                origin=str(first.get("origin") or first.get("root") or "") or None,
+                url=str(first.get("url") or "") or None,
+            ))
+        return out
+
+    def forget(self, source: str) -> int:
+        """Remove one document's chunks; the number removed (0: no such document)."""
+        ids = sorted(self.store.metadata_by_source().get(source, {}))
+        if not ids:
+            return 0
+        self.store.delete(ids)
+        self.store.bump_version()
+        self._docs.pop(source, None)
+        if self._retriever is not None:
+            self._retriever.invalidate()
+        return len(ids)
+
     def passages_of(self, source: str) -> list[str]:
         """The stored chunk texts of one document, in reading order."""
         chunks = [c for c in self.retriever.chunks if c.metadata.get("source") == source]
@@ -237,6 +347,21 @@ class KnowledgeBase:
         chunks = [c for c in self.retriever.chunks if c.metadata.get("source") == source]
         chunks.sort(key=lambda c: int(c.metadata.get("position", 0)))
         return [(c.text, str(c.metadata.get("section", ""))) for c in chunks]
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    source: str
+    title: str
+    location_kind: str  # "section" | "page"
+    chunks: int
+    ingested_at: str | None  # ISO 8601 UTC, when its newest chunk was written
+    origin: str | None  # the file's path, or the page's URL
+    url: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "title": self.title, "location_kind": self.location_kind,
+                "chunks": self.chunks, "ingested_at": self.ingested_at, "origin": self.origin, "url": self.url}
 
 
 @dataclass
@@ -254,7 +379,18 @@ class _FilePlan:
 
 def _differs(stored: dict[str, Any], wanted: dict[str, Any]) -> bool:
     """Whether a chunk's stored metadata (title, url, date, position...) is out of date."""
-    return any(str(stored.get(k, "")) != str(v) for k, v in wanted.items())
+    return any(str(stored.get(k, "")) != str(v) for k, v in wanted.items() if k != "ingested_at")
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _validators(old: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The stored ETag / Last-Modified / content hash of a page fetched before (any chunk carries them)."""
+    for meta in old.values():
+        return {k: str(meta.get(k) or "") for k in ("etag", "last_modified", "content_hash")}
+    return {}
 
 
 def _within(root: str, roots: list[Path]) -> bool:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .chunking import CHUNK_WEIGHT, Chunk, chunk_blocks, render, split_paragraph
 from .frontmatter import FrontMatterError
@@ -19,7 +20,11 @@ from .readers import TEXT_READERS, plain
 from .structure import Block, Parsed
 from .text import split_sentences, weight
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+if TYPE_CHECKING:
+    from .web import Fetched
+
+BYTES_SUFFIXES = (".html", ".htm", ".pdf", ".docx")  # read from bytes by knowledge/formats.py
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", *BYTES_SUFFIXES)
 MAX_BYTES = 5 * 1024 * 1024
 GENERIC_HEADINGS = {"summary", "introduction", "links", "topics", "overview", "conclusion", "contents"}
 
@@ -40,6 +45,7 @@ class Document:
     raw: str  # the file as read, for verbatim-quote checks
     stripped: list[str] = field(default_factory=list)  # what was removed, one note per line
     blocks: list[Block] = field(default_factory=list)  # the structure every later stage uses
+    location_kind: str = "section"  # what a citation's location is: a section path, or a PDF's page
 
     @property
     def plain(self) -> str:
@@ -150,8 +156,26 @@ def _parse(raw: str, suffix: str) -> Parsed:
 
 def load_document(path: Path) -> Document:
     """Read, parse and clean one file; raise SkipFile with a one-line reason."""
+    suffix = path.suffix.lower()
+    if suffix in BYTES_SUFFIXES:
+        from .formats import read_file
+
+        return document_from_parsed(read_file(path), source=path.name, path=path, raw=None)
     raw = read_text(path)
-    parsed = _parse(raw, path.suffix.lower())
+    return document_from_parsed(_parse(raw, suffix), source=path.name, path=path, raw=raw)
+
+
+def load_fetched(source: str, url: str, got: Fetched) -> Document:
+    """A fetched web page (HTML, PDF, DOCX, text) as a document named ``source``; SkipFile when unreadable."""
+    from .formats import parse_fetched
+
+    parsed, suffix, raw = parse_fetched(got)
+    parsed.url = url
+    return document_from_parsed(parsed, source=source, path=Path(source + suffix), raw=raw)
+
+
+def document_from_parsed(parsed: Parsed, *, source: str, path: Path, raw: str | None) -> Document:
+    """A reader's structure as a document; ``raw`` None (binary formats): the blocks' text stands for it."""
     if not parsed.blocks:
         raise SkipFile("no text left after removing boilerplate")
     text = render(parsed.blocks)
@@ -159,8 +183,10 @@ def load_document(path: Path) -> Document:
     if long_blocks:
         parsed.notes.append(f"{long_blocks} very long paragraph(s), cut between sentences")
     title = parsed.title or derive_title({}, text, parsed.url, path.stem)
+    if raw is None:
+        raw = "\n\n".join(x for b in parsed.blocks for x in (b.question, b.text) if x)
     return Document(
-        source=path.name,
+        source=source,
         path=path,
         title=title,
         url=parsed.url,
@@ -170,6 +196,7 @@ def load_document(path: Path) -> Document:
         raw=raw,
         stripped=list(parsed.notes),
         blocks=parsed.blocks,
+        location_kind=parsed.location_kind,
     )
 
 

@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 from .assemble import Unit, assemble
 from .frontmatter import metadata_fields, split_front_matter
-from .htmltext import read_html
 from .markdown import InlineRenderer, _parser, read_markdown_units
 from .plaintext import read_plain_units
 from .structure import Parsed
@@ -102,7 +101,16 @@ def read_markdown_or_text(raw: str, suffix: str) -> Parsed:
 
 TextReader = Callable[[str, str], Parsed]  # (decoded file text, lower-case suffix) -> Parsed
 TEXT_READERS: dict[str, TextReader] = {s: read_markdown_or_text for s in MARKDOWN_SUFFIXES + PLAIN_SUFFIXES}
-TEXT_READERS.update({".html": read_html, ".htm": read_html})
+
+
+def read_html_text(raw: str, suffix: str) -> Parsed:
+    """HTML through the main-content reader (``htmlpage``; files and fetched pages are read from bytes there)."""
+    from .htmlpage import read_html
+
+    return read_html(raw)
+
+
+TEXT_READERS.update({".html": read_html_text, ".htm": read_html_text})
 
 
 def plain(raw: str, suffix: str = ".md") -> str:

@@ -56,8 +56,8 @@ def test_each_bad_file_is_skipped_with_a_one_line_reason(name: str, tmp_path: Pa
 
 
 def test_unsupported_file_given_explicitly_is_skipped(tmp_path: Path) -> None:
-    path = tmp_path / "slides.pdf"
-    path.write_bytes(b"%PDF-1.4 careers")
+    path = tmp_path / "slides.pptx"
+    path.write_bytes(b"PK\x03\x04 careers")
     with pytest.raises(SkipFile, match="unsupported file type"):
         load_document(path)
 

@@ -53,7 +53,7 @@ def make_settings(slack: FakeSlack, data_dir: Path, **env: str) -> Any:
 
 @contextmanager
 def running(settings: Any, pipeline: Any, *, workers: int = 4) -> Iterator[tuple[Any, str]]:
-    """A SlackBot behind the real front door, answering in-process queue workers; yields (bot, base URL)."""
+    """A SlackBot behind the real waitress server on a free loopback port; yields (bot, base URL)."""
     from bot.server import HTTPServer
     from bot.slack_app import SlackBot, check_auth, make_client
 
@@ -143,7 +143,7 @@ def rss_kb(pid: int) -> tuple[int, int]:
 class BotProcess:
     """`careerbot serve --http` as a child process on a free loopback port, its output kept in a file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 1, startup_timeout: float = 120) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 4, startup_timeout: float = 120) -> None:
         keep = {k: v for k, v in os.environ.items()
                 if not k.startswith(("SLACK_", "OPENAI_", "CAREERBOT_", "CHROMA_"))}
         self.env = {**keep, "ANONYMIZED_TELEMETRY": "False", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **env}
