@@ -94,7 +94,10 @@ PROMO_RE = re.compile(
     r"(二维码|扫码|扫描下方|vx|v信|加我|(添加|加).{0,4}(好友|微信|vx)|关注.{0,4}公众号|领取|资料包|大礼包|无偿分享|"
     r"点击下方链接|qr[ -]?code|scan (the|this|my|our) (qr|code)|scan below|"
     r"add me on (wechat|whatsapp|telegram)|free (course|resource|gift)s? ?(pack|bundle)|course pack|"
-    r"discount code|limited[- ]time offer)",
+    r"discount code|limited[- ]time offer|"
+    # joining a paid group / community is the call to action of a group advert
+    r"知识星球|加入.{0,8}(星球|社群|交流群|付费群|会员)|付费(社群|群|专栏)|优惠券|"
+    r"join (our|my) (paid )?(community|group|discord|telegram|newsletter)|use (the )?code \w+ for)",
     re.I,
 )
 PROMO_MAX_WEIGHT = 300  # a long paragraph that mentions one of these is an article, not an advert
@@ -127,9 +130,12 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
     if promo:
         content = [i for i, u in enumerate(units) if u.kind != "rule"]
         tail_start = None
+        qa = [i for i, u in enumerate(units) if u.question or u.answer]
         for n, i in enumerate(promo):
             later = len(promo) - n
             rest = len(content) - bisect.bisect_left(content, i)
+            if qa and qa[0] < i < qa[-1]:
+                continue  # the document's own question/answer pattern goes on after it: an advert inside, not the tail
             if (
                 later >= 3
                 and i >= content[len(content) // 3]
@@ -153,8 +159,8 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
             removed = sum(1 for u in units[start:] if u.kind != "rule")
             notes.append(f"promotional block ({removed} line(s): QR code / WeChat / free resource pack)")
             units = units[:start]
-        else:
-            singles = set(promo)
+        singles = {i for i in promo if i < len(units)}
+        if singles:
             units = [u for i, u in enumerate(units) if i not in singles]
             notes.append(f"{len(singles)} promotional line(s)")
 

@@ -140,9 +140,11 @@ def test_a_multi_paragraph_answer_stays_with_its_question_and_an_unanswered_ques
 def test_chinese_faq_advert_tail_is_removed_and_reported() -> None:
     doc = load_document(DATA / "faq_zh.txt")
     text = "\n".join(c.text for c in chunk_document(doc))
-    for marker in ("扫码", "二维码", "领取", "公众号"):
+    for marker in ("扫码", "二维码", "领取", "公众号", "知识星球"):  # the tail and the one advert between answers
         assert marker not in text
-    assert any("promotional block" in s for s in doc.stripped)
+    assert any("promotional block" in s for s in doc.stripped) and "1 promotional line(s)" in doc.stripped
+    (resume,) = [c for c in chunk_document(doc) if c.question == "简历上的项目应该写几个？"]
+    assert resume.text.startswith("两到三个就够了")
     assert doc.title == "大模型岗位求职问答"
 
 
