@@ -156,16 +156,19 @@ class SourceTexts:
         return quote_in_document(quote, raw, suffix, plain_text=plain_text)
 
     def _read(self, source: str) -> tuple[str, str, str] | None:
-        from knowledge.ingest import SkipFile, read_text
+        from knowledge.ingest import SkipFile, load_document, read_text
 
         for folder in self.folders:
             path = folder / source
             if path.is_file() and path.parent.resolve() == folder.resolve():
+                suffix = path.suffix.lower()
                 try:
+                    if suffix in (".pdf", ".docx"):  # containers: the text their reader found stands for the file
+                        raw = load_document(path).raw
+                        return raw, ".txt", plain(raw, ".txt")
                     raw = read_text(path)
                 except SkipFile:
                     return None
-                suffix = path.suffix.lower()
                 return raw, suffix, plain(raw, suffix)
         return None
 

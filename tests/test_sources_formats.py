@@ -178,3 +178,25 @@ def test_cli_ingest_of_a_folder_with_bad_documents_goes_on(clean_env: Path) -> N
     found = CliRunner().invoke(cli, ["search", "transformation models finance teams reconcile", "--json", "-k", "1"])
     (hit,) = json.loads(found.stdout)["passages"]
     assert (hit["source"], hit["location"]) == ("guide.pdf", "page 1")
+
+
+def test_slack_sources_block_says_where_the_quote_is() -> None:
+    from bot.answer import Answer, Citation
+    from bot.blocks import source_blocks
+
+    quote = "Forecasting specialists tune demand models for warehouses before the holiday peak."
+    answer = Answer("q", "They tune demand models [1].", False, "extractive",
+                    [Citation(1, "guide.pdf", TITLE, None, quote, "page 2")])
+    text = json.dumps(source_blocks(answer), ensure_ascii=False)
+    assert "`guide.pdf` · page 2" in text and "holiday peak" in text
+
+
+def test_eval_checks_quotes_against_the_text_of_a_pdf_or_docx(tmp_path: Path) -> None:
+    from bot.evaluation import SourceTexts
+
+    (tmp_path / "guide.pdf").write_bytes(guide_pdf())
+    (tmp_path / "guide.docx").write_bytes(guide_docx())
+    texts = SourceTexts([tmp_path])
+    for source in ("guide.pdf", "guide.docx"):
+        assert texts.contains(source, SECTIONS[1][1][0]) is True
+        assert texts.contains(source, "Forecasting specialists never tune anything.") is False
