@@ -72,9 +72,9 @@ def measure(folder: Path, per_doc: bool) -> dict[str, object]:
         docs += 1
         cs = chunk_document(doc)
         chunks += len(cs)
-        headings = _heading_texts(doc.raw)
-        plain_text = plain(doc.raw, path.suffix.lower()) if plain else _norm(doc.raw)
-        raw_text = _norm(doc.raw)
+        headings = _heading_texts(path.read_text(encoding="utf-8", errors="replace"))
+        plain_text = doc.plain if plain else _norm(doc.raw)
+        raw_text = _norm(path.read_text(encoding="utf-8", errors="replace"))
         questions = {getattr(c, "question", "") for c in cs} - {""}
         faq[path.name] = len(questions)
         doc_markup = 0

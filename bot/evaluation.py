@@ -164,8 +164,8 @@ class SourceTexts:
                 suffix = path.suffix.lower()
                 try:
                     if suffix in (".pdf", ".docx"):  # containers: the text their reader found stands for the file
-                        raw = load_document(path).raw
-                        return raw, ".txt", plain(raw, ".txt")
+                        doc = load_document(path)
+                        return doc.raw, suffix, doc.plain
                     raw = read_text(path)
                 except SkipFile:
                     return None

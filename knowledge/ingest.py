@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .chunking import CHUNK_WEIGHT, Chunk, chunk_blocks, render, split_paragraph
 from .frontmatter import FrontMatterError
-from .readers import TEXT_READERS, plain
+from .readers import TEXT_READERS, collapse, plain
 from .structure import Block, Parsed
 from .text import split_sentences, weight
 
@@ -50,7 +50,10 @@ class Document:
     @property
     def plain(self) -> str:
         """The file's text with markup removed and whitespace collapsed (see ``readers.plain``)."""
-        return plain(self.raw, self.path.suffix.lower())
+        suffix = self.path.suffix.lower()
+        if suffix in BYTES_SUFFIXES:  # ``raw`` is already the blocks' text
+            return collapse(self.raw)
+        return plain(self.raw, suffix)
 
 
 # --- reading -----------------------------------------------------------------

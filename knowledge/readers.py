@@ -12,6 +12,7 @@ every sentence of every chunk's display text is a substring of it, so a quote ch
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 
@@ -119,7 +120,10 @@ def plain(raw: str, suffix: str = ".md") -> str:
     Every display sentence of every block is a substring of it.
     """
     if suffix in TEXT_READERS and TEXT_READERS[suffix] is not read_markdown_or_text:
-        parsed = TEXT_READERS[suffix](raw, suffix)
+        try:
+            parsed = TEXT_READERS[suffix](raw, suffix)
+        except Exception:  # noqa: BLE001 - a reader that refuses the text (no main content...): tags stripped
+            return collapse(html.unescape(re.sub(r"<[^>]*>", " ", raw)))
         texts = [b.text for b in parsed.blocks] + [b.question or "" for b in parsed.blocks]
     else:
         try:

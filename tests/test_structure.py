@@ -193,6 +193,21 @@ def test_quotes_with_or_without_markup_verify_and_invented_ones_do_not() -> None
     assert not quote_in_document("   ", raw, ".md")
 
 
+def test_the_eval_quote_check_uses_display_text_for_markdown_and_html(tmp_path: Path) -> None:
+    from bot.evaluation import SourceTexts
+
+    _write(tmp_path / "page.html", "<html><head><title>Auditors</title></head><body><article><h1>AI auditors</h1>"
+           "<p>AI auditors check hiring models for <b>bias</b> &amp; fairness before launch.</p>"
+           "<p>Most of them come from risk and compliance teams in large banks.</p></article></body></html>")
+    _write(tmp_path / "book.md", (DATA / "book.md").read_text(encoding="utf-8"))
+    sources = SourceTexts([tmp_path])
+    assert sources.contains("book.md", "**Research scientists** design experiments")
+    assert sources.contains("book.md", "Research scientists design experiments and write papers about new model")
+    assert sources.contains("page.html", "AI auditors check hiring models for bias & fairness before launch.")
+    assert not sources.contains("page.html", "AI auditors are paid more than engineers.")
+    assert sources.contains("missing.md", "anything") is None
+
+
 def test_reingest_is_idempotent_and_metadata_is_stored(tmp_path: Path) -> None:
     kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"))
     first = kb.ingest([DATA])
