@@ -503,11 +503,11 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
     human = human[:2]
 
     sections: list[CardSection] = []
-    does_lines = [CardLine(e.text, [cite(e)]) for e in does_pick] or [CardLine(lab["no_does"])]
+    does_lines = [CardLine(_flat(e.text), [cite(e)]) for e in does_pick] or [CardLine(lab["no_does"])]
     sections.append(CardSection("does", lab["does"], does_lines))
-    skill_lines = [CardLine(e.text, [cite(e)]) for e in skills_pick] or [CardLine(lab["no_skills"])]
+    skill_lines = [CardLine(_flat(e.text), [cite(e)]) for e in skills_pick] or [CardLine(lab["no_skills"])]
     sections.append(CardSection("skills", lab["skills"], skill_lines))
-    out_lines = [CardLine(e.text, [cite(e)]) for e in outlook_pick]
+    out_lines = [CardLine(_flat(e.text), [cite(e)]) for e in outlook_pick]
     if out_lines:
         tag = _tag(role.outlook, lang)
         out_lines.insert(0, CardLine(lab["summary"].format(tag=tag if lang == "zh" else tag.upper()),
@@ -556,6 +556,11 @@ def _fragment(sentence: str, clause: str) -> str:
     lead = "" if sentence.startswith(clause) else "…"
     tail = "" if sentence.rstrip().endswith(clause.rstrip()) else "…"
     return f"“{lead}{clause}{tail}”"
+
+
+def _flat(text: str) -> str:
+    """A quote as one line for display (a wrapped source line keeps its newline in the citation)."""
+    return " ".join(text.split())
 
 
 def _useful(text: str) -> bool:

@@ -81,9 +81,17 @@ def documents(chunks: Sequence[ChunkLike]) -> list[Document]:
 def _document(source: str, chunks: list[ChunkLike]) -> Document:
     chunks = sorted(chunks, key=lambda c: int(c.metadata.get("position", 0)))
     lines: list[Line] = []
-    stack: list[tuple[int, str]] = []
     seen: set[str] = set()  # overlapping chunks repeat lines
+    seen_sentences: set[str] = set()
     order = 0
+    # The document's title is its outermost heading (readers take a leading "# Title" out of the text).
+    doc_title = str(chunks[0].metadata.get("title", "") or "").strip() if chunks else ""
+    base: list[tuple[int, str]] = [(0, doc_title)] if doc_title else []
+    stack = list(base)
+    if doc_title:
+        c0 = chunks[0]
+        lines.append(Line(source, doc_title, str(c0.metadata.get("url") or "") or None, c0.id,
+                          int(c0.metadata.get("position", 0)), 0, doc_title, "heading", (doc_title,), 0))
     for c in chunks:
         m = c.metadata
         title = str(m.get("title", "") or "")
@@ -94,6 +102,8 @@ def _document(source: str, chunks: list[ChunkLike]) -> Document:
         kind = str(m.get("kind") or "")
         if meta_section:
             path = tuple(p.strip() for p in meta_section.split(SECTION_SEP) if p.strip())
+            if doc_title and (not path or path[0] != doc_title):
+                path = (doc_title, *path)
             # Headings are not in structured chunk text: open the ones this chunk enters.
             current = tuple(t for _, t in stack)
             common = 0
@@ -104,16 +114,17 @@ def _document(source: str, chunks: list[ChunkLike]) -> Document:
                 stack.append((lvl + 1, path[lvl]))
                 lines.append(Line(source, title, url, c.id, pos, len(lines), path[lvl], "heading",
                                   path[: lvl + 1], lvl + 1))
-        elif not stack and m.get("heading") and not _HEADING_RE.match(c.text.lstrip().split("\n", 1)[0]):
-            stack = [(2, str(m.get("heading")))]  # an older chunk that starts mid-section
-            lines.append(Line(source, title, url, c.id, pos, len(lines), stack[0][1], "heading", (stack[0][1],), 2))
-        for raw in c.text.split("\n"):
-            s = raw.strip()
-            if not s:
-                continue
+        elif len(stack) == len(base) and m.get("heading") and m.get("heading") != doc_title and not _HEADING_RE.match(
+                c.text.lstrip().split("\n", 1)[0]):
+            stack = [*base, (2, str(m.get("heading")))]  # an older chunk that starts mid-section
+            lines.append(Line(source, title, url, c.id, pos, len(lines), stack[-1][1], "heading",
+                              tuple(t for _, t in stack), 2))
+        for s in _logical_lines(c.text):
             h = _HEADING_RE.match(s) if not meta_section else None
             if h:
                 level, text = len(h.group(1)), h.group(2).strip()
+                if text == doc_title and stack == base:
+                    continue  # the title again, as the text's first heading
                 while stack and stack[-1][0] >= level:
                     stack.pop()
                 stack.append((level, text))
@@ -131,8 +142,47 @@ def _document(source: str, chunks: list[ChunkLike]) -> Document:
             seen.add(key)
             line_kind = kind if kind and kind != "paragraph" else ("list_item" if _LIST_RE.match(s) else "paragraph")
             line = Line(source, title, url, c.id, pos, len(lines), s, line_kind, section, 0, question)
-            for sent in split_sentences(s):
+            for sent in _sentences(s):
+                flat = " ".join(sent.split())
+                if flat in seen_sentences:
+                    continue  # the overlap of two chunks
+                seen_sentences.add(flat)
                 order += 1
                 line.sentences.append(Sentence(source, title, url, c.id, pos, order, sent, line.index, section))
             lines.append(line)
     return Document(source, lines)
+
+
+_ENDS_LINE_RE = re.compile(r"[.!?。！？:：;；)）\]”\"'」』]$")
+_STARTS_BLOCK_RE = re.compile(r"(?:#|[-*•+]\s|\d{1,3}[.)、]\s?|\*\*|\||>|Q\d*\s*[:：]|A\s*[:：])")
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Stored lines with hard-wrapped paragraphs joined back (kept with their newline, so verbatim)."""
+    out: list[str] = []
+    for raw in text.split("\n"):
+        s = raw.strip()
+        if not s:
+            continue
+        prev = out[-1] if out else ""
+        if prev and not prev.startswith("#") and not _ENDS_LINE_RE.search(prev) and not _STARTS_BLOCK_RE.match(s):
+            out[-1] = prev + "\n" + s
+        else:
+            out.append(s)
+    return out
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences of a logical line, verbatim (a sentence may span a wrapped line break)."""
+    if "\n" not in text:
+        return split_sentences(text)
+    flat = text.replace("\n", " ")  # same length: offsets carry over
+    out: list[str] = []
+    cursor = 0
+    for piece in split_sentences(flat):
+        i = flat.find(piece, cursor)
+        if i < 0:
+            continue
+        out.append(text[i:i + len(piece)])
+        cursor = i + len(piece)
+    return out

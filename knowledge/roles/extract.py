@@ -50,7 +50,7 @@ from .names import (
     zh_role_name,
     zh_role_names,
 )
-from .outlook import outlook_cues, relate, tag_outlook
+from .outlook import is_outlook_statement, outlook_cues, relate, tag_outlook
 
 Embed = Callable[[list[str]], Any]  # texts -> unit vectors, one row each
 
@@ -61,9 +61,9 @@ _ABOUT_WORDS = frozenset(
     "titles am i do does you become becoming being vs versus and or s meaning introduction overview "
     "exactly really".split()
 )
-_BOLD_LEAD_RE = re.compile(r"^\s*(?:[-*•+]\s+|\d{1,3}[.)、]\s*)?\*\*(?P<lead>[^*]{2,120}?)\*\*\s*(?P<rest>.*)$")
+_BOLD_LEAD_RE = re.compile(r"^\s*(?:[-*•+]\s+|\d{1,3}[.)、]\s*)?\*\*(?P<lead>[^*\n]{2,120}?)\*\*\s*(?P<rest>.*)$", re.S)
 _COLON_LEAD_RE = re.compile(
-    r"^\s*(?:[-*•+]\s+|\d{1,3}[.)、]\s*)?(?P<lead>[^:：。!?？\n]{2,80}?)\s*[:：]\s*(?P<rest>\S.*)$"
+    r"^\s*(?:[-*•+]\s+|\d{1,3}[.)、]\s*)?(?P<lead>[^:：。!?？\n]{2,80}?)\s*[:：]\s*(?P<rest>\S.*)$", re.S
 )
 _LIST_MARK_RE = re.compile(r"^\s*(?:[-*•+]\s+|\d{1,3}[.)、]\s*)")
 _QUESTION_MARK_RE = re.compile(r"^\s*(?:\*\*)?\s*(?:Q\d*|问)\s*[:：.]\s*", re.I)
@@ -179,6 +179,8 @@ def _candidates(doc: Document) -> list[_Candidate]:
     out: list[_Candidate] = []
     lines = doc.lines
     for i, ln in enumerate(lines):
+        if ln.kind in ("table", "code") or ln.text.lstrip().startswith("|"):
+            continue  # table rows and code are data, not introductions
         if ln.kind == "heading":
             for names, joined in heading_names(ln.text):
                 out.append(_Candidate(names, joined, "section", doc.source, section=ln.section))
@@ -186,9 +188,12 @@ def _candidates(doc: Document) -> list[_Candidate]:
         if ln.question and (i == 0 or lines[i - 1].question != ln.question):
             out.extend(_question_candidates(ln.question, [x for x in lines[i:] if x.question == ln.question],
                                             doc.source))
+        if _QUESTION_MARK_RE.match(ln.text) and _is_question(ln.text):  # "Q: What about data analysts?"
+            out.extend(_question_candidates(ln.text, _answer_lines(lines, i), doc.source))
+            continue
         lead, rest = _lead(ln.text)
         if lead is not None:
-            if _is_question(lead):
+            if _is_question(lead):  # a bold question or "Q:" line, answered by what follows
                 answer = [ln] if rest else _answer_lines(lines, i)
                 out.extend(_question_candidates(lead, answer, doc.source, skip_first=not rest))
                 continue
@@ -202,9 +207,6 @@ def _candidates(doc: Document) -> list[_Candidate]:
             if got:  # a list item (or short line) that is only a title
                 out.append(_Candidate(got[0], got[1], "definition", doc.source))
                 continue
-        if _is_question(ln.text) and len(ln.sentences) <= 2 and not ln.question:
-            out.extend(_question_candidates(ln.text, _answer_lines(lines, i), doc.source))
-            continue
         for name in dedupe(zh_role_names(ln.text)):
             body = [s for s in ln.sentences if name in s.text]
             short = len(ln.text) <= 40 or ln.kind == "list_item"
@@ -413,7 +415,8 @@ def _zh_of(names: list[str]) -> str | None:
 
 
 def _substantial(text: str) -> bool:
-    """Long enough to say something: 6+ words, or 10+ Chinese characters."""
+    """Long enough to say something: 6+ words, or 10+ Chinese characters (links and markup aside)."""
+    text = re.sub(r"\[[^\]]*\]\([^)]*\)|https?://\S+|<[^>]+>", " ", text)
     if has_cjk(text):
         return len(re.findall(r"[\u4e00-\u9fff]", text)) >= 10
     return len(re.findall(r"[A-Za-z]+", text)) >= 6
@@ -434,9 +437,9 @@ def _outlooks(roles: list[Role], embed: Embed | None) -> None:
     chosen: dict[str, list[Evidence]] = defaultdict(list)
     for r in roles:
         for e in r.evidence:
-            cues = outlook_cues(e.text)
-            if e.kind == "context" or not any(cues.values()):
+            if e.kind == "context" or not is_outlook_statement(e.text):
                 continue
+            cues = outlook_cues(e.text)
             if e.kind in ("definition", "section") and (cues["at risk"] or cues["growing"]):
                 chosen[r.key].append(e)  # its own section says how the role is doing
             else:
@@ -454,10 +457,9 @@ def _outlooks(roles: list[Role], embed: Embed | None) -> None:
     else:
         for r, e in pending:
             terms = r.text_terms() + r.topics
-            for clause in _CLAUSE_RE.split(e.text):
-                if any(find_term(t, clause) for t in terms) and any(outlook_cues(clause).values()):
-                    chosen[r.key].append(e)
-                    break
+            if any(any(find_term(t, c) for t in terms) and any(outlook_cues(c).values())
+                   for c in _CLAUSE_RE.split(e.text)):
+                chosen[r.key].append(e)
     for r in roles:
         ev = chosen.get(r.key, [])
         if ev:

@@ -35,7 +35,7 @@ EN_ABBREV_HEADS = frozenset({"pm", "pms", "sre", "sres", "swe", "swes", "mle", "
 # Chinese job-title heads (the suffix of a title).
 ZH_HEADS = (
     "工程师", "科学家", "分析师", "经理", "架构师", "研究员", "设计师", "开发者", "专家", "顾问", "律师",
-    "讲师", "教师", "审计师", "翻译官", "编辑", "研究者", "算法岗", "产品经理",
+    "讲师", "教师", "审计师", "翻译官", "编辑", "研究者", "产品经理", "岗",
 )
 # Seniority and level words: they qualify a person, not the role ("senior data scientist").
 SENIORITY = frozenset(
@@ -52,7 +52,10 @@ _STOP = frozenset(
     "some any all many much such like let let's lets start walk us between among become becoming becomes "
     "work works working worked hire hiring hired want need needs get gets getting make makes making "
     "there here then now very really quite typical typically good great best new old first second third "
-    "different various main key".split()
+    "different various main key type types kind kinds beyond within across without through over under after "
+    "before via per inside outside toward towards against along around behind below above near among "
+    "include includes including included call called named titled traditional typical regular normal usual "
+    "average experienced successful aspiring future former existing current real true actual".split()
 )
 _CONNECT_RE = re.compile(r"\s*(?:,|;|/|&|\band\b|\bor\b|、|和|与|及|或)\s*", re.I)
 _VS_RE = re.compile(r"\s+(?:vs\.?|versus|v\.|or)\s+|\s*(?:对比|vs\.?)\s*", re.I)
@@ -67,9 +70,9 @@ _EMOJI_RE = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]")
 _PAREN_RE = re.compile(r"\s*[(（]([^)）]{1,40})[)）]")
 _EN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9+#'\-]*|[0-9]+[A-Za-z]+")
 # Characters that end a Chinese title's modifiers on the left (function words, verbs of hiring).
-_ZH_STOP_CHARS = set("的是在做个位名招聘和与及或为成当了、，。：:；;！？“”\"'（）()【】《》 　"
+_ZH_STOP_CHARS = set("的是在做个位名招聘和与及或为成当了、，。：:；;！？“”\"'（）()【】《》　"
                      "一二三四五六七八九十几些者要想从到把被让给对向跟请")
-_ZH_HEAD_RE = re.compile("(" + "|".join(sorted(ZH_HEADS, key=len, reverse=True)) + ")")
+_ZH_HEAD_RE = re.compile("(" + "|".join(sorted(ZH_HEADS, key=len, reverse=True)) + ")(?!位)")
 _ZH_MOD_RE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 _ABBREV = {"machine learning": "ml", "artificial intelligence": "ai", "natural language processing": "nlp",
            "computer vision": "cv", "large language model": "llm", "deep learning": "dl"}
@@ -121,7 +124,7 @@ def is_role_name(name: str) -> bool:
     words = _words(name)
     if not 1 <= len(words) <= 6:
         return False
-    if re.search(r"[.!?:;。！？]", name.rstrip(".")) or re.search(r"\d{2,}", name):
+    if re.search(r"[.!?:;。！？]|\s[-–—]\s", name.rstrip(".")) or re.search(r"\d{2,}", name):
         return False
     if not is_head(words[-1]):
         return False
@@ -166,7 +169,7 @@ def noun_phrases(text: str) -> list[tuple[int, int, str]]:
         while j > 0 and i - j < 4:
             prev = tokens[j - 1]
             gap = text[prev.end():tokens[j].start()]
-            if gap.strip() not in ("", "-", "/") or prev.group(0).lower() in _STOP:
+            if gap not in (" ", "-", "/") or prev.group(0).lower() in _STOP:
                 break
             j -= 1
         while j < i and tokens[j].group(0).lower() in SENIORITY:
@@ -228,7 +231,7 @@ def normalize(text: str) -> str:
     t = re.sub(r"\s+", " ", t).strip()
     t = re.sub(r"^(an?|the)\s+", "", t)
     t = re.sub(r"\s+(role|roles|job|jobs|position|positions|career)$", "", t)
-    t = re.sub(r"(岗位|职位|岗|这个职业|这个工作)$", "", t) if has_cjk(t) and len(t) > 3 else t
+    t = re.sub(r"(岗位|职位|这个职业|这个工作)$", "", t) if has_cjk(t) and len(t) > 3 else t
     words = t.split(" ")
     if words and words[-1]:
         words[-1] = singular(words[-1])
@@ -240,7 +243,10 @@ def merge_key(name: str) -> str:
     n = normalize(strip_seniority(name))
     for long, short in _ABBREV.items():
         n = re.sub(rf"\b{long}\b", short, n)
-    return n.replace(" ", "") if has_cjk(n) else n
+    if has_cjk(n):
+        n = n.replace(" ", "")
+        n = re.sub(r"(岗位|岗)$", "工程师", n) if len(n) >= 3 else n  # 算法岗 is the algorithm engineer's post
+    return n
 
 
 def slug(name: str) -> str:

@@ -15,20 +15,45 @@ from typing import Any
 from .catalog import Evidence, Outlook, Role
 
 # Outlook cues, read from the sentences about a role (and the heading above them).
+# General outlook vocabulary (English and Chinese), read only in a clause that is about jobs or the role.
 _RISK_RE = re.compile(
-    r"at risk|\brisks?\b|threat|disrupt|replac|automat(?:e|ing) away|job losses|decline|shrink|fewer|"
-    r"萎靡|见顶|缩招|不继续招|需求已经不多|平薪|没什么涨幅|取代|失业",
+    r"\bat risk\b|\brisks? of (?:being )?(?:replac|automat)|\bthreat(?:en)?s?\b|\bdisrupt\w*|"
+    r"\breplac(?:e|ed|es|ing)\b|\bautomat(?:ed|ing) away\b|\bjob loss(?:es)?\b|\bdeclin(?:e|es|ed|ing)\b|"
+    r"\bshrink\w*|\bfewer\b|\bobsolete\b|\bsaturat\w*|"
+    r"萎靡|萎缩|见顶|缩招|裁员|取代|替代|失业|饱和|需求(?:减少|下降|不多|已经不多|萎缩)",
     re.I,
 )
 _GROWTH_RE = re.compile(
-    r"growing|growth|increased demand|in high demand|high demand|demand for|sought after|shortage|supercharg|"
-    r"increasingly important|will likely emerge|new wave|lucrative|excellent job prospects|will be vital|"
-    r"疯狂招人|需求暴增|大量|火热|机会|新需求|风口",
+    r"\bgrow(?:s|ing|th)\b|\bdemand for\b|\bin (?:high |great |strong )?demand\b|\bincreas(?:ed|ing) demand\b|"
+    r"\bsought[- ]after\b|\bshortage\b|\bwill be (?:vital|crucial|essential|in demand)\b|"
+    r"\bincreasingly (?:important|valuable|needed)\b|\bemerg(?:e|es|ing)\b|\blucrative\b|"
+    r"招人|紧缺|缺口|火热|风口|需求(?:增长|暴增|旺盛|很大|大增)|大量(?:\S{0,6})?(?:人才|岗位)",
     re.I,
 )
 _RESHAPE_RE = re.compile(
-    r"reshap|transform|collaborat|integrat|new avenues|adapt|shift|enhanc|转行|转型", re.I
+    r"\breshap\w*|\btransform(?:s|ed|ing)?\b(?! *(?:er|ers)\b)|\bnew avenues\b|\bshift(?:s|ing)? (?:in|to|toward)|"
+    r"\bevolv(?:e|es|ing) (?:role|job)|转型|重塑",
+    re.I,
 )
+# What an outlook is about: jobs, hiring, the market, the people who do the work.
+_JOBS_RE = re.compile(
+    r"\b(?:jobs?|roles?|careers?|career paths?|positions?|openings?|demand|hiring|hires?|market|professionals|"
+    r"specialists|individuals|workers|talent|employ\w*|occupations?)\b|岗位|职位|需求|招聘|招人|市场|人才|工作",
+    re.I,
+)
+_OUTLOOK_CLAUSE_RE = re.compile(r"[,;:，；：—]|\s(?:but|while|although|whereas)\s", re.I)
+
+
+def is_outlook_statement(text: str) -> bool:
+    """An outlook cue in a clause about jobs, hiring or the people doing the work ('all roles that are
+    likely to see continued growth', '岗位需求萎靡'); 'reducing the risk of errors', 'a growing field',
+    'Transformers' are not."""
+    for clause in _OUTLOOK_CLAUSE_RE.split(text):
+        if clause and any(outlook_cues(clause).values()) and _JOBS_RE.search(clause):
+            return True
+    return False
+
+
 _SKILL_RE = re.compile(
     r"\bskills?\b|skilled|expertise|knowledge of|foundation in|proficien|understanding of|understand the|"
     r"require[sd]?\b|\babilit(y|ies)|need to know|familiar|literacy|\bcan effectively\b|"

@@ -1,0 +1,191 @@
+"""The role catalog on a corpus unlike the seeds: a numbered markdown book chapter and a Chinese job post.
+
+What a user notices after `careerbot ingest` of such documents: every role the chapter describes is an
+entry of its own ("Research scientist vs. research engineer" is two roles; a bold lead-in with two
+names is one role and an alias), section titles ("Junior vs senior role", "Interviews for internships
+vs. for full-time positions") are never roles, roles known only to the alias file stay out even when a
+word of theirs appears in passing, and an outlook is shown only where a source states it for the role.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.role_cards import RoleService
+from bot.settings import Settings
+from knowledge.base import KnowledgeBase
+from knowledge.config import KnowledgeConfig
+from knowledge.roles import RoleCatalog, build_catalog, normalize
+
+CORPUS = Path(__file__).resolve().parent / "data" / "roles_corpus"
+EXPECTED = Path(__file__).resolve().parent / "data" / "roles_corpus_expected.txt"
+CHAPTER = "ml-careers-chapter.md"
+JOB_POST = "zh-job-post.md"
+
+
+def _expected() -> list[list[str]]:
+    out = []
+    for line in EXPECTED.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            out.append([p.strip() for p in line.split("|") if p.strip()])
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("roles-corpus-store")
+    KnowledgeBase(KnowledgeConfig(data_dir=data)).ingest([CORPUS])
+    return data
+
+
+@pytest.fixture(scope="module")
+def corpus_kb(corpus_dir: Path) -> KnowledgeBase:
+    return KnowledgeBase(KnowledgeConfig(data_dir=corpus_dir))
+
+
+@pytest.fixture(scope="module")
+def catalog(corpus_kb: KnowledgeBase) -> RoleCatalog:
+    return corpus_kb.role_catalog()
+
+
+@pytest.fixture(scope="module")
+def service(corpus_kb: KnowledgeBase) -> RoleService:
+    return RoleService(corpus_kb, Settings.from_env({}, dotenv=False))
+
+
+def _entry_for(catalog: RoleCatalog, names: list[str]) -> list[str]:
+    want = {normalize(n) for n in names}
+    return [r.name for r in catalog.roles if {normalize(t) for t in r.terms()} & want]
+
+
+def test_every_described_role_is_an_entry_of_its_own(catalog: RoleCatalog) -> None:
+    seen: set[str] = set()
+    for names in _expected():
+        hits = _entry_for(catalog, names)
+        assert len(hits) == 1, (names, hits, [r.name for r in catalog.roles])
+        assert hits[0] not in seen, f"{names[0]} shares an entry with another role"
+        seen.add(hits[0])
+    assert len(catalog.roles) == len(seen), [r.name for r in catalog.roles if r.name not in seen]
+
+
+def test_section_titles_and_alias_file_only_roles_are_not_entries(catalog: RoleCatalog) -> None:
+    names = " | ".join(r.name for r in catalog.roles).lower()
+    for title in ("junior", "senior", "interview", "internship", "different machine learning", "titles"):
+        assert title not in names
+    # The chapter says "machine translation" and "a lawyer friend" in passing: not the alias file's roles.
+    for absent in ("translator", "lawyer", "translation"):
+        assert catalog.match(absent) is None or catalog.match(absent).kind in ("fuzzy", "free text")  # type: ignore[union-attr]
+    assert not {"Translator / Interpreter", "Technology Lawyer", "AI Ethics Professional"} & {
+        r.name for r in catalog.roles}
+
+
+def test_lead_in_with_two_names_is_one_role_with_an_alias(catalog: RoleCatalog) -> None:
+    m = catalog.match("ML platform engineer")
+    assert m is not None and m.kind in ("exact", "alias")
+    assert m.role.name == "ML infrastructure engineer"
+    devrel = catalog.match("DevRel")
+    assert devrel is not None and devrel.role.name == "Developer advocate"
+    mle = catalog.match("MLE")  # the alias file enriches a role the chapter describes
+    assert mle is not None and mle.role.name == "Machine Learning Engineer"
+
+
+def test_chinese_job_post_title_is_a_role_with_its_chinese_name(catalog: RoleCatalog) -> None:
+    m = catalog.match("推荐算法工程师")
+    assert m is not None and m.kind == "exact"
+    assert m.role.sources == [JOB_POST]
+
+
+def test_outlook_only_where_a_source_states_it(service: RoleService, catalog: RoleCatalog) -> None:
+    infra = service.card("ML infrastructure engineer")
+    assert infra.card is not None and infra.card.outlook == "growing"
+    outlook = next(s for s in infra.card.sections if s.key == "outlook")
+    cited = {infra.card.citations[n - 1].quote for ln in outlook.lines for n in ln.citations}
+    assert any("Demand for ML infrastructure engineers is growing" in q for q in cited)
+    # "threatened by a researcher" in the interviews section is not an outlook for research scientists.
+    rs = service.card("research scientist")
+    assert rs.card is not None and rs.card.outlook == "unclear"
+    lines = " ".join(ln.text for s in rs.card.sections if s.key == "outlook" for ln in s.lines)
+    assert "threatened" not in lines and "say nothing" in lines
+    zh = service.card("推荐算法工程师")
+    assert zh.card is not None and zh.card.language == "zh"
+    zh_outlook = next(s for s in zh.card.sections if s.key == "outlook")
+    assert zh_outlook.lines[0].text.startswith("资料没有") and not zh_outlook.lines[0].citations
+    for r in catalog.roles:
+        if r.outlook == "unclear":
+            assert not r.outlook_evidence(), r.name
+
+
+def test_cards_describe_the_role_from_its_own_sentences(service: RoleService) -> None:
+    for query, phrase in (("research engineer", "turns research ideas into code"),
+                          ("ML accelerator/hardware engineer", "chips, compilers and kernels"),
+                          ("software engineer", "builds the product around the model"),
+                          ("推荐算法工程师", "召回")):
+        result = service.card(query)
+        assert result.card is not None, query
+        does = next(s for s in result.card.sections if s.key == "does")
+        assert any(phrase in ln.text for ln in does.lines), (query, [ln.text for ln in does.lines])
+        for c in result.card.citations:  # verbatim, up to the indentation of wrapped list items
+            flat = " ".join((CORPUS / c.source).read_text(encoding="utf-8").split())
+            assert " ".join(c.quote.split()) in flat
+        # Research scientist sentences stay out of the research engineer's card (and the other way round).
+        if query == "research engineer":
+            assert not any("publishes" in c.quote for c in result.card.citations)
+
+
+def test_cli_lists_the_corpus_roles(corpus_dir: Path, clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAREERBOT_DATA_DIR", str(corpus_dir))
+    res = CliRunner().invoke(cli, ["roles", "--json"])
+    assert res.exit_code == 0, res.output
+    names = {r["name"] for r in json.loads(res.output)["roles"]}
+    assert {"Research Scientist", "Research engineer", "Developer advocate", "ML solutions architect"} <= names
+
+
+class _Chunk:
+    def __init__(self, cid: str, text: str, metadata: dict[str, object]) -> None:
+        self.id, self.text, self.metadata = cid, text, metadata
+
+
+def test_structured_chunks_give_the_same_roles() -> None:
+    """Chunks from the structured readers: heading path in metadata, markup-free text, no '#' lines."""
+    chunks = []
+    section: tuple[str, ...] = ()
+    pos = 0
+    block: list[str] = []
+
+    def flush() -> None:
+        nonlocal pos
+        if block:
+            chunks.append(_Chunk(f"c{pos}", "\n".join(block), {
+                "source": CHAPTER, "title": "Field Guide to Machine Learning Careers, Chapter 2", "position": pos,
+                "section": " › ".join(section)}))
+            pos += 1
+            block.clear()
+
+    stack: list[tuple[int, str]] = []
+    body = (CORPUS / CHAPTER).read_text(encoding="utf-8").split("---", 2)[2]
+    for raw in body.splitlines():
+        h = re.match(r"^(#+)\s+(?:[\d.]+\s+)?(.*)$", raw)
+        if h:
+            flush()
+            while stack and stack[-1][0] >= len(h.group(1)):
+                stack.pop()
+            stack.append((len(h.group(1)), h.group(2)))
+            section = tuple(t for _, t in stack)
+            continue
+        if raw.strip():
+            text = raw.replace("**", "")
+            if raw.startswith("  ") and block:
+                block[-1] += " " + text.strip()
+            else:
+                block.append(text.strip())
+    flush()
+    cat = build_catalog(chunks)
+    for names in _expected()[:-1]:  # the Chinese job post is not in these chunks
+        assert len(_entry_for(cat, names)) == 1, (names, [r.name for r in cat.roles])
+    assert len(cat.roles) == len(_expected()) - 1, [r.name for r in cat.roles]
