@@ -436,7 +436,7 @@ class RoleService:
                         continue
                     seen.add(sent)
                     out.append(Evidence(p.source, p.title, p.url, sent, p.id, rank, 10_000 + rank * 100 + i,
-                                        "topic", p.heading, ""))
+                                        "topic", p.heading, "", p.location or None))
         return out
 
 
@@ -458,7 +458,7 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
         k = (e.source, quote or e.text)
         if k not in index:
             index[k] = len(citations) + 1
-            citations.append(Citation(index[k], e.source, e.title or e.source, e.url, quote or e.text))
+            citations.append(Citation(index[k], e.source, e.title or e.source, e.url, quote or e.text, e.location))
         return index[k]
 
     def cues(e: Evidence) -> dict[str, int]:

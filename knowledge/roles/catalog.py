@@ -36,6 +36,7 @@ class Evidence:
     kind: EvidenceKind
     heading: str = ""  # the section it sits in
     parent: str = ""  # the section above it (e.g. "Jobs at Risk Due to the Rise of LLMs")
+    location: str | None = None  # where a citation points (section path, or a page)
 
 
 @dataclass

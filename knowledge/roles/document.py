@@ -43,6 +43,7 @@ class Sentence:
     text: str  # verbatim as stored
     line: int  # index of its line in the document
     section: tuple[str, ...]
+    location: str | None = None  # where a citation points: the reader's (a PDF page), else the section path
 
 
 @dataclass
@@ -100,6 +101,7 @@ def _document(source: str, chunks: list[ChunkLike]) -> Document:
         meta_section = str(m.get("section") or "")
         question = str(m.get("question") or "") or None
         kind = str(m.get("kind") or "")
+        chunk_location = str(m.get("location") or "") or None
         if meta_section:
             path = tuple(p.strip() for p in meta_section.split(SECTION_SEP) if p.strip())
             if doc_title and (not path or path[0] != doc_title):
@@ -148,7 +150,9 @@ def _document(source: str, chunks: list[ChunkLike]) -> Document:
                     continue  # the overlap of two chunks
                 seen_sentences.add(flat)
                 order += 1
-                line.sentences.append(Sentence(source, title, url, c.id, pos, order, sent, line.index, section))
+                where = chunk_location or SECTION_SEP.join(section[len(base):]) or None
+                line.sentences.append(Sentence(source, title, url, c.id, pos, order, sent, line.index, section,
+                                               where))
             lines.append(line)
     return Document(source, lines)
 

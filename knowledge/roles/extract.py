@@ -370,7 +370,7 @@ def _role(d: _Draft, docs: list[Document], sentences: list[Sentence]) -> Role | 
         if prev is None or rank.index(kind) < rank.index(prev.kind):
             above = s.section[-2] if len(s.section) > 1 else ""
             ev[k] = Evidence(s.source, s.title, s.url, s.text, s.chunk_id, s.position, s.order, kind,
-                             s.section[-1] if s.section else "", parent or above)
+                             s.section[-1] if s.section else "", parent or above, s.location)
 
     terms = role.text_terms()
     others_in_heading: dict[tuple[str, tuple[str, ...]], list[str]] = {}
