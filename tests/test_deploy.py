@@ -259,8 +259,10 @@ def test_dockerfile_installs_the_package_from_pyproject(dockerfile: list[Instruc
     assert len(pip) == 1, "dependencies must come from pyproject.toml via `pip install .`"
     copied_before = {w for c in copies if dockerfile.index(c) < dockerfile.index(pip[0]) for w in c.words[:-1]}
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    packages = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
-    needed = {"pyproject.toml", pyproject["project"]["readme"], *(p.rstrip("*") for p in packages)}
+    setuptools = pyproject["tool"]["setuptools"]
+    mapped = setuptools.get("package-dir", {})  # knowledge.seeds is the top-level seeds/ folder
+    folders = {mapped[p] if p in mapped else p.split(".")[0] for p in setuptools["packages"]}
+    needed = {"pyproject.toml", pyproject["project"]["readme"], *folders}
     assert needed <= copied_before, f"`pip install .` runs before {needed - copied_before} is copied"
     assert "torch" not in json.dumps(pyproject["project"]["dependencies"])
     # Every COPY source exists in the build context and is not excluded by .dockerignore.
