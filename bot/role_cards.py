@@ -39,6 +39,8 @@ from .markup import escape, link
 
 log = logging.getLogger(__name__)
 
+# Generic role-aspect queries a sentence is compared with (the same for every corpus and role).
+ASPECT_QUERIES = {"does": "what does a {role} do", "skills": "skills needed for a {role}"}
 MAX_DOES = 2
 MAX_SKILLS = 3
 MAX_OUTLOOK = 4
@@ -327,7 +329,7 @@ class RoleService:
         """The card, and whether it may be cached (an offline fallback for a failed LLM may not)."""
         role = m.role
         extra = self._searched(role)
-        card = extractive_card(role, cat, extra, lang)
+        card = extractive_card(role, cat, extra, lang, self._aspects(role, extra))
         writer = self._writer()
         if writer is None:
             return card, True
@@ -337,6 +339,21 @@ class RoleService:
             card.note = prompts.pick(prompts.ROLE_LLM_UNAVAILABLE_NOTE, lang)
             return card, False
         return written, True
+
+    def _aspects(self, role: Role, extra: list[Evidence]) -> dict[str, tuple[float, float]] | None:
+        """Per sentence, its cosine with "what does a {role} do" and "skills needed for a {role}" (the
+        generic role-aspect queries), from the store's embedder; None when embedding fails."""
+        texts = list(dict.fromkeys(e.text for e in [*role.evidence, *extra]))
+        if not texts:
+            return {}
+        queries = [ASPECT_QUERIES["does"].format(role=role.name), ASPECT_QUERIES["skills"].format(role=role.name)]
+        try:
+            vecs = self.kb.embed(texts + queries)
+        except Exception as exc:  # the card falls back to reading the sentences' own words
+            log.warning("role card embedding failed: %s", type(exc).__name__)
+            return None
+        does, skills = vecs[len(texts)], vecs[len(texts) + 1]
+        return {t: (float(vecs[i] @ does), float(vecs[i] @ skills)) for i, t in enumerate(texts)}
 
     def _writer(self) -> Any:
         """The answers pipeline's LLM writer, or one from the settings; None offline."""
@@ -445,8 +462,13 @@ class RoleService:
 _KIND_RANK = {"definition": 0, "section": 1, "mention": 2, "context": 3, "topic": 4}
 
 
-def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: str = "en") -> RoleCard:
-    """Pick the role's sentences for each section; each line is a verbatim quote with its [n]."""
+def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: str = "en",
+                    aspects: dict[str, tuple[float, float]] | None = None) -> RoleCard:
+    """Pick the role's sentences for each section; each line is a verbatim quote with its [n].
+
+    ``aspects`` gives each sentence's similarity to "what does a {role} do" and "skills needed for a
+    {role}"; a skills line is a sentence closer to the second, a work line one closer to the first.
+    Without it, the sentences' own wording decides (the offline fallback)."""
     lab = _LABELS[lang]
     ev = sorted(role.evidence, key=lambda e: (_KIND_RANK[e.kind], e.source, e.order))
     own = [e for e in ev if e.kind in ("definition", "section", "mention", "context")]
@@ -464,6 +486,14 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
     def cues(e: Evidence) -> dict[str, int]:
         return outlook_cues(e.text)
 
+    # A sentence that defines another role ("Machine Learning Engineer: … with data scientists") only
+    # mentions this one: it does not say what this role does or needs.
+    theirs = {e.text for r in cat.roles if r.key != role.key for e in r.evidence
+              if e.kind in ("definition", "section")} - {e.text for e in ev if e.kind in ("definition", "section")}
+    ev = [e for e in ev if e.text not in theirs]
+    own = [e for e in own if e.text not in theirs]
+    extra = [e for e in extra if e.text not in theirs]
+
     # Outlook lines are only the sentences the catalog kept as outlook statements about this role.
     stated = role.outlook_evidence()
     stated_texts = {e.text for e in stated}
@@ -475,8 +505,14 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
     # 2. Skills: the most concrete skill sentences about the role (its own, then searched ones naming it).
     standalone = [e for e in extra if not _ANAPHOR_RE.match(e.text)]  # "These positions…" needs its antecedent
     pool = [e for e in _unique(own + standalone) if e.text not in used and e.text not in stated_texts
-            and _useful(e.text) and skill_strength(e.text) >= 2]
-    pool.sort(key=lambda e: (-(skill_strength(e.text) + (2 if e in own else 0)), _KIND_RANK[e.kind], e.order))
+            and _useful(e.text) and e.kind != "context"]
+    if aspects is not None:
+        pool = [e for e in pool if e.text in aspects and _skills_first(aspects[e.text])]
+        pool.sort(key=lambda e: (-(aspects[e.text][1] - aspects[e.text][0] + aspects[e.text][1]
+                                   + (0.05 if e in own else 0.0)), e.order))
+    else:
+        pool = [e for e in pool if skill_strength(e.text) >= 2]
+        pool.sort(key=lambda e: (-(skill_strength(e.text) + (2 if e in own else 0)), _KIND_RANK[e.kind], e.order))
     skills_pick = pool[:MAX_SKILLS]
     used.update(e.text for e in skills_pick)
 
@@ -490,7 +526,12 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
     # 4. More on what it does: mentions that describe work rather than prospects.
     if len(does_pick) < MAX_DOES:
         more = [e for e in ev if e.kind in ("section", "mention") and e.text not in used and _useful(e.text)
-                and (e.kind == "section" or _DOES_RE.search(e.text)) and not any(cues(e).values())]
+                and e.text not in stated_texts]
+        if aspects is not None:
+            more = [e for e in more if e.text in aspects and not _skills_first(aspects[e.text])]
+            more.sort(key=lambda e: (_KIND_RANK[e.kind], e.source, e.order))
+        else:
+            more = [e for e in more if e.kind == "section" or _DOES_RE.search(e.text)]
         does_pick += more[: MAX_DOES - len(does_pick)]
         used.update(e.text for e in does_pick)
 
@@ -556,6 +597,14 @@ def _fragment(sentence: str, clause: str) -> str:
     lead = "" if sentence.startswith(clause) else "…"
     tail = "" if sentence.rstrip().endswith(clause.rstrip()) else "…"
     return f"“{lead}{clause}{tail}”"
+
+
+SKILLS_MARGIN = 0.03  # a sentence reads as "skills" when that query beats "what does it do" by this much
+
+
+def _skills_first(scores: tuple[float, float]) -> bool:
+    does, skills = scores
+    return skills - does >= SKILLS_MARGIN
 
 
 def _flat(text: str) -> str:

@@ -47,6 +47,7 @@ from .names import (
     split_names,
     split_versus,
     strip_seniority,
+    variants,
     zh_role_name,
     zh_role_names,
 )
@@ -382,7 +383,8 @@ def _role(d: _Draft, docs: list[Document], sentences: list[Sentence]) -> Role | 
     by_doc = {doc.source: doc for doc in docs}
     for (source, section), own_names in others_in_heading.items():
         doc = by_doc[source]
-        siblings = [n for c2 in heading_names(section[-1]) for n in c2[0] if n not in own_names]
+        own_names = [v for n in own_names for v in variants(n)]
+        siblings = [v for c2 in heading_names(section[-1]) for n in c2[0] if n not in own_names for v in variants(n)]
         parent = section[-2] if len(section) > 1 else ""
         for s in doc.sentences:
             if s.section[: len(section)] == section:

@@ -249,6 +249,17 @@ def merge_key(name: str) -> str:
     return n
 
 
+def variants(name: str) -> list[str]:
+    """'Machine learning engineer' → also 'ML engineer' (and back): spellings to look for in text."""
+    out = [name]
+    for long, short in _ABBREV.items():
+        if re.search(rf"\b{long}\b", name, re.I):
+            out.append(re.sub(rf"\b{long}\b", short.upper(), name, flags=re.I))
+        if re.search(rf"\b{short}\b", name, re.I):
+            out.append(re.sub(rf"\b{short}\b", long, name, flags=re.I))
+    return dedupe(out)
+
+
 def slug(name: str) -> str:
     s = re.sub(r"[^a-z0-9\u4e00-\u9fff]+", "-", name.lower()).strip("-")
     return s or "role"
