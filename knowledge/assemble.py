@@ -22,6 +22,7 @@ from typing import Literal
 from .structure import Block, BlockKind, Parsed
 from .text import weight
 
+PSEUDO_HEADING_LEVEL = 7  # a wholly bold short line used as a heading: below every real heading level
 UnitKind = Literal["heading", "paragraph", "list_item", "quote", "table", "code", "footnote", "rule"]
 
 
@@ -240,6 +241,8 @@ def build(units: list[Unit], notes: list[str]) -> list[Block]:
             continue
         if u.question and not u.answer:
             close_question(pending)
+            while stack and stack[-1][0] >= PSEUDO_HEADING_LEVEL:
+                stack.pop()  # a bold question ends a bold pseudo-heading's section, as its sibling
             question, q_numbering, _ = _question_text(u)
             q_level = 0
             pending = u

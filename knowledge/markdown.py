@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from .assemble import A_MARKER_RE, Q_MARKER_RE, Unit, ends_as_question, split_numbering
+from .assemble import A_MARKER_RE, PSEUDO_HEADING_LEVEL, Q_MARKER_RE, Unit, ends_as_question, split_numbering
 from .text import CJK_RE, weight
 
 _EMBED_RE = re.compile(r"!\[\[[^\]\n]*\]\]")
@@ -27,6 +27,8 @@ _KRAMDOWN_RE = re.compile(r"\{:[^}\n]*\}")
 URL_ONLY_RE = re.compile(r"^\s*<?https?://\S+>?\s*$")
 _STRAY_MARKUP_RE = re.compile(r"\*{2,}|(?<![\w])_{2,}|_{2,}(?![\w])|(?<!\S)#{1,6}(?=\s)|^\s*>\s*")
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;:：.]$")
+_NOT_A_HEADING_END_RE = re.compile(r"[。！？!?；;.,，、…]$")
+PSEUDO_HEADING_MAX_WEIGHT = 80
 
 _MD: MarkdownIt | None = None
 HTML_ELEMENTS = frozenset(
@@ -367,6 +369,12 @@ def _paragraph_units(inline: InlineRenderer, children: Sequence[Token], kind: st
             if rest:
                 units.append(Unit(rest, base, answer=bool(A_MARKER_RE.match(rest))))  # type: ignore[arg-type]
             return units
+        if base == "paragraph" and q and not rest and weight(q) <= PSEUDO_HEADING_MAX_WEIGHT \
+                and not _NOT_A_HEADING_END_RE.search(q) and not (Q_MARKER_RE.match(q) or A_MARKER_RE.match(q)):
+            # A wholly bold short line that does not end a sentence is used as a heading: a section below
+            # any real heading (level 7), ended by the next heading of any level.
+            number, title = split_numbering(q.rstrip(":： "))
+            return [Unit(title, "heading", level=PSEUDO_HEADING_LEVEL, numbering=number)]
     lines = text.split("\n")
     if Q_MARKER_RE.match(lines[0]):
         for n in range(1, len(lines)):

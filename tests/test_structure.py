@@ -88,6 +88,19 @@ def test_a_table_of_contents_is_not_passage_text_and_question_headings_are_locat
     assert c.text == "Rarely; a short note in the application form does the same job."
 
 
+def test_a_wholly_bold_short_line_is_a_heading_not_a_sentence(tmp_path: Path) -> None:
+    doc = load_document(_write(tmp_path / "pros.md", "# Industry or PhD\n\n**Industry: pros**\n\n"
+                               "- Higher pay from day one.\n\n**Industry: cons**\n\n"
+                               "- Less freedom to pick research topics.\n\n"
+                               "**Is a PhD worth it?**\n\nOnly if you want to do research for a living.\n"))
+    chunks = chunk_document(doc)
+    assert [(c.section, c.text) for c in chunks[:2]] == [
+        (("Industry or PhD", "Industry: pros"), "Higher pay from day one."),
+        (("Industry or PhD", "Industry: cons"), "Less freedom to pick research topics."),
+    ]
+    assert chunks[2].question == "Is a PhD worth it?" and chunks[2].section == ("Industry or PhD",)
+
+
 def test_footnotes_are_blocks_of_the_section_that_cites_them() -> None:
     notes = [c for c in _chunks("book.md") if c.kind == "footnote"]
     assert {c.text for c in notes} == {
