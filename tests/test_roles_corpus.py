@@ -189,3 +189,24 @@ def test_structured_chunks_give_the_same_roles() -> None:
     for names in _expected()[:-1]:  # the Chinese job post is not in these chunks
         assert len(_entry_for(cat, names)) == 1, (names, [r.name for r in cat.roles])
     assert len(cat.roles) == len(_expected()) - 1, [r.name for r in cat.roles]
+
+
+def test_list_items_opening_with_a_title_are_lead_ins_and_section_titles_are_not() -> None:
+    """A reader that drops emphasis leaves 'ML accelerator/hardware engineer designs …' in a list item."""
+    items = [
+        "- ML accelerator/hardware engineer designs and tunes chips, compilers and kernels for fast training.",
+        "- Developer advocate (DevRel) writes tutorials, gives talks and gathers feedback from developers.",
+        "- Senior engineers mentor others and own ambiguous problems across several quarters.",
+        "- Hiring managers decide whom to hire once the onsite interviews are finished.",
+        "- Data pipelines move terabytes of logs every day into the feature store for training.",
+    ]
+    chunks = [
+        _Chunk("a", "\n".join(items), {"source": "notes.md", "title": "Notes", "position": 0,
+                                        "section": "Other technical roles", "kind": "list_item"}),
+        _Chunk("b", "Scope grows with seniority: seniors get ambiguous problems and mentor juniors.",
+               {"source": "notes.md", "title": "Notes", "position": 1, "section": "Junior vs senior role"}),
+    ]
+    cat = build_catalog(chunks)
+    assert sorted(r.name for r in cat.roles) == ["Developer advocate", "ML accelerator/hardware engineer"]
+    devrel = cat.match("devrel")
+    assert devrel is not None and devrel.role.name == "Developer advocate"

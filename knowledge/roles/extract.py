@@ -208,6 +208,17 @@ def _candidates(doc: Document) -> list[_Candidate]:
             if got:  # a list item (or short line) that is only a title
                 out.append(_Candidate(got[0], got[1], "definition", doc.source))
                 continue
+        if ln.kind == "list_item":
+            # A list item opening with a title ("ML accelerator/hardware engineer designs …"): a lead-in
+            # whose emphasis the reader dropped. The title must open the item and be capitalised there.
+            item = _LIST_MARK_RE.sub("", ln.text)
+            nps = noun_phrases(item[:100])
+            if nps and nps[0][0] == 0 and item[:1].isupper() and _substantial(item):
+                names, abbrs = [nps[0][2]], abbreviation(item[nps[0][1]:nps[0][1] + 40])[1][:1]
+                after = item[nps[0][1]:].lstrip()
+                if after.startswith(("(", ":", "—", "–", "-", ",")) or re.match(r"[a-z]+s\b", after):
+                    out.append(_Candidate(names + abbrs, False, "definition", doc.source, body=list(ln.sentences)))
+                    continue
         for name in dedupe(zh_role_names(ln.text)):
             body = [s for s in ln.sentences if name in s.text]
             short = len(ln.text) <= 40 or ln.kind == "list_item"
