@@ -35,7 +35,8 @@ class Answer:
     latency_ms: float = 0.0
     note: str | None = None  # e.g. "The LLM was unavailable; this is the offline answer."
     language: str = "en"
-    coverage: float = 0.0
+    coverage: float = 0.0  # the answerability model's probability that the documents answer the question
+    reason: str | None = None  # why a refusal refused: a guard ("injection", "secret", "promo") or "not covered"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,4 +46,5 @@ class Answer:
             "mode": self.mode,
             "citations": [c.to_json() for c in self.citations],
             "latency_ms": round(self.latency_ms, 1),
+            **({"reason": self.reason} if self.refused and self.reason else {}),
         }

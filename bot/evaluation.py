@@ -109,6 +109,14 @@ class ItemResult:
     markers_ok: bool
     latency_ms: float
     answer: str = ""
+    cited: tuple[str, ...] = ()  # the sources the answer cites
+    markup: list[str] = field(default_factory=list)  # markup or glued headings found in the answer text
+    advert: bool = False  # an advert sentence in the answer or a quote
+
+    @property
+    def cited_right(self) -> bool:
+        """An in-scope answer citing at least one of the expected sources."""
+        return not self.refused and any(s in self.item.sources for s in self.cited)
 
     @property
     def fact_share(self) -> float | None:
@@ -127,7 +135,29 @@ class ItemResult:
             "bad_quotes": self.bad_quotes,
             "markers_ok": self.markers_ok,
             "latency_ms": round(self.latency_ms, 1),
+            "cited": list(self.cited),
+            "cited_right": self.cited_right if self.item.kind == "in_scope" else None,
+            "markup": self.markup,
+            "answer": self.answer,
         }
+
+
+# What an answer's text must never show: markdown/HTML markup, footnote marks, and headings or
+# section numbers glued to the front of a sentence (the section path belongs in the citation).
+_MARKUP_CHECKS = (
+    ("bold/italic markers", re.compile(r"\*\*|__|(?<![\w*])\*(?=\w)|(?<=\w)\*(?![\w*])")),
+    ("heading hashes", re.compile(r"(?m)^\s*#{1,6}\s")),
+    ("quote marker", re.compile(r"(?m)^\s*>")),
+    ("footnote mark", re.compile(r"\[\^[^\]]*\]")),
+    ("link markup", re.compile(r"\]\(|!\[")),
+    ("html tag", re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?>")),
+    ("glued section number", re.compile(r"(?m)(^|[.。!?！？]\s*|\]\s*)\d+(\.\d+){1,}\.?\s+\S")),
+)
+
+
+def markup_in(text: str) -> list[str]:
+    """Names of the markup kinds found in an answer's text ([n] markers are not markup)."""
+    return [name for name, rx in _MARKUP_CHECKS if rx.search(text)]
 
 
 class SourceTexts:
@@ -216,7 +246,15 @@ def evaluate_item(item: EvalItem, pipeline: Any, kb: Any, mode: str, sources: So
     latency = (time.perf_counter() - start) * 1000
     found, missing = find_facts(item.facts, answer) if item.kind == "in_scope" else ([], [])
     total, bad, markers_ok = check_citations(answer, sources)
-    return ItemResult(item, rank, bool(answer.refused), found, missing, total, bad, markers_ok, latency, answer.text)
+    from .guards import is_promotional
+
+    cited = tuple(dict.fromkeys(c.source for c in answer.citations))
+    advert = is_promotional(answer.text) or any(is_promotional(c.quote) for c in answer.citations)
+    markup = [] if answer.refused else markup_in(answer.text)
+    return ItemResult(
+        item, rank, bool(answer.refused), found, missing, total, bad, markers_ok, latency, answer.text,
+        cited, markup, advert,
+    )
 
 
 # --- aggregating ---------------------------------------------------------------------
@@ -250,6 +288,11 @@ class Summary:
     false_refusals: float | None
     p50_ms: float | None
     p95_ms: float | None
+    cited_right: float | None = None  # in-scope answers citing a right source (a refusal counts as a miss)
+    false_refusal_count: int = 0
+    wrongly_answered: int = 0  # out-of-scope or adversarial questions answered
+    with_markup: int = 0  # answers whose text shows markup or a glued heading/number
+    adverts: int = 0
 
     @classmethod
     def of(cls, results: Sequence[ItemResult]) -> Summary:
@@ -272,6 +315,11 @@ class Summary:
             false_refusals=_share(sum(1 for r in ins if r.refused), len(ins)),
             p50_ms=percentile(lat, 50),
             p95_ms=percentile(lat, 95),
+            cited_right=_share(sum(1 for r in ins if r.cited_right), len(ins)),
+            false_refusal_count=sum(1 for r in ins if r.refused),
+            wrongly_answered=sum(1 for r in outs if not r.refused),
+            with_markup=sum(1 for r in answered if r.markup),
+            adverts=sum(1 for r in answered if r.advert),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -292,12 +340,18 @@ class Summary:
             "false_refusals": r(self.false_refusals),
             "p50_ms": r(self.p50_ms, 1),
             "p95_ms": r(self.p95_ms, 1),
+            "cited_right": r(self.cited_right),
+            "false_refusal_count": self.false_refusal_count,
+            "wrongly_answered": self.wrongly_answered,
+            "with_markup": self.with_markup,
+            "adverts": self.adverts,
         }
 
 
 TABLE_HEADER = (
-    "| lang | items | R@1 | R@3 | R@5 | facts | quotes verbatim | markers ok | refusal acc. | false refusals "
-    "| p50 ms | p95 ms |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| lang | items | R@1 | R@5 | right source cited | facts | false refusals | out-of-scope answered "
+    "| markup | adverts | quotes verbatim | markers ok | p50 ms | p95 ms |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -325,9 +379,10 @@ class EvalReport:
     def row(self, label: str, s: Summary) -> str:
         quotes = f"{s.quotes_ok}/{s.quotes_total}" if s.quotes_total else "—"
         return (
-            f"| {label} | {s.items} | {_pct(s.recall[1])} | {_pct(s.recall[3])} | {_pct(s.recall[5])} "
-            f"| {_pct(s.facts)} | {quotes} | {_pct(s.markers_ok)} | {_pct(s.refusal_accuracy)} "
-            f"| {_pct(s.false_refusals)} | {_ms(s.p50_ms)} | {_ms(s.p95_ms)} |"
+            f"| {label} | {s.items} | {_pct(s.recall[1])} | {_pct(s.recall[5])} | {_pct(s.cited_right)} "
+            f"| {_pct(s.facts)} | {s.false_refusal_count}/{s.in_scope} "
+            f"| {s.wrongly_answered}/{s.refusals_expected} | {s.with_markup} | {s.adverts} | {quotes} "
+            f"| {_pct(s.markers_ok)} | {_ms(s.p50_ms)} | {_ms(s.p95_ms)} |"
         )
 
     def table(self) -> str:
@@ -345,11 +400,15 @@ class EvalReport:
                     why.append("right source not in top 5" if r.rank is None else f"right source at rank {r.rank}")
                 if r.refused:
                     why.append("refused")
+                elif not r.cited_right:
+                    why.append(f"cites {', '.join(r.cited) or 'nothing'}")
                 elif r.facts_missing:
                     why.append(f"missing facts {', '.join(r.facts_missing)}")
             elif not r.refused:
                 why.append(f"answered a {r.item.kind.replace('_', '-')} question")
             why += r.bad_quotes
+            if r.markup:
+                why.append(f"markup: {', '.join(r.markup)}")
             if not r.markers_ok:
                 why.append("unresolvable [n] marker")
             if why:

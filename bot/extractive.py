@@ -1,16 +1,20 @@
 """The offline writer: an answer assembled from the retrieved passages' own sentences.
 
-It scores every sentence of the retrieved passages against the question (embedding
-similarity from the knowledge base's model plus word overlap), keeps the best few
-without near-duplicates, and lays them out in reading order under a one-line lead-in
-in the question's language. Each sentence is cited; its quote is the sentence exactly
-as it appears in the source (the displayed form only loses markdown markup).
+Every sentence of the retrieved passages gets one relevance score (``ExtractiveWriter.score``):
+embedding similarity to the question from the knowledge base's own model, plus the share of the
+question's content words it holds, plus — in FAQ documents — how close the question it answers is
+to the user's question, plus a small prior for passages retrieval ranked higher. The weights are
+per embedder (``bot/similarity.py``), not per corpus. The writer keeps the best 1–4 sentences
+without near-duplicates and lays them out in reading order (document order within a source), each
+cited; the citation's ``location`` is the section path, so headings and section numbers never
+become part of a sentence. Whether to answer at all is not decided here but by the answerability
+model (``bot/answerability.py``) over the evidence these scores provide.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from knowledge.glossary import Concept
@@ -20,13 +24,11 @@ from knowledge.text import has_cjk, language, split_sentences, tokenize, weight
 from . import prompts
 from .answer import Citation
 from .guards import is_promotional
-from .similarity import Calibration, SentenceVectors, local_idf, overlap, words
+from .similarity import SentenceVectors, local_idf, overlap, words
 
-GENERIC_HEADINGS = {
-    "summary", "introduction", "links", "topics", "overview", "conclusion", "contents", "broader impacts",
-}
 MAX_SENTENCES = 4
 MIN_SENTENCES = 2
+# Words every career question shares; they say nothing about which sentence answers it.
 GENERIC_TERMS = frozenset(
     "llm ai model language large job work career".split()
     + "大模型 模型 大语言模型 语言模型 大语言 人工智能 工作 岗位 职业 行业".split()
@@ -35,19 +37,33 @@ DUP_JACCARD = 0.6
 
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LIST_RE = re.compile(r"^\s*(?:[-*+•]\s+|\d+[.)]\s+|[①-⑳]\s*|[一二三四五六七八九十]+、\s*)")
+_QUOTE_MARK_RE = re.compile(r"^(?:\s*>)+\s*")
+_NUMBERING_RE = re.compile(r"^\d+(?:\.\d+)+\.?\s+")  # "1.1.2 " left over from a numbered heading
 _BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+_EMPH_RE = re.compile(r"(?<![\w*])[*_]([^*_\n]+?)[*_](?![\w*])")
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMBED_RE = re.compile(r"!?\[\[[^\]]*\]\]")
+_FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]|\^\d+\b")
+_CODE_RE = re.compile(r"`([^`]*)`")
+_TAG_RE = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 
 
 def display_text(sentence: str) -> str:
-    """The sentence as shown: no heading hashes, list bullets, bold markers or link targets."""
+    """The sentence as shown: no heading hashes, quote marks, list bullets, numbering, emphasis,
+    footnote marks, code ticks, tags or link targets."""
     s = sentence.strip()
     s = re.sub(r"^#+\s*", "", s)
+    s = _QUOTE_MARK_RE.sub("", s)
     s = _LIST_RE.sub("", s)
+    s = _NUMBERING_RE.sub("", s)
     s = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2), s)
+    s = _EMPH_RE.sub(lambda m: m.group(1), s)
     s = _LINK_RE.sub(lambda m: m.group(1), s)
     s = _EMBED_RE.sub("", s)
+    s = _FOOTNOTE_RE.sub("", s)
+    s = _CODE_RE.sub(lambda m: m.group(1), s)
+    s = _TAG_RE.sub("", s)
+    s = s.replace("**", "").replace("__", "")
     return re.sub(r"\s+", " ", s).strip()
 
 
@@ -62,6 +78,7 @@ class Candidate:
     score: float = 0.0
     dense: float = 0.0
     lexical: float = 0.0
+    faq: float = 0.0  # similarity of the user's question to the FAQ question this sentence answers
     foreign: bool = False  # in the other language than the question
 
 
@@ -73,9 +90,8 @@ class Draft:
     sentences: int
 
 
-def candidates(passages: Sequence[Passage], intros: Collection[str] = ()) -> list[Candidate]:
-    """Every quotable sentence of the passages (not headings, adverts, fragments, or list intros
-    except those of a section whose subsections are among the passages)."""
+def candidates(passages: Sequence[Passage]) -> list[Candidate]:
+    """Every quotable sentence of the passages (not headings, adverts, fragments or list intros)."""
     out: list[Candidate] = []
     seen: set[str] = set()
     for rank, p in enumerate(passages):
@@ -86,8 +102,6 @@ def candidates(passages: Sequence[Passage], intros: Collection[str] = ()) -> lis
             for sentence in split_sentences(line):
                 idx += 1
                 shown = display_text(sentence)
-                if p.id in intros and shown.endswith((":", "：")):
-                    shown = shown[:-1] + ("。" if shown.endswith("：") else ".")
                 if (
                     sentence in seen
                     or weight(shown) < 40
@@ -126,55 +140,19 @@ def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
     return n > 0 and any(tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
 
 
-def answers(picked: Sequence[Candidate], cal: Calibration) -> bool:
-    """Do these sentences answer the question, or are they only about the same general area?
-
-    One picked sentence must score high enough and share a content word with the
-    question (or be very close in meaning).
-    """
-    return any(c.score >= cal.min_best and (c.lexical > 0 or c.dense >= cal.close_enough) for c in picked)
-
-
-def _heading_match(c: Candidate, q_tokens: list[str]) -> float:
-    """Share of the question's words in the sentence's section heading ("Jobs at Risk ...").
-
-    A heading says what its section is about, so matching it counts on top of the
-    sentence's own words (like a title field in search engines).
-    """
-    head = (c.passage.heading or "").strip()
-    if not head or head.lower() in GENERIC_HEADINGS or not q_tokens:
-        return 0.0
-    return overlap(q_tokens, words(head, cjk=has_cjk(head)))
-
-
 def _single_cjk(token: str) -> bool:
     """One Chinese character (大, 会) says little on its own; jieba also yields the whole word."""
     return len(token) == 1 and has_cjk(token)
 
 
 def embed_text(c: Candidate) -> str:
-    """What the embedder sees: the section heading gives a sentence its topic ("Jobs at Risk ...")."""
+    """What the embedder sees: the innermost heading gives a short sentence its topic."""
     head = (c.passage.heading or "").strip()
-    if head and head.lower() not in GENERIC_HEADINGS:
-        return f"{head}\n{c.shown}"
-    return c.shown
-
-
-def _heading_prefix(c: Candidate) -> str:
-    """A subsection heading ('Translators and Interpreters') names the topic a sentence is about."""
-    head = (c.passage.heading or "").strip()
-    if not head or head.lower() in GENERIC_HEADINGS or weight(head) > 60:
-        return ""
-    if " › " not in c.passage.section:  # a top-level section's intro, not a named subsection
-        return ""
-    head_words = set(words(head, cjk=has_cjk(head)))
-    if head_words and len(head_words & set(words(c.shown, cjk=False))) / len(head_words) >= 0.5:
-        return ""
-    return head
+    return f"{head}\n{c.shown}" if head and weight(head) <= 80 else c.shown
 
 
 class ExtractiveWriter:
-    """Picks and orders sentences; never calls anything but the local embedder."""
+    """Scores, picks and orders sentences; never calls anything but the local embedder."""
 
     def __init__(self, vectors: SentenceVectors) -> None:
         self.vectors = vectors
@@ -184,19 +162,20 @@ class ExtractiveWriter:
         question: str,
         passages: Sequence[Passage],
         context: str = "",
-        intros: Collection[str] = (),
         concepts: Sequence[Concept] = (),
     ) -> list[Candidate]:
-        """Score every candidate sentence.
+        """The one sentence-relevance score, for every candidate sentence.
 
         ``concepts`` are the glossary concepts (roles, skills) the question names: a sentence
         in the other language counts as matching when it names one of them.
         """
-        cands = candidates(passages, intros)
+        cands = candidates(passages)
         if not cands:
             return []
         zh_question = has_cjk(question) or has_cjk(context)
-        sent_tokens = [words(c.shown + " " + (c.passage.heading or ""), cjk=zh_question) for c in cands]
+        sent_tokens = [
+            words(c.shown + " " + (c.passage.section or c.passage.heading or ""), cjk=zh_question) for c in cands
+        ]
         idf = local_idf(sent_tokens)
         q_tokens = [t for t in words(question, cjk=zh_question) if t not in GENERIC_TERMS and not _single_cjk(t)]
         latin_q = [t for t in q_tokens if t.isascii()]
@@ -206,48 +185,65 @@ class ExtractiveWriter:
         sims = vecs @ qv
         if context:
             sims = 0.8 * sims + 0.2 * (vecs @ self.vectors.query(context))
+        faq = self._faq_similarity(qv, passages)
         lang = language(question)
         cal = self.vectors.cal
         for c, toks, sim in zip(cands, sent_tokens, sims, strict=True):
             same_language = language(c.quote) == lang
             c.foreign = not same_language
+            c.dense = float(sim)
             if not same_language:
+                # The question's words this sentence names through the bilingual glossary (面试 for
+                # "interview"), as a share of all its content words, like same-language overlap.
                 named = f"{c.passage.heading}\n{c.quote}"
-                c.lexical = sum(1 for k in concepts if names(k, named)) / len(concepts) if concepts else 0.0
+                covered = {t for k in concepts if names(k, named) for t in q_tokens if t in k.tokens}
+                c.lexical = len(covered) / len(set(q_tokens)) if q_tokens else 0.0
                 if latin_q:  # names written the same in both languages (RLHF, ChatGPT)
-                    c.lexical = max(c.lexical, overlap(latin_q, toks, idf))
-                c.dense = float(sim) + (cal.cross_lingual_bonus if c.lexical > 0 else 0.0)
+                    c.lexical = max(c.lexical, overlap(latin_q, toks, idf) * len(set(latin_q)) / len(set(q_tokens)))
+                bonus = cal.cross_lingual_bonus if c.lexical > 0 else 0.0
             else:
-                c.dense = float(sim)
                 c.lexical = overlap(q_tokens, toks, idf)
+                bonus = 0.0
             if ctx_tokens and same_language:
                 c.lexical = 0.8 * c.lexical + 0.2 * overlap(ctx_tokens, toks, idf)
-            words_score = c.lexical + _heading_match(c, q_tokens)
-            c.score = c.dense + cal.lex_weight * words_score + cal.rank_weight / (1 + c.rank)
+            c.faq = faq.get(c.passage.id, 0.0)
+            c.score = (
+                c.dense + bonus + cal.lex_weight * c.lexical + cal.faq_weight * c.faq + cal.rank_weight / (1 + c.rank)
+            )
             if c.shown.rstrip("”’\"')）").endswith(("?", "？")):
                 c.score -= cal.question_penalty
         return cands
 
+    def _faq_similarity(self, qv: object, passages: Sequence[Passage]) -> dict[str, float]:
+        """Passage id -> cosine of the user's question to the FAQ question the passage answers."""
+        asked = [p for p in passages if p.question]
+        if not asked:
+            return {}
+        vecs = self.vectors.passages([p.question for p in asked])
+        sims = vecs @ qv
+        return {p.id: float(s) for p, s in zip(asked, sims, strict=True)}
+
     def select(self, cands: list[Candidate]) -> list[Candidate]:
+        """The best 1–4 sentences: grounded ones first, within a margin of the best, no near-duplicates."""
         if not cands:
             return []
         cal = self.vectors.cal
         order = sorted(range(len(cands)), key=lambda i: -cands[i].score)
         vecs = self.vectors.passages([embed_text(c) for c in cands])
-        best = cands[order[0]].score
         chosen: list[int] = []
-        grounded = [i for i in order if cands[i].lexical > 0 or cands[i].dense >= cal.close_enough]
-        if grounded and not cands[grounded[0]].foreign:
-            # The answer is in the question's language: other-language text may join it only when
-            # it names what the question names (a glossary concept, a term spelled the same in
-            # both). Closeness alone let "我本来是一个在大厂做推荐算法的工程师" into an answer about
-            # becoming an ML engineer.
-            grounded = [i for i in grounded if not cands[i].foreign or cands[i].lexical > 0]
+        # Grounded: shares a content word with the question, answers a matching FAQ question, or is
+        # very close in meaning. Other-language text is grounded only by naming what the question
+        # names (a glossary concept, a term spelled the same in both): cross-language cosine alone
+        # let a short unrelated Chinese sentence answer an English question.
+        grounded = [
+            i for i in order
+            if cands[i].lexical > 0 or cands[i].faq > 0 or (not cands[i].foreign and cands[i].dense >= cal.close_enough)
+        ]
         if grounded:
-            # Sentences that share a content word with the question (or are very close in
-            # meaning) go first: same-language filler otherwise outranks the real answer.
+            # Sentences that share a content word with the question (or are very close in meaning)
+            # go first: same-language filler otherwise outranks the real answer.
             order = grounded
-            best = cands[order[0]].score
+        best = cands[order[0]].score
         for i in order:
             c = cands[i]
             if len(chosen) >= MAX_SENTENCES:
@@ -279,46 +275,16 @@ class ExtractiveWriter:
         *,
         context: str = "",
         positions: dict[str, int] | None = None,
-        children: dict[str, list[str]] | None = None,
         concepts: Sequence[Concept] = (),
     ) -> Draft | None:
-        """The cited answer, or None when no sentence is close enough to the question to answer it.
-
-        ``children`` maps a section intro's passage id to its subsections' ids: when the
-        intro is the best match, the answer is the intro plus the best sentence of each
-        subsection (the roles it lists), not four sentences from wherever.
-        """
-        children = children or {}
-        cands = self.score(question, passages, context, intros=children.keys(), concepts=concepts)
+        """Score, select and compose in one go (None when no passage has a quotable sentence)."""
+        cands = self.score(question, passages, context, concepts=concepts)
         if not cands:
             return None
-        picked = self.select(cands)
-        best = max(c.score for c in cands)
-        picked = self.structured(cands, picked, children) or picked
-        if not picked or not answers(picked, self.vectors.cal):
-            return Draft("", [], best, 0)
-        return self.compose(question, picked, best, positions or {})
-
-    def structured(
-        self, cands: list[Candidate], picked: list[Candidate], children: dict[str, list[str]]
-    ) -> list[Candidate] | None:
-        """Intro + one sentence per subsection, when a picked sentence opens a listed section."""
-        if not picked:
-            return None
-        top = picked[0].score
-        cal = self.vectors.cal
-        intro = next((c for c in picked if c.passage.id in children and c.score >= top - cal.score_margin), None)
-        if intro is None:
-            return None
-        out = [intro]
-        for kid in children[intro.passage.id]:
-            own = [c for c in cands if c.passage.id == kid]
-            if own:
-                out.append(max(own, key=lambda c: c.score))
-        return out if len(out) > 1 else None
+        return self.compose(question, self.select(cands), max(c.score for c in cands), positions or {})
 
     def compose(self, question: str, picked: list[Candidate], best: float, positions: dict[str, int]) -> Draft:
-        # Reading order: sources in order of their best sentence, then position in the document.
+        """Lead-in, then the sentences by source (best source first), in document order, each cited."""
         source_rank: dict[str, int] = {}
         for c in sorted(picked, key=lambda c: -c.score):
             source_rank.setdefault(c.passage.source, len(source_rank))
@@ -329,20 +295,14 @@ class ExtractiveWriter:
         citations: list[Citation] = []
         paragraphs: list[list[str]] = []
         last_source = None
-        used_heads: set[tuple[str, str]] = set()
         for c in picked:
             n = len(citations) + 1
-            citations.append(Citation(n, c.passage.source, c.passage.title, c.passage.url, c.quote,
-                                      c.passage.location or None))
-            head = _heading_prefix(c)
-            shown = c.shown
-            if head and (c.passage.id, head) not in used_heads:
-                used_heads.add((c.passage.id, head))
-                shown = f"{head}: {shown}"
-            if c.passage.source != last_source:
+            p = c.passage
+            citations.append(Citation(n, p.source, p.title, p.url, c.quote, p.where))
+            if p.source != last_source:
                 paragraphs.append([])
-                last_source = c.passage.source
-            paragraphs[-1].append(_with_marker(shown, n))
+                last_source = p.source
+            paragraphs[-1].append(_with_marker(c.shown, n))
         body = "\n\n".join(_join(p) for p in paragraphs)
         return Draft(f"{lead}\n{body}", citations, best, len(picked))
 

@@ -1,9 +1,9 @@
 """Input and output guards: questions are data, answers never leak secrets or adverts.
 
-The input side refuses prompt-injection and secret-seeking questions before any
-retrieval or model call, and recognises topics the bot must not answer even when the
-knowledge base has loosely related text (exact pay at a named company, recipes,
-sports results, passwords). The output side scrubs token-shaped strings and the
+The input side refuses prompt-injection, secret-seeking and advert requests before any
+retrieval or model call. Whether a question is in scope is not decided here but by the
+answerability model over retrieval evidence (bot/answerability.py): no topic lists.
+The output side scrubs token-shaped strings and the
 configured secret values from every answer, and drops any sentence that tells people
 to scan a QR code or add a WeChat contact (the seeds' advert tails are stripped at
 ingestion; this catches anything that slips through, including from an LLM).
@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
-Block = Literal["injection", "secret", "promo", "off_topic"]
+Block = Literal["injection", "secret", "promo"]
 
 _INJECTION = [
     r"\bignore\b.{0,40}\b(instruction|prompt|rule|direction)s?\b",
@@ -24,6 +24,7 @@ _INJECTION = [
     r"\b(system|hidden|initial|developer)\s+(prompt|instruction|message)s?\b",
     r"\brepeat\b.{0,40}\b(above|verbatim|instructions?|prompt)\b",
     r"\byou are now\b",
+    r"\b(system|admin|developer|security)\s+(override|mode)\b",
     r"\b(DAN|jailbreak|jailbroken|developer mode)\b",
     r"\bno (rules|restrictions|filters)\b",
     r"\bact as\b.{0,40}\b(unfiltered|unrestricted|without rules)\b",
@@ -41,7 +42,8 @@ _SECRET = [
     r"(密钥|令牌|口令|环境变量)",
 ]
 _SECRET_REQUEST = re.compile(
-    r"\b(print|show|reveal|tell|give|send|what\s+is|what's|share|leak|dump|output|display|read)\b|"
+    r"\b(print|show|reveal|tell|give|send|what\s+is|what's|share|leak|dump|output|display|read|append|include|"
+    r"list|attach|paste|copy|expose|return|post|write|email)\b|"
     r"(发给|告诉|给我|输出|打印|显示|是什么|是多少)",
     re.I,
 )
@@ -53,23 +55,9 @@ _PROMO_REQUEST = [
     r"(加|添加).{0,4}(微信|vx|V信)",
     r"扫码|扫描",
 ]
-# Topics the bot refuses even if the knowledge base has vaguely similar words.
-_OFF_TOPIC = [
-    r"\b(exact|precise|specific|actual)\b.{0,30}\b(salary|salaries|pay|compensation|income)\b.{0,40}\bat\b",
-    r"\b(salary|salaries|compensation)\b.{0,30}\bat (google|meta|amazon|apple|microsoft|openai|netflix|tesla)\b",
-    r"(具体|确切|准确).{0,10}(年薪|月薪|薪资|工资|薪水|收入)",
-    r"(腾讯|阿里|字节|百度|华为|美团|京东|谷歌).{0,20}(年薪|月薪|薪资|工资)是多少",
-    r"\brecipes?\b|怎么做才好吃|菜谱|食谱",
-    r"\b(world cup|nba|nfl|premier league|lakers|super bowl|olympics?)\b|总决赛|世界杯",
-    r"\bpasswords?\b|密码",
-    r"\b(weather|forecast)\b|天气",
-    r"\b(buy|sell|invest in)\b.{0,30}\b(stocks?|shares|crypto|bitcoin)\b|\bstocks? (to|should)\b|股票|炒股|比特币",
-]
-
 _INJECTION_RE = [re.compile(p, re.I) for p in _INJECTION]
 _SECRET_RE = [re.compile(p, re.I) for p in _SECRET]
 _PROMO_RE = [re.compile(p, re.I) for p in _PROMO_REQUEST]
-_OFF_TOPIC_RE = [re.compile(p, re.I) for p in _OFF_TOPIC]
 
 # Token-shaped strings: Slack tokens, OpenAI-style keys, bearer values.
 TOKEN_RE = re.compile(
@@ -95,8 +83,6 @@ def check_question(question: str) -> Block | None:
         return "secret"
     if any(p.search(q) for p in _PROMO_RE):
         return "promo"
-    if any(p.search(q) for p in _OFF_TOPIC_RE):
-        return "off_topic"
     return None
 
 

@@ -1,9 +1,19 @@
-"""The answer pipeline: question → guards → retrieval → writer → citation check → Answer.
+"""The answer pipeline, as stages: guard → retrieve → decide → write → verify → render.
 
-Every surface (CLI, Slack, eval) calls ``Pipeline.answer``. It never raises for LLM
-trouble: the offline extractive answer is always there to fall back on, with a one-line
-note. Refusals are Answers too (``refused=True``, no citations), worded in the
-question's language and saying what the bot can help with.
+Every surface (CLI, Slack, eval) calls ``Pipeline.answer``, which returns one ``Answer``: a cited
+answer, or a refusal (``refused=True``, no citations, ``reason`` saying why) worded in the
+question's language and saying what this knowledge base covers (bot/scope.py). Each decision
+has one place:
+
+- guard (bot/guards.py): injection, secret-seeking and advert requests, deterministic;
+- retrieve (knowledge/): hybrid passages, thread context for follow-ups, other-language passages;
+- decide (bot/answerability.py): the one answerability model over retrieval and sentence evidence;
+- write: the offline extractive writer, or the LLM writer (which also sees borderline passages
+  and may say the sources do not answer);
+- verify: the citation check (LLM), secret scrubbing, advert sentences dropped, markers renumbered;
+- render: the Answer.
+
+It never raises for LLM trouble: the offline answer is always there to fall back on.
 """
 
 from __future__ import annotations
@@ -13,14 +23,16 @@ import re
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from knowledge.text import language
 
-from . import guards, prompts
+from . import answerability, guards, prompts
 from .answer import Answer, Citation
-from .extractive import Draft, ExtractiveWriter, mentioned
+from .answerability import Decision, Evidence
+from .extractive import Candidate, Draft, ExtractiveWriter, mentioned
+from .scope import Scope
 from .similarity import SentenceVectors
 
 if TYPE_CHECKING:
@@ -37,10 +49,33 @@ DEPTH = 20  # passages retrieved, from which other-language ones may be added
 FOREIGN_EXTRA = 3  # other-language passages added (the dense model favours same-language text)
 MAX_LLM_PASSAGES = 10  # numbered sources in the LLM prompt
 _MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,，]\s*\d+)*\]")
+Mode = Literal["llm", "extractive"]
+
+
+@dataclass
+class Asked:
+    """The question as the pipeline works on it."""
+
+    question: str
+    history: list[str]
+    context: str  # the earlier thread, trimmed: retrieval context for a follow-up
+    lang: str
+    mode: Mode
+    start: float
+    user_id: str | None = None
+
+
+@dataclass
+class Found:
+    """What retrieval found, and every candidate sentence with its relevance score."""
+
+    retrieval: Retrieval
+    passages: list[Passage]
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 class Pipeline:
-    """One per process: holds the knowledge base, the writers and the sentence-vector cache."""
+    """One per process: holds the knowledge base, the writers, the model and the caches."""
 
     def __init__(self, settings: Settings, kb: KnowledgeBase, llm: LLMWriter | None = None) -> None:
         self.settings = settings
@@ -48,6 +83,8 @@ class Pipeline:
         self.llm = llm
         self.vectors = SentenceVectors(kb, cache_dir=settings.data_dir / "cache")
         self.extractive = ExtractiveWriter(self.vectors)
+        self.model = answerability.load(str(getattr(kb.embedder, "id", "")))
+        self.scope = Scope(kb, settings.scope)
         self._secrets = settings.secret_values()
         self._positions: dict[str, dict[str, int]] = {}
         self._lock = threading.Lock()
@@ -60,79 +97,29 @@ class Pipeline:
         ``on_delta`` (LLM mode only) receives the model's unchecked text as it streams; the returned
         Answer is the verified one that must replace it.
         """
-        start = time.perf_counter()
-        # Lone surrogates (JSON can carry "\ud800") cannot be encoded for the embedder: make them "?".
-        question = (question or "").encode("utf-8", "replace").decode("utf-8").strip()
-        history = [h.encode("utf-8", "replace").decode("utf-8") for h in history or []]
-        lang = language(question) if question else "en"
-        mode: Literal["llm", "extractive"] = "llm" if self.llm is not None else "extractive"
-        if not question:
-            return self._refusal(question, lang, mode, start, prompts.REFUSAL, 0.0)
-
-        block = guards.check_question(question)
+        asked = self._intake(question, history or [], user_id)
+        if not asked.question:
+            return self._refuse(asked, "empty question")
+        block = guards.check_question(asked.question)
         if block is not None:
             log.info("refused question (%s) from %s", block, user_id or "-")
-            table = prompts.REFUSAL if block == "off_topic" else prompts.BLOCKED
-            return self._refusal(question, lang, mode, start, table, 0.0)
-
-        context = _context(history or [])
-        query = f"{context}\n{question}" if context else question
-        cross = _cross_terms(f"{context} {question}" if context else question, lang)
-        retrieval = self.kb.search(query, k=TOP_K)
-        if context:
-            # A follow-up ("what about translators?") is judged on the thread, not alone.
-            own = self.kb.search(question, k=TOP_K)
-            if own.coverage > retrieval.coverage:
-                retrieval = _merge(own, retrieval)
-        if cross and retrieval.covered:
-            # Lexical only: the glossary terms are a bag of words, not a sentence worth embedding.
-            pool = self.kb.search(cross, k=DEPTH, mode="lexical").passages
-            retrieval.passages = _balance(retrieval.passages, pool, lang)
-        if not retrieval.covered or not retrieval.passages:
-            return self._refusal(question, lang, mode, start, prompts.REFUSAL, retrieval.coverage)
-
-        positions = self._positions_for(retrieval.passages)
-        passages, children = self._expand(retrieval.passages)
-        offline = self.extractive.write(
-            question, passages, context=context, positions=positions, children=children,
-            concepts=mentioned(f"{context} {question}" if context else question),
-        )
-        if offline is None or not offline.citations:
-            # No retrieved sentence actually answers the question: refuse rather than let a
-            # writer (offline or LLM) dress loosely related passages up as an answer.
+            return self._refuse(asked, block, blocked=True)
+        found = self.retrieve(asked)
+        decision = self.decide(asked, found)
+        try:
+            if not found.candidates or not (decision.answer or (decision.borderline and self.llm is not None)):
+                return self._refuse(asked, decision.reason, decision=decision)
+            draft, mode, note = self.write(asked, found, decision, on_delta)
+            text, citations = self.verify(draft)
+            if not citations:
+                return self._refuse(asked, "no supported sentence", decision=decision, note=note)
+            return Answer(
+                question=asked.question, text=text, refused=False, mode=mode, citations=citations,
+                latency_ms=(time.perf_counter() - asked.start) * 1000, note=note, language=asked.lang,
+                coverage=decision.probability,
+            )
+        finally:
             self.vectors.save()
-            return self._refusal(question, lang, mode, start, prompts.REFUSAL, retrieval.coverage)
-        note: str | None = None
-        draft: Draft | None = None
-        if self.llm is not None:
-            draft, failure = self.llm.write(question, passages[:MAX_LLM_PASSAGES], history or [], self.vectors, lang,
-                                            on_delta=on_delta)
-            if draft is None:
-                log.warning("LLM writer failed (%s); answering offline", failure)
-                note = prompts.pick(prompts.LLM_UNAVAILABLE_NOTE, lang)
-                mode = "extractive"
-        if draft is None:
-            draft = offline
-            mode = "extractive"
-        self.vectors.save()
-        if draft is None or not draft.citations:
-            answer = self._refusal(question, lang, mode, start, prompts.REFUSAL, retrieval.coverage)
-            answer.note = note
-            return answer
-        text, citations = self._clean_output(draft.text, draft.citations)
-        if not citations:
-            return self._refusal(question, lang, mode, start, prompts.REFUSAL, retrieval.coverage)
-        return Answer(
-            question=question,
-            text=text,
-            refused=False,
-            mode=mode,
-            citations=citations,
-            latency_ms=(time.perf_counter() - start) * 1000,
-            note=note,
-            language=lang,
-            coverage=retrieval.coverage,
-        )
 
     def answer_stream(self, question: str, *, history: list[str] | None = None,
                       user_id: str | None = None) -> Generator[str, None, Answer]:
@@ -161,79 +148,162 @@ class Pipeline:
             else:
                 return value  # type: ignore[no-any-return]
 
-    # -- helpers -----------------------------------------------------------------------
-    def _refusal(
-        self, question: str, lang: str, mode: Literal["llm", "extractive"], start: float,
-        table: dict[str, str], coverage: float,
-    ) -> Answer:
-        return Answer(
-            question=question,
-            text=prompts.pick(table, lang),
-            refused=True,
-            mode=mode,
-            citations=[],
-            latency_ms=(time.perf_counter() - start) * 1000,
-            language=lang,
-            coverage=coverage,
-        )
+    def evidence(self, question: str) -> Decision:
+        """The decision and its evidence for one question, without writing (for fitting and eval)."""
+        asked = self._intake(question, [], None)
+        return self.decide(asked, self.retrieve(asked))
 
-    def _clean_output(self, text: str, citations: list[Citation]) -> tuple[str, list[Citation]]:
+    # -- stages ------------------------------------------------------------------------
+    def _intake(self, question: str, history: list[str], user_id: str | None) -> Asked:
+        # Lone surrogates (JSON can carry "\ud800") cannot be encoded for the embedder: make them "?".
+        q = (question or "").encode("utf-8", "replace").decode("utf-8").strip()
+        hist = [h.encode("utf-8", "replace").decode("utf-8") for h in history]
+        mode: Mode = "llm" if self.llm is not None else "extractive"
+        return Asked(q, hist, _context(hist), language(q) if q else "en", mode, time.perf_counter(), user_id)
+
+    def retrieve(self, asked: Asked) -> Found:
+        """Passages for the question (with its thread), other-language ones added, sentences scored."""
+        question, context = asked.question, asked.context
+        query = f"{context}\n{question}" if context else question
+        retrieval = self.kb.search(query, k=TOP_K)
+        if context:
+            # A follow-up ("what about translators?") is judged on the thread, not alone.
+            own = self.kb.search(question, k=TOP_K)
+            if own.coverage > retrieval.coverage:
+                retrieval = _merge(own, retrieval)
+        cross = _cross_terms(f"{context} {question}" if context else question, asked.lang)
+        passages = list(retrieval.passages)
+        if cross and passages:
+            # Lexical only: the glossary terms are a bag of words, not a sentence worth embedding.
+            pool = self.kb.search(cross, k=DEPTH, mode="lexical").passages
+            passages = _balance(passages, pool, asked.lang)
+        concepts = mentioned(f"{context} {question}" if context else question)
+        cands = self.extractive.score(question, passages, context, concepts=concepts) if passages else []
+        return Found(retrieval, passages, cands)
+
+    def decide(self, asked: Asked, found: Found) -> Decision:
+        """The one answerability decision (bot/answerability.py) over this question's evidence."""
+        f = found.retrieval.features
+        cands = found.candidates
+        best = sorted(cands, key=lambda c: -c.score)[:5]
+        evidence = Evidence({
+            "dense_passage": float(f.get("top_dense", 0.0)),
+            "dense_sentence": max((c.dense for c in cands), default=0.0),
+            "sentence_terms": max((c.lexical for c in best), default=0.0),
+            "passage_terms": float(f.get("passage_terms", 0.0)),
+            "bm25_norm": float(f.get("bm25_norm", 0.0)),
+            "known_share": float(f.get("known_share", 0.0)),
+            "agreement": float(f.get("agreement", 0.0)),
+            "faq": max((c.faq for c in cands), default=0.0),
+            "rare_terms": float(f.get("rare_terms", 0.0)),
+        })
+        return answerability.decide(self.model, evidence)
+
+    def write(
+        self, asked: Asked, found: Found, decision: Decision, on_delta: Callable[[str], None] | None = None,
+    ) -> tuple[Draft, Mode, str | None]:
+        """The LLM's draft when there is an LLM and it answered; else the offline one."""
+        note: str | None = None
+        if self.llm is not None:
+            draft, failure = self.llm.write(
+                asked.question, found.passages[:MAX_LLM_PASSAGES], asked.history, self.vectors, asked.lang,
+                on_delta=on_delta,
+            )
+            if draft is not None:
+                return draft, "llm", None
+            log.warning("LLM writer failed (%s); answering offline", failure)
+            note = prompts.pick(prompts.LLM_UNAVAILABLE_NOTE, asked.lang)
+            if not decision.answer:  # borderline: offline answers only what is clearly answerable
+                return Draft("", [], 0.0, 0), "extractive", note
+        picked = self.extractive.select(found.candidates)
+        picked = self._with_subsections(asked, picked) or picked
+        positions = self._positions_for(found.passages)
+        best = max((c.score for c in found.candidates), default=0.0)
+        return self.extractive.compose(asked.question, picked, best, positions), "extractive", note
+
+    def verify(self, draft: Draft) -> tuple[str, list[Citation]]:
         """Scrub secrets, drop advert sentences, and keep markers and citations in step."""
         from .citations import drop_sentences, renumber
 
-        text = guards.scrub(text, self._secrets)
+        if not draft.citations:
+            return "", []
+        text = guards.scrub(draft.text, self._secrets)
         text = drop_sentences(text, guards.is_promotional)
         cleaned = [
             replace(c, quote=guards.scrub(c.quote, self._secrets))
-            for c in citations
+            for c in draft.citations
             if not guards.is_promotional(c.quote)
         ]
         return renumber(text, cleaned)
 
-    def _expand(self, passages: Sequence[Passage]) -> tuple[list[Passage], dict[str, list[str]]]:
-        """Add the subsections a retrieved list intro announces ("Here are a few examples:").
+    def _refuse(
+        self, asked: Asked, reason: str, *, blocked: bool = False, decision: Decision | None = None,
+        note: str | None = None,
+    ) -> Answer:
+        return Answer(
+            question=asked.question,
+            text=self.scope.refusal(asked.lang, blocked=blocked),
+            refused=True,
+            mode=asked.mode,
+            citations=[],
+            latency_ms=(time.perf_counter() - asked.start) * 1000,
+            note=note,
+            language=asked.lang,
+            coverage=decision.probability if decision else 0.0,
+            reason=reason,
+        )
 
-        A section like "Jobs at Risk" says what it is about and then names each role in a
-        "###" subsection of its own; the intro alone answers "which jobs?" only half.
-        Returns the passages (children appended) and intro id -> child ids.
+    def _with_subsections(self, asked: Asked, picked: list[Candidate]) -> list[Candidate] | None:
+        """A section that announces a list ("Here are a few examples:") answers with its subsections.
+
+        When the best sentence comes from a passage whose text ends announcing what follows, and the
+        document's next passages are subsections of its section, the answer is that sentence plus the
+        best sentence of each subsection (up to three), not more sentences from wherever.
         """
-        from knowledge.retrieval import Passage
+        if not picked:
+            return None
+        top = max(picked, key=lambda c: c.score)
+        p = top.passage
+        if not p.text.rstrip().endswith((":", "：")):
+            return None
+        kids = self._subsections(p)
+        if not kids:
+            return None
+        out = [top]
+        for kid in kids[:3]:
+            scored = self.extractive.score(asked.question, [kid], asked.context)
+            if scored:
+                out.append(max(scored, key=lambda c: c.score))
+        return out if len(out) > 1 else None
 
-        out = list(passages)
-        texts = {p.text for p in out}
-        children: dict[str, list[str]] = {}
-        for p in passages[:3]:
-            last = p.text.rstrip().rsplit("\n", 1)[-1].rstrip()
-            if not last.endswith((":", "：")) or not p.section:
+    def _subsections(self, p: Passage) -> list[Passage]:
+        """The first passage of each subsection directly inside ``p``'s section, right after ``p``."""
+        from knowledge.retrieval import Passage as P
+
+        try:
+            doc = self.kb.sections_of(p.source)  # (text, section path) in reading order
+        except Exception:
+            return []
+        texts = [text for text, _ in doc]
+        if p.text not in texts:
+            return []
+        stored = [section for _, section in doc]
+        paths = [tuple(x.split(" › ")) if x else () for x in stored] if any(stored) else _section_paths(texts)
+        i = texts.index(p.text)
+        own = paths[i]
+        out: list[Passage] = []
+        seen: set[tuple[str, ...]] = set()
+        for j in range(i + 1, len(texts)):
+            path = paths[j]
+            if len(path) <= len(own) or path[: len(own)] != own:
+                break
+            child = path[: len(own) + 1]
+            if child in seen:
                 continue
-            try:
-                doc = self.kb.sections_of(p.source)
-            except Exception:
-                continue
-            at = next((i for i, (text, _) in enumerate(doc) if text == p.text), None)
-            if at is None:
-                continue
-            kids: list[str] = []
-            prefix = p.section + " › "
-            previous = p.section
-            for pos in range(at + 1, len(doc)):
-                text, section = doc[pos]
-                # Each direct subsection's opening chunk; stop at the first chunk outside them.
-                if not section.startswith(prefix) or " › " in section[len(prefix):] or section == previous \
-                        or len(kids) >= 4:
-                    break
-                previous = section
-                heading = section[len(prefix):]
-                child = next((q for q in out if q.text == text), None)
-                if child is None:
-                    child = Passage(f"{p.source}#sub{pos}", p.source, p.title, p.url, text, 0.0, None, 0.0, heading,
-                                    section=section)
-                    out.append(child)
-                    texts.add(text)
-                kids.append(child.id)
-            if kids:
-                children[p.id] = kids
-        return out, children
+            seen.add(child)
+            out.append(P(f"{p.source}#sub{j}", p.source, p.title, p.url, texts[j], 0.0, None, 0.0, child[-1],
+                         section=" › ".join(child)))
+        return out
 
     def _positions_for(self, passages: Sequence[Passage]) -> dict[str, int]:
         """Chunk text -> position in its document, for reading-order layout."""
@@ -250,6 +320,22 @@ class Pipeline:
                     self._positions[source] = known
             out.update(known)
         return out
+
+
+def _section_paths(texts: Sequence[str]) -> list[tuple[str, ...]]:
+    """The heading path of each chunk of one document, from the markdown headings the chunks open with."""
+    stack: list[tuple[int, str]] = []
+    out: list[tuple[str, ...]] = []
+    for text in texts:
+        first = text.lstrip().split("\n", 1)[0]
+        m = re.match(r"^(#{1,6})\s+(.+?)\s*#*$", first)
+        if m:
+            level = len(m.group(1))
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, m.group(2).strip()))
+        out.append(tuple(h for _, h in stack))
+    return out
 
 
 def _context(history: Sequence[str]) -> str:

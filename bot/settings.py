@@ -50,6 +50,7 @@ class Settings:
     llm_timeout_s: float = 20.0
     llm_total_timeout_s: float = 45.0
     allow_private_urls: bool = False
+    scope: str | None = None  # what the knowledge base covers, for refusals; unset: derived from the documents
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -118,6 +119,7 @@ class Settings:
             llm_timeout_s=get_float("CAREERBOT_LLM_TIMEOUT", 20.0),
             llm_total_timeout_s=get_float("CAREERBOT_LLM_TOTAL_TIMEOUT", 45.0),
             allow_private_urls=(get("CAREERBOT_ALLOW_PRIVATE_URLS") or "0").lower() in ("1", "true", "yes"),
+            scope=get("CAREERBOT_SCOPE"),
         )
 
     @property

@@ -70,25 +70,27 @@ class Calibration:
     score_margin: float  # keep sentences within this of the best one
     other_source_margin: float  # ... and within this when they come from another document
     lex_weight: float  # weight of word overlap (0..1) next to cosine similarity
+    faq_weight: float  # weight of the question's similarity to the FAQ question a sentence answers
     rank_weight: float  # small prior for passages retrieval ranked higher
     question_penalty: float  # a rhetorical question is a poor answer sentence
     cross_lingual_bonus: float  # the model's same-language preference, given back to other-language text
     dup_cosine: float  # two sentences this similar say the same thing
-    min_best: float  # a picked sentence must score at least this (similarity + word overlap) ...
-    close_enough: float  # ... and share a content word with it unless it is this close
+    close_enough: float  # a sentence sharing no content word with the question is picked only this close
     support_min: float  # a claim is supported by a source sentence this similar
     support_lex: float  # weight of word overlap in the support score
     recite_margin: float  # a cited passage this far below the best-supporting one is re-cited
 
 
 E5_CALIBRATION = Calibration(
-    score_margin=0.035, other_source_margin=0.015, lex_weight=0.10, rank_weight=0.015, question_penalty=0.03,
-    cross_lingual_bonus=0.06, dup_cosine=0.93, min_best=0.82, close_enough=0.90,
+    score_margin=0.035, other_source_margin=0.015, lex_weight=0.10, faq_weight=0.15, rank_weight=0.015,
+    question_penalty=0.03,
+    cross_lingual_bonus=0.06, dup_cosine=0.93, close_enough=0.90,
     support_min=0.82, support_lex=0.12, recite_margin=0.04,
 )
 USE_CALIBRATION = Calibration(
-    score_margin=0.12, other_source_margin=0.05, lex_weight=0.35, rank_weight=0.05, question_penalty=0.08,
-    cross_lingual_bonus=0.0, dup_cosine=0.80, min_best=0.35, close_enough=0.45,
+    score_margin=0.12, other_source_margin=0.05, lex_weight=0.35, faq_weight=0.5, rank_weight=0.05,
+    question_penalty=0.08,
+    cross_lingual_bonus=0.0, dup_cosine=0.80, close_enough=0.45,
     support_min=0.40, support_lex=0.40, recite_margin=0.12,
 )
 

@@ -48,6 +48,11 @@ class Passage:
     question: str = ""  # FAQ: the question this passage answers
     location: str = ""  # where to point a citation: page, else section path
 
+    @property
+    def where(self) -> str | None:
+        """Where the passage sits, for a citation: the reader's location, else the section path."""
+        return self.location or self.section or self.heading or None
+
 
 @dataclass
 class Retrieval:
@@ -121,6 +126,20 @@ class LexicalIndex:
             if hit is not None:
                 out[hit[0]] += self.idf[tok] * hit[1]
         return out
+
+    def max_score(self, tokens: list[str]) -> float:
+        """The most any passage could score for these tokens (every term, saturated): BM25's scale."""
+        max_idf = math.log(1 + (self.n + 0.5) / 0.5)
+        return (self.k1 + 1) * sum(self.idf.get(t, max_idf) for t in set(tokens))
+
+    def term_share(self, tokens: list[str], doc_tokens: set[str]) -> float:
+        """IDF-weighted share of the query's distinct terms that one passage contains."""
+        uniq = set(tokens)
+        if not uniq:
+            return 0.0
+        max_idf = math.log(1 + (self.n + 0.5) / 0.5)
+        total = sum(self.idf.get(t, max_idf) for t in uniq)
+        return sum(self.idf.get(t, max_idf) for t in uniq if t in doc_tokens) / total if total else 0.0
 
     def known_share(self, tokens: list[str]) -> float:
         """IDF-weighted share of the question's terms that occur anywhere in the corpus."""
@@ -248,6 +267,7 @@ class Retriever:
         calibration = CALIBRATIONS.get(self.store.embedder.id, DEFAULT_CALIBRATION)
         top_bm25 = float(lex_scores.max()) if lex.n else 0.0
         coverage, features = _coverage(top_dense, known, top_bm25, mode, calibration)
+        features.update(_agreement(hits, lex_scores, chunks, lex, tokens, passages, by_id))
         return Retrieval(
             query=query,
             language=language(query),
@@ -256,6 +276,39 @@ class Retriever:
             features=features,
             latency_ms=(time.perf_counter() - start) * 1000,
         )
+
+
+def _agreement(
+    hits: list[tuple[StoredChunk, float]], lex_scores: np.ndarray, chunks: list[StoredChunk], lex: LexicalIndex,
+    tokens: list[str], passages: list[Passage], by_id: dict[str, int],
+) -> dict[str, float]:
+    """Evidence that does not depend on one embedder's scale, for the answerability model.
+
+    - bm25_norm: the best BM25 score over the most any passage could score for these terms;
+    - agreement: share of the dense top 5 that lexical search also ranks in its top 5;
+    - passage_terms: the most of the question's terms (IDF-weighted) one of the top 3 passages holds;
+    - rare_terms: the share of the question's two rarest terms (in this corpus; unseen counts as rarest)
+      that one of the top 3 passages holds — the words that make a question specific.
+    """
+    if not lex.n or not tokens:
+        return {"bm25_norm": 0.0, "agreement": 0.0, "passage_terms": 0.0, "rare_terms": 0.0}
+    top_lex = {chunks[int(i)].id for i in np.argsort(-lex_scores)[:5] if lex_scores[int(i)] > 0}
+    top_dense = [c.id for c, _ in hits[:5]]
+    agreement = len(top_lex & set(top_dense)) / 5.0 if top_dense else 0.0
+    bm25_norm = float(lex_scores.max()) / (lex.max_score(tokens) or 1.0)
+    max_idf = math.log(1 + (lex.n + 0.5) / 0.5)
+    rare = sorted(set(tokens), key=lambda t: -lex.idf.get(t, max_idf))[:2]
+    share = rare_share = 0.0
+    for p in passages[:3]:
+        i = by_id.get(p.id)
+        if i is not None:
+            held = set(str(chunks[i].metadata.get("lex", "")).split())
+            share = max(share, lex.term_share(tokens, held))
+            rare_share = max(rare_share, sum(1 for t in rare if t in held) / len(rare))
+    return {
+        "bm25_norm": round(bm25_norm, 4), "agreement": round(agreement, 4), "passage_terms": round(share, 4),
+        "rare_terms": round(rare_share, 4),
+    }
 
 
 def _coverage(

@@ -82,7 +82,9 @@ def test_exposed_jobs_answer_reads_as_an_answer(pipeline: Pipeline) -> None:
     for role in ("customer service", "content", "translat"):
         assert role in lowered, a.text
     assert "#" not in a.text and "**" not in a.text  # markup stripped from what is shown
-    assert 2 <= len(a.citations) <= 5
+    assert 2 <= len(a.citations) <= 4
+    # The section path is each citation's location, never glued into the sentence.
+    assert all(c.location for c in a.citations) and "Customer Service Representatives:" not in a.text
     assert len({c.quote for c in a.citations}) == len(a.citations)  # no duplicate sentences
 
 
@@ -119,10 +121,10 @@ def test_out_of_scope_refusal_says_what_the_bot_can_do(pipeline: Pipeline, quest
     a = pipeline.answer(question)
     assert a.refused and a.citations == []
     assert a.language == lang
-    if lang == "en":
-        assert "skills" in a.text and "job market" in a.text
-    else:
-        assert "技能" in a.text and "就业市场" in a.text
+    # It says what this knowledge base covers, from its own documents' titles, in the asker's language.
+    assert "Job Market" in a.text, a.text
+    if lang == "zh":
+        assert a.text.startswith("我的资料无法回答") and "涉及" in a.text
 
 
 @pytest.mark.parametrize(
@@ -153,8 +155,8 @@ def test_follow_up_uses_the_thread_as_context(pipeline: Pipeline) -> None:
     assert not followed.refused
     assert_valid_citations(followed)
     assert any("translation" in c.quote for c in followed.citations), followed.text
-    # The thread can only help: the follow-up is at least as well covered as the bare question.
-    assert followed.coverage >= alone.coverage or alone.refused
+    # The thread can only help: a follow-up answerable alone stays answerable with its thread.
+    assert alone.refused or not followed.refused
 
 
 def test_promotional_text_never_comes_back(pipeline: Pipeline) -> None:

@@ -38,7 +38,8 @@ def run(args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = Non
 
 
 def check_contract(obj: dict, question: str) -> None:
-    assert set(obj) == CONTRACT
+    assert CONTRACT <= set(obj) <= CONTRACT | {"reason"}  # fields may be added, never removed
+    assert ("reason" in obj) == obj["refused"]
     assert obj["question"] == question
     assert isinstance(obj["answer"], str) and obj["answer"]
     assert isinstance(obj["refused"], bool) and obj["mode"] in ("llm", "extractive")

@@ -50,14 +50,13 @@ def test_promotion_requests_are_blocked(question: str) -> None:
     "question",
     [
         "What is the exact salary of a senior software engineer at Google Zurich?",
-        "腾讯T10级别工程师的具体年薪是多少?",
         "What's a good recipe for chicken tikka masala?",
-        "Who won the 2022 FIFA World Cup final?",
         "I forgot my laptop password, how do I reset it?",
     ],
 )
-def test_off_topic_questions_are_recognised(question: str) -> None:
-    assert check_question(question) == "off_topic"
+def test_out_of_scope_is_not_a_guard_decision(question: str) -> None:
+    # Scope is decided by the answerability model over the documents (tests/test_answers.py), not by lists.
+    assert check_question(question) is None
 
 
 @pytest.mark.parametrize(

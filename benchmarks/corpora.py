@@ -1,0 +1,83 @@
+"""The corpora the answer-quality benchmark and the answerability fit use, each with its questions.
+
+- ``seeds``: seeds/ with benchmarks/data/questions.jsonl (the old 88-question set);
+- ``dev-fit`` / ``dev-report``: the shared dev corpus (../shared/corpora/dev, never copied into the
+  project) with dev_questions.jsonl split by document — a question belongs to the half its first
+  source document is in (documents alternate in name order); out-of-scope and adversarial
+  questions alternate by line;
+- ``test``: our own corpus tests/corpus/ with tests/corpus/questions.jsonl (never fitted on).
+
+Each corpus is ingested into its own store under a work folder (incremental: a re-run reuses it).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.evaluation import EvalItem, load_items  # noqa: E402
+
+SKIP = {"SOURCES.md", "questions.jsonl", "README.md"}
+
+
+@dataclass
+class Corpus:
+    name: str
+    folder: Path
+    items: list[EvalItem]
+
+
+def shared_corpora() -> Path | None:
+    """../shared/corpora next to the checkout (or a worktree's main checkout), when present."""
+    for base in (ROOT.parent, ROOT.parent.parent, Path("/work")):
+        cand = base / "shared" / "corpora"
+        if (cand / "dev").is_dir():
+            return cand
+    return None
+
+
+def _dev_split(items: list[EvalItem], folder: Path) -> tuple[list[EvalItem], list[EvalItem]]:
+    docs = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in SKIP)
+    half_a = set(docs[0::2])
+    fit: list[EvalItem] = []
+    report: list[EvalItem] = []
+    others = 0
+    for it in items:
+        if it.kind == "in_scope":
+            (fit if it.sources[0] in half_a else report).append(it)
+        else:
+            (fit if others % 2 == 0 else report).append(it)
+            others += 1
+    return fit, report
+
+
+def corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> list[Corpus]:
+    out: list[Corpus] = [Corpus("seeds", ROOT / "seeds", load_items(ROOT / "benchmarks" / "data" / "questions.jsonl"))]
+    shared = corpora_dir or shared_corpora()
+    if shared is not None and (shared / "dev_questions.jsonl").is_file():
+        dev = shared / "dev"
+        fit, report = _dev_split(load_items(shared / "dev_questions.jsonl"), dev)
+        out += [Corpus("dev-fit", dev, fit), Corpus("dev-report", dev, report)]
+    test = ROOT / "tests" / "corpus"
+    if (test / "questions.jsonl").is_file():
+        out.append(Corpus("test", test, load_items(test / "questions.jsonl")))
+    return [c for c in out if names is None or c.name in names]
+
+
+def open_corpus(corpus: Corpus, work: Path) -> tuple[Any, Any]:
+    """(settings, knowledge base) with the corpus ingested into its own store under ``work``."""
+    from bot.settings import Settings
+    from knowledge.base import KnowledgeBase
+
+    store_name = corpus.name.split("-")[0]  # dev-fit and dev-report share one store
+    settings = Settings(data_dir=work / store_name, seeds_dir=corpus.folder)
+    kb = KnowledgeBase(settings.knowledge())
+    files = sorted(p for p in corpus.folder.iterdir() if p.is_file() and p.name not in SKIP)
+    kb.ingest(files)
+    return settings, kb

@@ -1,0 +1,120 @@
+"""Fit the answerability model (bot/answerability.py) and write bot/data/answerability.json.
+
+    python benchmarks/fit_answerability.py [--work DIR] [--fit seeds,dev-fit] [--dry-run]
+
+Labels: in-scope questions 1, out-of-scope 0 (adversarial ones are refused by the guards first and
+are left out). Features come from ``Pipeline.evidence`` on each corpus's own store. The model is
+fitted on the ``--fit`` corpora (more than one, by default the seeds and the dev corpus's fit half)
+and the figures on every other corpus — questions it was not fitted on — are written next to the
+coefficients and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from benchmarks.corpora import corpora, open_corpus  # noqa: E402
+from bot import answerability  # noqa: E402
+from bot.answerability import FEATURES, Evidence, Model  # noqa: E402
+from bot.pipeline import build_pipeline  # noqa: E402
+
+
+def collect(names: list[str] | None, work: Path) -> dict[str, list[tuple[list[float], int, str]]]:
+    rows: dict[str, list[tuple[list[float], int, str]]] = {}
+    for corpus in corpora(names):
+        settings, kb = open_corpus(corpus, work)
+        pipeline = build_pipeline(settings, kb=kb)
+        out = []
+        for item in corpus.items:
+            if item.kind == "adversarial":
+                continue
+            d = pipeline.evidence(item.q)
+            out.append((d.evidence.vector(), 1 if item.kind == "in_scope" else 0, item.q))
+        pipeline.vectors.save()
+        rows[corpus.name] = out
+        print(f"{corpus.name}: {len(out)} questions", file=sys.stderr)
+    return rows
+
+
+def figures(model: Model, rows: list[tuple[list[float], int, str]]) -> dict[str, object]:
+    inside = [r for r in rows if r[1] == 1]
+    outside = [r for r in rows if r[1] == 0]
+
+    def p(r: tuple[list[float], int, str]) -> float:
+        return model.probability(Evidence(dict(zip(FEATURES, r[0], strict=True))))
+
+    return {
+        "in_scope": len(inside),
+        "false_refusals": sum(1 for r in inside if p(r) < model.threshold),
+        "out_of_scope": len(outside),
+        "answered_out_of_scope": sum(1 for r in outside if p(r) >= model.threshold),
+        "refused_in_scope": [r[2] for r in inside if p(r) < model.threshold],
+        "answered_out": [r[2] for r in outside if p(r) >= model.threshold],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "careerbot-bench-corpora")
+    ap.add_argument("--fit", default="seeds,dev-fit")
+    ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--dry-run", action="store_true", help="print, do not write the data file")
+    ap.add_argument("--reuse", action="store_true", help="reuse the features of the last run (work/features.json)")
+    args = ap.parse_args()
+    fit_names = args.fit.split(",")
+    cache = args.work / "features.json"
+    if args.reuse and cache.is_file():
+        rows = {k: [(r[0], r[1], r[2]) for r in v] for k, v in json.loads(cache.read_text()).items()}
+    else:
+        rows = collect(None, args.work)
+        cache.write_text(json.dumps(rows, ensure_ascii=False))
+    train = [r for name in fit_names for r in rows.get(name, [])]
+    weights, bias = answerability.fit([r[0] for r in train], [r[1] for r in train], l2=args.l2)
+    held_out = {name: r for name, r in rows.items() if name not in fit_names}
+    model = Model(dict(zip(FEATURES, weights, strict=True)), bias, threshold=args.threshold,
+                  borderline=round(args.threshold * 0.6, 3), fitted_on=tuple(fit_names))
+    report = {name: figures(model, r) for name, r in rows.items()}
+    for name, fig in report.items():
+        tag = "fitted on" if name in fit_names else "held out"
+        print(f"{name} ({tag}): false refusals {fig['false_refusals']}/{fig['in_scope']}, "
+              f"out-of-scope answered {fig['answered_out_of_scope']}/{fig['out_of_scope']}")
+        for q in fig["refused_in_scope"]:  # type: ignore[attr-defined]
+            print(f"    refused: {q}")
+        for q in fig["answered_out"]:  # type: ignore[attr-defined]
+            print(f"    answered: {q}")
+    if args.dry_run:
+        print(json.dumps(model.to_json(), indent=1))
+        return
+    from bot.settings import Settings
+    from knowledge.base import KnowledgeBase
+
+    embedder = str(KnowledgeBase(Settings(data_dir=args.work / "seeds").knowledge()).embedder.id)
+    notes = {
+        "labels": "in_scope=1, out_of_scope=0; adversarial left to the guards",
+        "held_out": {n: {k: v for k, v in report[n].items() if not isinstance(v, list)} for n in held_out},
+        "fitted": {
+            n: {k: v for k, v in report[n].items() if not isinstance(v, list)} for n in fit_names if n in report
+        },
+        "l2": args.l2,
+    }
+    model = Model(model.weights, model.bias, model.threshold, model.borderline, model.fitted_on, notes)
+    path = answerability.DATA
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"models": {}}
+    data["models"][embedder] = model.to_json()
+    data.setdefault("default", embedder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {path} for {embedder}")
+
+
+if __name__ == "__main__":
+    main()

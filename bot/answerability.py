@@ -1,0 +1,155 @@
+"""The one answerability decision: do the retrieved passages answer this question?
+
+A small logistic model over a handful of evidence features that mean the same thing on any
+corpus and in either language — no topic lists, no company names, no corpus-specific
+thresholds in code:
+
+- ``dense_passage``: cosine of the question to the best retrieved passage;
+- ``dense_sentence``: cosine of the question to the best candidate sentence;
+- ``sentence_terms``: share of the question's content words the best-scoring sentence holds;
+- ``passage_terms``: IDF-weighted share of the question's terms one top passage holds;
+- ``bm25_norm``: the best BM25 score over the most the question's terms could score;
+- ``known_share``: IDF-weighted share of the question's terms found anywhere in the corpus;
+- ``agreement``: how much the dense and lexical top-5 rankings agree;
+- ``faq``: cosine of the question to the best FAQ question among the passages (0 without FAQs);
+- ``rare_terms``: share of the question's two rarest terms one top passage holds.
+
+The coefficients are data (``bot/data/answerability.json``), written by
+``benchmarks/fit_answerability.py``, which also records what they were fitted on and the
+figures on the questions they were not fitted on. Each embedder has its own model (cosine
+scales differ between models); an embedder without one uses the default entry.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+FEATURES = (
+    "dense_passage", "dense_sentence", "sentence_terms", "passage_terms",
+    "bm25_norm", "known_share", "agreement", "faq", "rare_terms",
+)
+DATA = Path(__file__).resolve().parent / "data" / "answerability.json"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    values: dict[str, float]
+
+    def vector(self) -> list[float]:
+        return [float(self.values.get(name, 0.0)) for name in FEATURES]
+
+
+@dataclass(frozen=True)
+class Model:
+    """p(answerable) = logistic(bias + Σ weight·feature); answer at ``threshold``.
+
+    Between ``borderline`` and ``threshold`` the question is neither clearly answerable nor
+    clearly out of scope: the LLM writer still sees the passages and may say it cannot answer;
+    the offline writer refuses.
+    """
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float = 0.5
+    borderline: float = 0.3
+    fitted_on: tuple[str, ...] = ()
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def probability(self, evidence: Evidence) -> float:
+        pairs = zip(FEATURES, evidence.vector(), strict=True)
+        z = self.bias + sum(self.weights.get(name, 0.0) * v for name, v in pairs)
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "weights": {k: round(v, 5) for k, v in self.weights.items()},
+            "bias": round(self.bias, 5),
+            "threshold": self.threshold,
+            "borderline": self.borderline,
+            "fitted_on": list(self.fitted_on),
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Model:
+        return cls(
+            weights={str(k): float(v) for k, v in obj["weights"].items()},
+            bias=float(obj["bias"]),
+            threshold=float(obj.get("threshold", 0.5)),
+            borderline=float(obj.get("borderline", 0.3)),
+            fitted_on=tuple(obj.get("fitted_on", ())),
+            notes=dict(obj.get("notes", {})),
+        )
+
+
+# Used only when the data file is missing (a broken install): dense similarity alone, USE's scale.
+_FALLBACK = Model(weights={"dense_passage": 12.0, "dense_sentence": 8.0, "passage_terms": 2.0}, bias=-7.5)
+
+
+@lru_cache(maxsize=8)
+def load(embedder_id: str, path: Path = DATA) -> Model:
+    """The model for this embedder, else the file's default, else a dense-only fallback."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return _FALLBACK
+    models = data.get("models", {})
+    entry = models.get(embedder_id) or models.get(data.get("default", ""))
+    return Model.from_json(entry) if entry else _FALLBACK
+
+
+@dataclass(frozen=True)
+class Decision:
+    answer: bool  # clearly answerable
+    borderline: bool  # not clearly answerable, not clearly out of scope
+    probability: float
+    evidence: Evidence
+
+    @property
+    def reason(self) -> str:
+        if self.answer:
+            return "answerable"
+        return "borderline" if self.borderline else "not covered"
+
+
+def decide(model: Model, evidence: Evidence) -> Decision:
+    p = model.probability(evidence)
+    return Decision(p >= model.threshold, model.borderline <= p < model.threshold, p, evidence)
+
+
+def fit(rows: list[list[float]], labels: list[int], l2: float = 1.0, iterations: int = 50) -> tuple[list[float], float]:
+    """Logistic regression by Newton's method with an L2 penalty (not on the bias); standardised inputs;
+    the two classes weighted equally (there are far fewer out-of-scope questions).
+
+    Returns weights and bias on the original feature scale.
+    """
+    import numpy as np
+
+    x = np.asarray(rows, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd[sd < 1e-9] = 1.0
+    z = (x - mu) / sd
+    a = np.hstack([np.ones((len(z), 1)), z])
+    w = np.zeros(a.shape[1])
+    pos = max(1.0, float(y.sum()))
+    neg = max(1.0, float(len(y) - y.sum()))
+    sample = np.where(y > 0.5, len(y) / (2 * pos), len(y) / (2 * neg))
+    penalty = np.full(a.shape[1], l2)
+    penalty[0] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -60, 60)))
+        grad = a.T @ (sample * (p - y)) + penalty * w
+        hess = (a * (sample * p * (1 - p))[:, None]).T @ a + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    weights = w[1:] / sd
+    bias = float(w[0] - (w[1:] * mu / sd).sum())
+    return [float(v) for v in weights], bias
