@@ -66,7 +66,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "careerbot-bench-corpora")
     ap.add_argument("--fit", default="seeds,dev-fit")
     ap.add_argument("--l2", type=float, default=1.0)
-    ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--threshold", type=float, default=None,
+                    help="decision threshold; default: the one with the fewest false refusals + 2 x out-of-scope "
+                         "answered on the fitted corpora")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the data file")
     ap.add_argument("--reuse", action="store_true", help="reuse the features of the last run (work/features.json)")
     args = ap.parse_args()
@@ -80,8 +82,16 @@ def main() -> None:
     train = [r for name in fit_names for r in rows.get(name, [])]
     weights, bias = answerability.fit([r[0] for r in train], [r[1] for r in train], l2=args.l2)
     held_out = {name: r for name, r in rows.items() if name not in fit_names}
-    model = Model(dict(zip(FEATURES, weights, strict=True)), bias, threshold=args.threshold,
-                  borderline=round(args.threshold * 0.6, 3), fitted_on=tuple(fit_names))
+    threshold = args.threshold
+    if threshold is None:
+        def cost(th: float) -> float:
+            m = Model(dict(zip(FEATURES, weights, strict=True)), bias, threshold=th)
+            f = figures(m, train)
+            return float(f["false_refusals"]) + 2.0 * float(f["answered_out_of_scope"])  # type: ignore[arg-type]
+
+        threshold = min((0.3, 0.4, 0.5, 0.6, 0.7, 0.8), key=lambda th: (cost(th), abs(th - 0.5)))
+    model = Model(dict(zip(FEATURES, weights, strict=True)), bias, threshold=threshold,
+                  borderline=round(threshold * 0.6, 3), fitted_on=tuple(fit_names))
     report = {name: figures(model, r) for name, r in rows.items()}
     for name, fig in report.items():
         tag = "fitted on" if name in fit_names else "held out"
@@ -105,6 +115,7 @@ def main() -> None:
             n: {k: v for k, v in report[n].items() if not isinstance(v, list)} for n in fit_names if n in report
         },
         "l2": args.l2,
+        "threshold": "chosen on the fitted corpora: fewest false refusals + 2 x out-of-scope answered",
     }
     model = Model(model.weights, model.bias, model.threshold, model.borderline, model.fitted_on, notes)
     path = answerability.DATA

@@ -11,8 +11,12 @@ thresholds in code:
 - ``bm25_norm``: the best BM25 score over the most the question's terms could score;
 - ``known_share``: IDF-weighted share of the question's terms found anywhere in the corpus;
 - ``agreement``: how much the dense and lexical top-5 rankings agree;
-- ``faq``: cosine of the question to the best FAQ question among the passages (0 without FAQs);
-- ``rare_terms``: share of the question's two rarest terms one top passage holds.
+- ``rare_terms``: share of the question's two rarest terms one top passage holds;
+- ``foreign``: share of the top 3 passages in the other language than the question (word overlap
+  cannot show there, so the model learns how much less of it to expect).
+
+An FAQ's question reaches the model through the sentence features: each answer sentence is read and
+embedded together with the question it answers (bot/extractive.py).
 
 The coefficients are data (``bot/data/answerability.json``), written by
 ``benchmarks/fit_answerability.py``, which also records what they were fitted on and the
@@ -31,7 +35,7 @@ from typing import Any
 
 FEATURES = (
     "dense_passage", "dense_sentence", "sentence_terms", "passage_terms",
-    "bm25_norm", "known_share", "agreement", "faq", "rare_terms",
+    "bm25_norm", "known_share", "agreement", "rare_terms", "foreign",
 )
 DATA = Path(__file__).resolve().parent / "data" / "answerability.json"
 

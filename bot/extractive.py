@@ -34,6 +34,8 @@ GENERIC_TERMS = frozenset(
     + "大模型 模型 大语言模型 语言模型 大语言 人工智能 工作 岗位 职业 行业".split()
 )
 DUP_JACCARD = 0.6
+# Chunks made of list items (or an FAQ answer, or a mix): a short line there names the item that follows.
+LABELLED_KINDS = frozenset({"list_item", "answer", "mixed"})
 
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LIST_RE = re.compile(r"^\s*(?:[-*+•]\s+|\d+[.)]\s+|[①-⑳]\s*|[一二三四五六七八九十]+、\s*)")
@@ -96,17 +98,27 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
     seen: set[str] = set()
     for rank, p in enumerate(passages):
         idx = 0
+        label = ""
         for li, line in enumerate(p.text.split("\n")):
             if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if p.kind in LABELLED_KINDS and _is_label(line):
+                # A short line that names what the next one explains ("AI Platform PMs", a list
+                # item's lead-in): shown in front of the next line's first sentence, never quoted.
+                label = display_text(line).rstrip(":：")
                 continue
             for sentence in split_sentences(line):
                 idx += 1
                 shown = display_text(sentence)
+                if label:
+                    shown = f"{label}: {shown}" if not has_cjk(label) else f"{label}：{shown}"
+                    label = ""
                 if (
                     sentence in seen
                     or weight(shown) < 40
                     or shown.endswith((":", "："))
                     or (not re.search(r"[.。!！?？;；”’\"')）]$", shown) and weight(shown) < 100)
+                    or shown.rstrip("”’\"')）").endswith(("?", "？"))  # a question answers nothing
                     or is_promotional(sentence)
                     or "](" in sentence
                 ):
@@ -114,6 +126,13 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                 seen.add(sentence)
                 out.append(Candidate(p, rank, li, idx, sentence, shown))
     return out
+
+
+def _is_label(line: str) -> bool:
+    """A short line with no sentence end: a list item's name or a lead-in, not a sentence."""
+    shown = display_text(line)
+    ends = re.search(r"[.。!！?？;；,，:：”’\"')）]$", shown)
+    return 0 < weight(shown) <= 60 and not ends
 
 
 def mentioned(text: str) -> list[Concept]:
@@ -146,9 +165,10 @@ def _single_cjk(token: str) -> bool:
 
 
 def embed_text(c: Candidate) -> str:
-    """What the embedder sees: the innermost heading gives a short sentence its topic."""
-    head = (c.passage.heading or "").strip()
-    return f"{head}\n{c.shown}" if head and weight(head) <= 80 else c.shown
+    """What the embedder sees: the FAQ question it answers, else the innermost heading, gives a
+    short sentence its topic."""
+    head = (c.passage.question or c.passage.heading or "").strip()
+    return f"{head}\n{c.shown}" if head and weight(head) <= 120 else c.shown
 
 
 class ExtractiveWriter:
@@ -173,8 +193,12 @@ class ExtractiveWriter:
         if not cands:
             return []
         zh_question = has_cjk(question) or has_cjk(context)
+        # A sentence is read with its context: the document title and section path above it and, in an
+        # FAQ, the question it answers.
         sent_tokens = [
-            words(c.shown + " " + (c.passage.section or c.passage.heading or ""), cjk=zh_question) for c in cands
+            words(f"{c.shown} {c.passage.title} {c.passage.section or c.passage.heading or ''} {c.passage.question}",
+                  cjk=zh_question)
+            for c in cands
         ]
         idf = local_idf(sent_tokens)
         q_tokens = [t for t in words(question, cjk=zh_question) if t not in GENERIC_TERMS and not _single_cjk(t)]
@@ -186,6 +210,7 @@ class ExtractiveWriter:
         if context:
             sims = 0.8 * sims + 0.2 * (vecs @ self.vectors.query(context))
         faq = self._faq_similarity(qv, passages)
+        top_fused = max((p.score for p in passages), default=0.0) or 1.0
         lang = language(question)
         cal = self.vectors.cal
         for c, toks, sim in zip(cands, sent_tokens, sims, strict=True):
@@ -200,7 +225,7 @@ class ExtractiveWriter:
                 c.lexical = len(covered) / len(set(q_tokens)) if q_tokens else 0.0
                 if latin_q:  # names written the same in both languages (RLHF, ChatGPT)
                     c.lexical = max(c.lexical, overlap(latin_q, toks, idf) * len(set(latin_q)) / len(set(q_tokens)))
-                bonus = cal.cross_lingual_bonus if c.lexical > 0 else 0.0
+                bonus = cal.cross_lingual_bonus  # the embedder's own-language preference, given back
             else:
                 c.lexical = overlap(q_tokens, toks, idf)
                 bonus = 0.0
@@ -208,10 +233,9 @@ class ExtractiveWriter:
                 c.lexical = 0.8 * c.lexical + 0.2 * overlap(ctx_tokens, toks, idf)
             c.faq = faq.get(c.passage.id, 0.0)
             c.score = (
-                c.dense + bonus + cal.lex_weight * c.lexical + cal.faq_weight * c.faq + cal.rank_weight / (1 + c.rank)
+                c.dense + bonus + cal.lex_weight * c.lexical + cal.faq_weight * c.faq
+                + cal.rank_weight * c.passage.score / top_fused
             )
-            if c.shown.rstrip("”’\"')）").endswith(("?", "？")):
-                c.score -= cal.question_penalty
         return cands
 
     def _faq_similarity(self, qv: object, passages: Sequence[Passage]) -> dict[str, float]:

@@ -194,8 +194,8 @@ class Pipeline:
             "bm25_norm": float(f.get("bm25_norm", 0.0)),
             "known_share": float(f.get("known_share", 0.0)),
             "agreement": float(f.get("agreement", 0.0)),
-            "faq": max((c.faq for c in cands), default=0.0),
             "rare_terms": float(f.get("rare_terms", 0.0)),
+            "foreign": _foreign_share(found.retrieval.passages[:3], asked.lang),
         })
         return answerability.decide(self.model, evidence)
 
@@ -320,6 +320,11 @@ class Pipeline:
                     self._positions[source] = known
             out.update(known)
         return out
+
+
+def _foreign_share(passages: Sequence[Passage], lang: str) -> float:
+    """Share of these passages written in the other language than the question."""
+    return sum(1 for p in passages if language(p.text) != lang) / len(passages) if passages else 0.0
 
 
 def _section_paths(texts: Sequence[str]) -> list[tuple[str, ...]]:

@@ -71,8 +71,7 @@ class Calibration:
     other_source_margin: float  # ... and within this when they come from another document
     lex_weight: float  # weight of word overlap (0..1) next to cosine similarity
     faq_weight: float  # weight of the question's similarity to the FAQ question a sentence answers
-    rank_weight: float  # small prior for passages retrieval ranked higher
-    question_penalty: float  # a rhetorical question is a poor answer sentence
+    rank_weight: float  # weight of the passage's retrieval score (relative to the best passage's)
     cross_lingual_bonus: float  # the model's same-language preference, given back to other-language text
     dup_cosine: float  # two sentences this similar say the same thing
     close_enough: float  # a sentence sharing no content word with the question is picked only this close
@@ -83,14 +82,12 @@ class Calibration:
 
 E5_CALIBRATION = Calibration(
     score_margin=0.035, other_source_margin=0.015, lex_weight=0.10, faq_weight=0.15, rank_weight=0.015,
-    question_penalty=0.03,
     cross_lingual_bonus=0.06, dup_cosine=0.93, close_enough=0.90,
     support_min=0.82, support_lex=0.12, recite_margin=0.04,
 )
 USE_CALIBRATION = Calibration(
-    score_margin=0.12, other_source_margin=0.05, lex_weight=0.35, faq_weight=0.5, rank_weight=0.05,
-    question_penalty=0.08,
-    cross_lingual_bonus=0.0, dup_cosine=0.80, close_enough=0.45,
+    score_margin=0.12, other_source_margin=0.05, lex_weight=0.35, faq_weight=0.0, rank_weight=0.15,
+    cross_lingual_bonus=0.10, dup_cosine=0.80, close_enough=0.45,
     support_min=0.40, support_lex=0.40, recite_margin=0.12,
 )
 

@@ -36,8 +36,8 @@ def test_recall_counts_the_right_source(kb: KnowledgeBase, seeds_dir: Path, tmp_
     questions = _write(
         tmp_path / "q.jsonl",
         [
-            {"q": "Will AI chatbots replace customer service representatives?", "sources": [JOBS],
-             "facts": ["customer service"], "kind": "in_scope"},
+            {"q": "Which jobs are at risk from LLMs?", "sources": [JOBS], "facts": ["customer service"],
+             "kind": "in_scope"},
             # Same question, but the file claims a source that does not exist: must count as a miss.
             {"q": "Which jobs are at risk from LLMs?", "sources": ["no_such_document.txt"], "kind": "in_scope",
              "lang": "en"},
