@@ -42,7 +42,7 @@ HTML_ELEMENTS = frozenset(
 _TAG_NAME_RE = re.compile(r"^</?([A-Za-z][A-Za-z0-9-]*)")
 
 
-def _is_html_tag(markup: str) -> bool:
+def is_html_tag(markup: str) -> bool:
     """An HTML element's tag or a comment (removed from display), not angle-bracketed text."""
     if markup.startswith(("<!--", "<?", "<!")):
         return True
@@ -97,7 +97,8 @@ def join_lines(lines: Sequence[str], hard: Sequence[bool] = ()) -> str:
     return out
 
 
-def _clean_inline(text: str) -> str:
+def clean_inline(text: str) -> str:
+    """Stray emphasis/heading/quote marks removed, runs of spaces collapsed."""
     text = _STRAY_MARKUP_RE.sub("", text)
     return re.sub(r"[ \t\u00a0\u3000]+", " ", text)
 
@@ -129,7 +130,7 @@ class InlineRenderer:
                 if re.match(r"(?i)<br\s*/?>", tok.content):
                     lines[-1].hard = True
                     lines.append(_Line())
-                elif not _is_html_tag(tok.content):
+                elif not is_html_tag(tok.content):
                     lines[-1].parts.append(tok.content)  # "<for everyone>" is text, not an element
             elif t == "link_open":
                 link_depth += 1
@@ -144,7 +145,7 @@ class InlineRenderer:
         kept: list[str] = []
         hard: list[bool] = []
         for line in self.lines(children):
-            text = _clean_inline(html.unescape("".join(line.parts))).strip()
+            text = clean_inline(html.unescape("".join(line.parts))).strip()
             if URL_ONLY_RE.match(text):
                 self.urls_dropped += 1
                 if self.first_url is None:
@@ -246,7 +247,7 @@ def html_block_units(markup: str) -> list[Unit]:
         return [Unit(text)] if text else []
     units: list[Unit] = []
     for tag, text, link_chars in parser.pieces:
-        text = _clean_inline(text).strip()
+        text = clean_inline(text).strip()
         if not text or link_chars >= 0.5 * len(text) or URL_ONLY_RE.match(text):
             continue
         if re.fullmatch(r"h[1-6]", tag):

@@ -12,16 +12,26 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from .assemble import A_MARKER_RE, Q_MARKER_RE, Unit, ends_as_question, split_numbering
-from .markdown import URL_ONLY_RE, join_lines
+from .markdown import URL_ONLY_RE, clean_inline, is_html_tag, join_lines
 from .text import weight
 
 _UNDERLINE_RE = re.compile(r"^\s*(=+|-+)\s*$")
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;.,，、:：…]$")
 _BULLET_RE = re.compile(r"^\s*[-*•·+]\s+")
 HEADING_MAX_WEIGHT = 80
+
+
+_TAG_RE = re.compile(r"<[^<>\n]+>")
+
+
+def _untag(line: str) -> str:
+    """HTML element tags dropped (<br> breaks nothing here) and entities decoded; "<company name>" stays."""
+    line = _TAG_RE.sub(lambda m: " " if is_html_tag(m.group(0)) else m.group(0), line)
+    return html.unescape(line) if "&" in line else line
 
 
 def _heading_like(line: str) -> bool:
@@ -32,7 +42,8 @@ def _heading_like(line: str) -> bool:
 
 def read_plain_units(body: str) -> tuple[list[Unit], list[str], str | None]:
     """(units, notes, first bare URL) of a plain-text body."""
-    lines = [re.sub(r"[ \t\u00a0\u3000]+", " ", line).rstrip() for line in body.split("\n")]
+    # Stray markdown marks in a text file that is not markdown ("**", a leading "> ") are not text either.
+    lines = [clean_inline(_untag(line)).rstrip() for line in body.split("\n")]
     notes: list[str] = []
     urls = [i for i, line in enumerate(lines) if URL_ONLY_RE.match(line)]
     first_url = lines[urls[0]].strip().strip("<>") if urls else None

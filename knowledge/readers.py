@@ -39,10 +39,10 @@ _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
 
 
 def looks_like_markdown(text: str) -> bool:
-    """Markdown syntax in a text file: an ATX heading, or two other kinds of markdown marks."""
-    if _MD_SIGNS[0].search(text):
+    """Markdown syntax in a text file: an ATX heading, bold, a link, a fence or a wiki link; or quote + table."""
+    if any(sign.search(text) for sign in _MD_SIGNS[:5]):
         return True
-    return sum(1 for sign in _MD_SIGNS[1:] if sign.search(text)) >= 2
+    return sum(1 for sign in _MD_SIGNS[5:] if sign.search(text)) >= 2
 
 
 def _naive_weight(body: str) -> int:

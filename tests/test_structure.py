@@ -13,10 +13,12 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig
-from knowledge.ingest import Chunk, chunk_document, load_document
+from knowledge.ingest import Chunk, SkipFile, chunk_document, load_document
 from knowledge.readers import plain, quote_in_document
 from knowledge.text import split_sentences
 
@@ -284,3 +286,29 @@ def test_a_qa_page_with_no_answers_keeps_its_questions_as_text(tmp_path: Path) -
     assert all(c.kind == "paragraph" and c.question == "" for c in chunks)
     assert all(f"Will role {i} still exist in five years?" in "\n".join(c.text for c in chunks) for i in range(5))
     assert "5 question(s) without an answer kept as text" in doc.stripped
+
+
+# --- property: whatever the markup, chunk sentences are verbatim in the plain text, with no markup left -----
+
+_PIECES = ["**", "__", "_", "*", "> ", "# ", "## ", "1. ", "- ", "[link](http://x.example/a)", "![img](i.png)",
+           "`code`", "<b>", "</b>", "<br>", "&amp;", "&lt;", "[^1]", "[^1]: note", "Q: ", "A: ", "问：", "答：",
+           "?", "？", "。", ". ", "\n", "\n\n", "| a | b |\n| --- | --- |\n| c | d |", "```\n", "[[page|label]]",
+           "{: .x}", "<!-- c -->", "Engineers ship models", "数据科学家分析数据", "Why do teams hire", "8.45 "]
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=40), st.sampled_from([".md", ".txt"]))
+def test_any_mix_of_markup_gives_clean_verbatim_chunks(tmp_path: Path, pieces: list[str], suffix: str) -> None:
+    path = _write(tmp_path / f"doc{suffix}", "".join(pieces))
+    try:
+        doc = load_document(path)
+    except SkipFile:
+        return
+    text = doc.plain
+    for c in chunk_document(doc):
+        assert c.text.strip()
+        for sentence in split_sentences(c.text):
+            assert re.sub(r"\s+", " ", sentence) in text, (sentence, text)
+        if c.kind != "code" and not any("`" in p for p in pieces):  # code spans show their text as written
+            assert "**" not in c.text and "](" not in c.text and "<b>" not in c.text and "&amp;" not in c.text
