@@ -1,10 +1,13 @@
-"""The Slack app: bolt listeners that ack at once and hand the work to a worker pool.
+"""The Slack app: bolt listeners that record the work durably, ack, and leave the answering to workers.
 
-Listeners never retrieve or call the LLM: they filter (bots, edits, our own messages), dedupe
-(event id and message key), rate-limit, enqueue, and return — so Slack gets its ack in
-milliseconds. Workers show progress (a reaction), ask ``Pipeline.answer``, render Block Kit and
-post through one WebClient that talks to ``settings.slack_api_url`` and retries 429s, 5xx and
-connection errors. Slash commands go to ``bot.role_cards`` through ``role_reply``.
+Listeners never retrieve or call the LLM: they filter (bots, edits, our own messages), claim the event id
+and message key in the shared store (exactly once across replicas), count the shared rate limit, record a
+job in the durable queue (``bot.state``) and only then ack — so an acknowledged question survives any
+replica dying. Workers (``JobRunner`` threads, here or in another replica) lease jobs, show progress (a
+reaction), ask ``Pipeline.answer``, render Block Kit and post through one WebClient that talks to
+``settings.slack_api_url`` and retries 429s, 5xx and connection errors. Every reply carries the job id in
+its message metadata, so a job taken over after a crash first looks in the thread for a reply that already
+reached Slack. Slash commands go to ``bot.role_cards`` through ``role_reply``.
 """
 
 from __future__ import annotations
@@ -31,13 +34,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 from knowledge.errors import ConfigError, SlackError
 
 from . import blocks as bk
-from .dedup import SeenCache
-from .feedback import FeedbackStore
 from .hooks import post_response
 from .markup import decode, escape
-from .ratelimit import RateLimiter, Verdict
 from .settings import Settings
-from .workers import WorkerPool
+from .state import Job, JobRunner, State, Verdict
 
 log = logging.getLogger("careerbot.slack")
 request_log = logging.getLogger("careerbot.requests")
@@ -66,6 +66,9 @@ ROLES_UNAVAILABLE_TEXT = (
 ROLE_USAGE_TEXT = "Usage: `/career-role ROLE`, for example `/career-role machine learning engineer`. " \
     "See `/career-roles` for the catalog."
 THANKS_TEXT = "Thanks for the feedback!"
+CLAIM_TTL_S = 24 * 3600.0  # Slack retries within minutes; a day covers a replica restored from a long outage
+LEASE_S = 30.0  # a dead worker's jobs are taken over after this long (a live one keeps extending it)
+ANSWER_EVENT_TYPE = "careerbot_answer"  # message metadata on every reply: {"job": id}
 SHARE_FAILED_TEXT = "I can't post in this channel — invite me first (`/invite @careerbot`), then share again."
 
 
@@ -123,7 +126,11 @@ def _header(request: Any, name: str) -> str | None:
 
 
 class SlackBot:
-    """Holds the bolt App, the Web API client, the worker pool and the small per-process state."""
+    """Holds the bolt App, the Web API client, the shared state and the job runner.
+
+    ``workers=0`` runs no answering threads here (a process that only acknowledges); the jobs it records
+    are answered by the runners of other processes sharing the database.
+    """
 
     def __init__(
         self,
@@ -132,10 +139,10 @@ class SlackBot:
         *,
         auth: dict[str, Any],
         client: WebClient | None = None,
-        feedback: FeedbackStore | None = None,
+        state: State | None = None,
         socket_mode: bool = False,
         workers: int = 4,
-        max_queue: int = 1000,
+        lease_s: float = LEASE_S,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -143,10 +150,11 @@ class SlackBot:
         self.bot_user_id: str | None = auth.get("user_id")
         self.bot_id: str | None = auth.get("bot_id")
         self.client = client or make_client(settings, settings.slack_bot_token)
-        self.feedback = feedback or FeedbackStore.in_data_dir(settings.data_dir)
-        self.seen = SeenCache()
-        self.limiter = RateLimiter(settings.rate_limit_per_minute)
-        self.pool = WorkerPool(workers=workers, max_queue=max_queue)
+        self.state = state or State.from_settings(settings)
+        self.runner = JobRunner(self.state, self.job_handlers(), workers=workers, lease_s=lease_s)
+        self.pool = self.runner  # pending / accepting / stop_accepting / drain, as the server reads them
+        if workers > 0:
+            self.runner.start()
         self._roles: Any = None
         self._roles_lock = threading.Lock()
         self._names: dict[str, str | None] = {}
@@ -204,7 +212,6 @@ class SlackBot:
         return None
 
     def _on_event(self, ack: Callable[..., Any], body: dict[str, Any], event: dict[str, Any], request: Any) -> None:
-        ack()
         t0 = time.perf_counter()
         event_id = body.get("event_id")
         retry = _header(request, "x-slack-retry-num")
@@ -214,30 +221,72 @@ class SlackBot:
             fields["retry"] = retry
         reason = self.ignore_reason(event)
         if reason:
+            ack()
             self._log(t0, outcome="ignored", reason=reason, level=logging.DEBUG, **fields)
             return
-        if self.seen.check_and_add(event_id, f"msg:{event.get('channel')}:{event.get('ts')}"):
-            self._log(t0, outcome="duplicate", **fields)
-            return
-        verdict = self.limiter.check(event.get("user"), "message")
+        # Recorded before the ack: a failure here is a 500, and Slack delivers the event again.
+        verdict = self.state.hit_rate_limit(event.get("user"), self.settings.rate_limit_per_minute, 60.0, "message")
         if verdict is Verdict.SILENT:
+            ack()
             self._log(t0, outcome="rate_limited", notice=False, **fields)
             return
-        if verdict is Verdict.NOTIFY:
-            text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
-            self._enqueue_or_post(event, lambda: self._notice(event, text), outcome="rate_limited", t0=t0, **fields)
+        kind = "event" if verdict is Verdict.ALLOW else "notice"
+        payload = {"event": event, "fields": fields}
+        job_id = self.state.enqueue(kind, payload, claims=[f"event:{event_id}" if event_id else None,
+                                                           f"msg:{event.get('channel')}:{event.get('ts')}"],
+                                    claim_ttl_s=CLAIM_TTL_S)
+        ack()
+        if job_id is None:
+            self._log(t0, outcome="duplicate", **fields)
             return
-        self._enqueue_or_post(event, lambda: self.answer_event(event, t0=t0, fields=fields), outcome=None, t0=t0,
-                              **fields)
+        self.runner.wake()
+        if kind == "notice":
+            self._log(t0, outcome="rate_limited", notice=True, **fields)
 
-    def _enqueue_or_post(self, event: dict[str, Any], job: Callable[[], None], *, outcome: str | None, t0: float,
-                         **fields: Any) -> None:
-        if self.pool.submit(job):
-            if outcome:
-                self._log(t0, outcome=outcome, **fields)
-            return
-        self._notice(event, BUSY_TEXT)
-        self._log(t0, outcome="busy", **fields)
+    def job_handlers(self) -> dict[str, Callable[[Job], str | None]]:
+        """What the job runner calls, by job kind (each returns the ts of the message it posted, or None)."""
+        return {"event": self._run_event, "notice": self._run_notice, "command": self._run_command,
+                "share": self._run_share, "thanks": self._run_thanks}
+
+    def _run_event(self, job: Job) -> str | None:
+        event = job.payload["event"]
+        fields = dict(job.payload.get("fields") or {})
+        t0 = _since(job.created)
+        if job.recovered:
+            fields["attempt"] = job.attempts
+            posted = self._find_reply(event, job.id)
+            if posted:
+                self._log(t0, outcome="already_answered", **fields)
+                return posted
+        return self.answer_event(event, t0=t0, fields=fields, job=job)
+
+    def _run_notice(self, job: Job) -> str | None:
+        event = job.payload["event"]
+        if job.recovered and (posted := self._find_reply(event, job.id)):
+            return posted
+        text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
+        _, ts = self._post_ts(str(event["channel"]), self._reply_thread(event), text, bk.notice_blocks(text),
+                              job_id=job.id)
+        return ts
+
+    def _find_reply(self, event: dict[str, Any], job_id: str) -> str | None:
+        """The ts of a reply to ``event`` already posted for ``job_id`` (by a worker that then died), if any."""
+        channel, thread = str(event["channel"]), self._reply_thread(event)
+        try:
+            if thread:
+                resp = self.client.conversations_replies(channel=channel, ts=thread, include_all_metadata=True,
+                                                         limit=200)
+            else:
+                resp = self.client.conversations_history(channel=channel, oldest=str(event["ts"]), inclusive=False,
+                                                         include_all_metadata=True, limit=200)
+        except SlackClientError as exc:  # cannot tell: answer (a duplicate beats a lost answer)
+            log.warning("looking for an earlier reply failed: %s", _slack_error(exc))
+            return None
+        for m in resp.get("messages") or []:
+            meta = m.get("metadata") or {}
+            if meta.get("event_type") == ANSWER_EVENT_TYPE and (meta.get("event_payload") or {}).get("job") == job_id:
+                return str(m.get("ts") or "") or None
+        return None
 
     def _reply_thread(self, event: dict[str, Any]) -> str | None:
         """Mentions are answered in their thread; DMs in the DM (in its thread when there is one)."""
@@ -246,23 +295,29 @@ class SlackBot:
         return event.get("thread_ts")
 
     def answer_event(self, event: dict[str, Any], *, t0: float | None = None,
-                     fields: dict[str, Any] | None = None) -> None:
-        """The worker's job: reaction, question, history, answer, post, un-reaction, one log line."""
+                     fields: dict[str, Any] | None = None, job: Job | None = None) -> str | None:
+        """The worker's job: reaction, question, history, answer, post, un-reaction, one log line.
+
+        Returns the ts of the posted reply (None when posting failed).
+        """
         t0 = t0 if t0 is not None else time.perf_counter()
         fields = dict(fields or {})
         channel, ts = str(event["channel"]), str(event["ts"])
         user = event.get("user")
         thread = self._reply_thread(event)
+        job_id = job.id if job else None
         reacted = self._react(channel, ts)
         mode = refused = error = None
+        reply_ts: str | None = None
         try:
             names = self.mention_names()
             question = decode(cut_markup(event.get("text") or "", QUESTION_CHARS), bot_user_id=self.bot_user_id,
                               user_name=names)[:QUESTION_CHARS]
             if not question:
-                error = self._post(channel, thread, bk.EMPTY_QUESTION_TEXT, bk.notice_blocks(bk.EMPTY_QUESTION_TEXT))
+                error, reply_ts = self._post_ts(channel, thread, bk.EMPTY_QUESTION_TEXT,
+                                                bk.notice_blocks(bk.EMPTY_QUESTION_TEXT), job_id=job_id)
                 mode = "help"
-                return
+                return reply_ts
             in_thread = bool(event.get("thread_ts")) and event.get("thread_ts") != ts
             history = self._history(channel, event, names) if in_thread else []
             try:
@@ -270,20 +325,27 @@ class SlackBot:
             except Exception as exc:  # the asker must still hear back
                 log.error("answer failed: %s", type(exc).__name__, exc_info=self.settings.debug)
                 error = f"pipeline:{type(exc).__name__}"
-                self._post(channel, thread, bk.ERROR_TEXT, bk.notice_blocks(bk.ERROR_TEXT))
-                return
+                _, reply_ts = self._post_ts(channel, thread, bk.ERROR_TEXT, bk.notice_blocks(bk.ERROR_TEXT),
+                                            job_id=job_id)
+                return reply_ts
             mode, refused = answer.mode, answer.refused
             try:
-                feedback_id = self.feedback.record_answer(
-                    user=user, channel=channel, question=question, answer=answer.text, mode=answer.mode,
-                    refused=answer.refused,
+                feedback_id: str | None = self.state.record_answer(
+                    user=user, channel=channel, channel_type=fields.get("channel_type"), question=question,
+                    answer=answer.text, mode=answer.mode, refused=answer.refused, job_id=job_id,
+                    sources=[{"n": c.n, "source": c.source, "title": c.title, "url": c.url}
+                             for c in getattr(answer, "citations", None) or []],
                 )
             except Exception as exc:  # the answer still goes out, just without vote buttons
                 log.warning("feedback store failed: %s", type(exc).__name__)
                 feedback_id = None
-            error = self._post(channel, thread, bk.answer_fallback(answer), bk.answer_blocks(answer, feedback_id))
+            if job_id:
+                self.runner.mark_posting(job_id)
+            error, reply_ts = self._post_ts(channel, thread, bk.answer_fallback(answer),
+                                            bk.answer_blocks(answer, feedback_id), job_id=job_id)
             if answer.note and not error:
                 fields["note"] = "fallback"
+            return reply_ts
         finally:
             if reacted:
                 self._unreact(channel, ts)
@@ -367,26 +429,37 @@ class SlackBot:
 
     def _post(self, channel: str, thread: str | None, text: str, blocks: list[dict[str, Any]]) -> str | None:
         """chat.postMessage; returns None on success or the Slack error (logged once)."""
+        return self._post_ts(channel, thread, text, blocks)[0]
+
+    def _post_ts(self, channel: str, thread: str | None, text: str, blocks: list[dict[str, Any]], *,
+                 job_id: str | None = None) -> tuple[str | None, str | None]:
+        """chat.postMessage; returns (error, ts): (None, ts) on success, (the Slack error, None) otherwise.
+
+        With ``job_id`` the message carries it as metadata, so a worker that takes the job over after a
+        crash can tell the reply already reached Slack.
+        """
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
         if thread:
             kwargs["thread_ts"] = thread
+        if job_id:
+            kwargs["metadata"] = {"event_type": ANSWER_EVENT_TYPE, "event_payload": {"job": job_id}}
         try:
-            self.client.chat_postMessage(blocks=blocks, **kwargs)
-            return None
+            resp = self.client.chat_postMessage(blocks=blocks, **kwargs)
+            return None, _ts(resp)
         except SlackApiError as exc:
             error = _slack_error(exc)
             if error in ("invalid_blocks", "invalid_blocks_format", "msg_too_long"):
                 try:  # the text alone is always postable
-                    self.client.chat_postMessage(**{**kwargs, "text": text[:3000]})
-                    return None
+                    resp = self.client.chat_postMessage(**{**kwargs, "text": text[:3000]})
+                    return None, _ts(resp)
                 except SlackClientError as exc2:
                     error = _slack_error(exc2)
             log.warning("chat.postMessage failed: %s", error)
-            return error
+            return error, None
         except SlackClientError as exc:
             error = _slack_error(exc)
             log.warning("chat.postMessage failed: %s", error)
-            return error
+            return error, None
 
     def _notice(self, event: dict[str, Any], text: str) -> None:
         self._post(str(event["channel"]), self._reply_thread(event), text, bk.notice_blocks(text))
@@ -428,104 +501,112 @@ class SlackBot:
         return [bk.question_echo(query), *card], str(result.to_text()), bool(result.matched)
 
     def _on_command(self, ack: Callable[..., Any], command: dict[str, Any]) -> None:
-        ack()
         t0 = time.perf_counter()
         name = str(command.get("command", ""))
-        query = decode(command.get("text") or "")[:300]
         fields: dict[str, Any] = {"kind": "command", "command": name}
-
-        def job() -> None:
-            error = None
-            try:
-                blocks, text, shareable = self.role_reply(name, query)
-                if shareable:
-                    blocks = [*blocks, bk.share_button(query)]
-            except Exception as exc:
-                log.error("%s failed: %s", name, type(exc).__name__, exc_info=self.settings.debug)
-                error = type(exc).__name__
-                blocks, text = bk.notice_blocks(bk.ERROR_TEXT), bk.ERROR_TEXT
-            payload = {"response_type": "ephemeral", "text": escape(text)[:3000], "blocks": blocks}
-            if not self._respond(command.get("response_url"), payload):
-                error = error or "response_url"
-            self._log(t0, outcome="error" if error else "answered", error=error, **fields)
-
-        verdict = self.limiter.check(command.get("user_id"), "command")
+        verdict = self.state.hit_rate_limit(command.get("user_id"), self.settings.rate_limit_per_minute, 60.0,
+                                            "command")
         if verdict is not Verdict.ALLOW:
+            ack()
             if verdict is Verdict.NOTIFY:
                 text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
                 self._respond(command.get("response_url"), {"response_type": "ephemeral", "text": text})
             self._log(t0, outcome="rate_limited", notice=verdict is Verdict.NOTIFY, **fields)
             return
-        if not self.pool.submit(job):
-            self._respond(command.get("response_url"), {"response_type": "ephemeral", "text": BUSY_TEXT})
-            self._log(t0, outcome="busy", **fields)
+        payload = {"command": name, "text": str(command.get("text") or ""),
+                   "response_url": command.get("response_url"), "fields": fields}
+        self.state.enqueue("command", payload)  # replayed commands are refused at the front door
+        ack()
+        self.runner.wake()
+
+    def _run_command(self, job: Job) -> None:
+        p = job.payload
+        t0 = _since(job.created)
+        name = str(p.get("command") or "")
+        query = decode(str(p.get("text") or ""))[:300]
+        error = None
+        try:
+            blocks, text, shareable = self.role_reply(name, query)
+            if shareable:
+                blocks = [*blocks, bk.share_button(query)]
+        except Exception as exc:
+            log.error("%s failed: %s", name, type(exc).__name__, exc_info=self.settings.debug)
+            error = type(exc).__name__
+            blocks, text = bk.notice_blocks(bk.ERROR_TEXT), bk.ERROR_TEXT
+        payload = {"response_type": "ephemeral", "text": escape(text)[:3000], "blocks": blocks}
+        if not self._respond(p.get("response_url"), payload):
+            error = error or "response_url"
+        self._log(t0, outcome="error" if error else "answered", error=error, **(p.get("fields") or {}))
+        return None
 
     def _on_share(self, ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        t0 = time.perf_counter()
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-        user = (body.get("user") or {}).get("id")
-        query = str(action.get("value") or "")
-        response_url = body.get("response_url")
+        payload = {"channel": channel, "user": (body.get("user") or {}).get("id"),
+                   "query": str(action.get("value") or ""), "response_url": body.get("response_url")}
+        self.state.enqueue("share", payload)
+        ack()
+        self.runner.wake()
 
-        def job() -> None:
-            error = None
-            try:
-                roles = self.roles_service()
-                if roles is None or not channel:
-                    self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
-                                                 "text": ROLES_UNAVAILABLE_TEXT})
-                    return
-                result = roles.card(query)
-                shared_by = bk._context(f"Shared by <@{user}> · `/career-role {escape(query)}`") if user else None
-                card = list(result.to_blocks())[: bk.MAX_BLOCKS - 1]
-                error = self._post(channel, None, escape(str(result.to_text()))[:3000],
-                                   [*([shared_by] if shared_by else []), *card])
-                if error:
-                    self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
-                                                 "text": SHARE_FAILED_TEXT})
-                else:
-                    self._respond(response_url, {"delete_original": True})
-            except Exception as exc:
-                log.error("share failed: %s", type(exc).__name__, exc_info=self.settings.debug)
-                error = type(exc).__name__
+    def _run_share(self, job: Job) -> str | None:
+        p = job.payload
+        t0 = _since(job.created)
+        channel, user, query, response_url = p.get("channel"), p.get("user"), str(p.get("query") or ""), \
+            p.get("response_url")
+        error = None
+        reply_ts = None
+        try:
+            roles = self.roles_service()
+            if roles is None or not channel:
                 self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
-                                             "text": bk.ERROR_TEXT})
-            finally:
-                self._log(t0, kind="action", action=bk.SHARE_ROLE, outcome="error" if error else "shared",
-                          error=error)
-
-        self.pool.submit(job)
+                                             "text": ROLES_UNAVAILABLE_TEXT})
+                return None
+            result = roles.card(query)
+            shared_by = bk._context(f"Shared by <@{user}> · `/career-role {escape(query)}`") if user else None
+            card = list(result.to_blocks())[: bk.MAX_BLOCKS - 1]
+            error, reply_ts = self._post_ts(str(channel), None, escape(str(result.to_text()))[:3000],
+                                            [*([shared_by] if shared_by else []), *card], job_id=job.id)
+            if error:
+                self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
+                                             "text": SHARE_FAILED_TEXT})
+            else:
+                self._respond(response_url, {"delete_original": True})
+        except Exception as exc:
+            log.error("share failed: %s", type(exc).__name__, exc_info=self.settings.debug)
+            error = type(exc).__name__
+            self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
+                                         "text": bk.ERROR_TEXT})
+        finally:
+            self._log(t0, kind="action", action=bk.SHARE_ROLE, outcome="error" if error else "shared", error=error)
+        return reply_ts
 
     def _on_feedback(self, ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
         t0 = time.perf_counter()
         vote = "up" if action.get("action_id") == bk.FEEDBACK_UP else "down"
         user = str((body.get("user") or {}).get("id") or "")
         answer_id = str(action.get("value") or "")[:64]
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         message = body.get("message") or {}
-        thread = message.get("thread_ts")
+        known = self.state.record_vote(answer_id, user, vote) if user else False  # stored before the ack
+        if channel and user:
+            self.state.enqueue("thanks", {"channel": channel, "user": user, "thread": message.get("thread_ts"),
+                                          "response_url": body.get("response_url")})
+        ack()
+        self.runner.wake()
+        self._log(t0, kind="action", action=action.get("action_id"), outcome="voted", vote=vote, known=known)
 
-        def job() -> None:
-            known = self.feedback.record_vote(answer_id, user, vote)
-            error = None
-            if channel and user:
-                try:
-                    kwargs: dict[str, Any] = {"channel": channel, "user": user, "text": THANKS_TEXT}
-                    if thread:
-                        kwargs["thread_ts"] = thread
-                    self.client.chat_postEphemeral(**kwargs)
-                except SlackClientError as exc:
-                    error = _slack_error(exc)
-                    if not self._respond(body.get("response_url"), {"response_type": "ephemeral",
-                                                                    "replace_original": False, "text": THANKS_TEXT}):
-                        log.warning("feedback acknowledgement failed: %s", error)
-            self._log(t0, kind="action", action=action.get("action_id"), outcome="voted", vote=vote,
-                      known=known, error=error)
-
-        if not self.pool.submit(job):  # storing a vote is tiny: do it inline rather than lose it
-            job()
+    def _run_thanks(self, job: Job) -> None:
+        p = job.payload
+        try:
+            kwargs: dict[str, Any] = {"channel": p["channel"], "user": p["user"], "text": THANKS_TEXT}
+            if p.get("thread"):
+                kwargs["thread_ts"] = p["thread"]
+            self.client.chat_postEphemeral(**kwargs)
+        except SlackClientError as exc:
+            error = _slack_error(exc)
+            if not self._respond(p.get("response_url"), {"response_type": "ephemeral", "replace_original": False,
+                                                         "text": THANKS_TEXT}):
+                log.warning("feedback acknowledgement failed: %s", error)
+        return None
 
     # -- logging and lifecycle ---------------------------------------------------------------
     def _log(self, t0: float, *, level: int = logging.INFO, **fields: Any) -> None:
@@ -546,10 +627,10 @@ class SlackBot:
             kb.search("warm up", k=1)
 
     def shutdown(self, timeout_s: float = 20.0) -> bool:
-        """Stop taking events and finish the answers already accepted (bounded)."""
-        done = self.pool.drain(timeout_s)
+        """Stop leasing jobs, finish the ones running (bounded), hand the rest back to the shared queue."""
+        done = self.runner.drain(timeout_s)
         if not done:
-            log.warning("shutdown: %d answers still running after %.0f s", self.pool.pending, timeout_s)
+            log.warning("shutdown: answers still running after %.0f s were handed back to the queue", timeout_s)
         return done
 
 
@@ -580,6 +661,19 @@ def cut_markup(text: str, limit: int) -> str:
     if cut.rfind("<") > cut.rfind(">"):
         cut = cut[: cut.rfind("<")]
     return cut
+
+
+def _since(created: float) -> float:
+    """A perf_counter origin ``created`` (wall clock, when the job was recorded) seconds ago, for latency logs."""
+    return time.perf_counter() - max(0.0, time.time() - created)
+
+
+def _ts(resp: Any) -> str | None:
+    try:
+        value = resp.get("ts")
+    except Exception:
+        return None
+    return str(value) if value else None
 
 
 def _slack_error(exc: Exception) -> str:

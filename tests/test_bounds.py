@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.hooks import allowed_response_url
-from bot.ratelimit import RateLimiter, Verdict
 from bot.slack_app import QUESTION_CHARS, cut_markup
+from bot.state import State, Verdict
 
 FAKE_API = "http://127.0.0.1:8123/api/"
 
@@ -51,22 +53,26 @@ def test_the_question_is_cut_before_any_mention_is_looked_up() -> None:
     assert cut_markup("abc <@U1234567>", 8) == "abc "
 
 
-def test_over_the_limit_one_notice_per_window_then_silence() -> None:
-    limiter = RateLimiter(3, window_s=60)
-    verdicts = [limiter.check("U1") for _ in range(40)]
+def test_over_the_limit_one_notice_per_window_then_silence(tmp_path: Path) -> None:
+    state = State.open(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    verdicts = [state.hit_rate_limit("U1", 3, 3600) for _ in range(40)]
     assert verdicts.count(Verdict.ALLOW) == 3 and verdicts.count(Verdict.NOTIFY) == 1
     assert verdicts[3] is Verdict.NOTIFY and set(verdicts[4:]) == {Verdict.SILENT}
-    assert limiter.check("U1", "command") is Verdict.NOTIFY  # another surface is told once too
-    assert limiter.check("U2") is Verdict.ALLOW
+    assert state.hit_rate_limit("U1", 3, 3600, "command") is Verdict.NOTIFY  # another surface is told once too
+    assert state.hit_rate_limit("U2", 3, 3600) is Verdict.ALLOW
 
 
-def test_the_notice_comes_again_in_the_next_window() -> None:
-    limiter = RateLimiter(1, window_s=0.05)
-    assert [limiter.check("U1") for _ in range(3)] == [Verdict.ALLOW, Verdict.NOTIFY, Verdict.SILENT]
+def test_the_notice_comes_again_in_the_next_window(tmp_path: Path) -> None:
+    state = State.open(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     import time
 
+    window = 0.5
+    while time.time() % window > window / 4:  # start near the beginning of a window
+        time.sleep(0.01)
+    assert [state.hit_rate_limit("U1", 1, window) for _ in range(3)] == [Verdict.ALLOW, Verdict.NOTIFY,
+                                                                         Verdict.SILENT]
     deadline = time.monotonic() + 5
-    while limiter.check("U1") is not Verdict.ALLOW:
+    while state.hit_rate_limit("U1", 1, window) is not Verdict.ALLOW:
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    assert [limiter.check("U1") for _ in range(2)] == [Verdict.NOTIFY, Verdict.SILENT]
+    assert [state.hit_rate_limit("U1", 1, window) for _ in range(2)] == [Verdict.NOTIFY, Verdict.SILENT]

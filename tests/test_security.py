@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +22,7 @@ import pytest
 
 from bot.pipeline import build_pipeline
 from bot.slack_app import check_auth, make_client
+from bot.state import State
 from knowledge.base import KnowledgeBase
 from knowledge.errors import SlackError
 from tests.fakes.bot_server import (
@@ -159,8 +159,8 @@ def test_forged_or_stale_requests_get_401_and_nothing_is_done(served: Any, slack
     assert r.status == 401
     time.sleep(QUIET)
     assert slack.calls()[before:] == []  # no post, no reaction, no response_url
-    with sqlite3.connect(data_dir / "feedback.sqlite3") as db:
-        assert db.execute("SELECT COUNT(*) FROM votes WHERE user='U0FORGER'").fetchone()[0] == 0
+    votes = State.open(f"sqlite:///{data_dir.resolve() / 'careerbot.sqlite3'}").votes()
+    assert [v for v in votes if v.user == "U0FORGER"] == []
 
 
 def test_a_correctly_signed_copy_of_the_same_request_is_accepted(served: Any, slack: FakeSlack) -> None:

@@ -31,6 +31,7 @@ from knowledge.config import KnowledgeConfig
 from knowledge.embeddings import make_embedder
 from knowledge.errors import StoreUnavailable
 from tests.fakes.chroma_server import ChromaServer, free_port
+from tests.fakes.postgres_server import PostgresServer
 from tests.fakes.slack_server import TEST_SIGNING_SECRET, Call, FakeSlack, deliver, event_body
 from tests.test_deploy import parse_dockerfile
 
@@ -136,8 +137,10 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(scope="module")
-def replicas(served: Served, slack: FakeSlack) -> Iterator[list[Replica]]:
-    """Two `careerbot serve --http` processes, each with its own data dir, sharing the Chroma server."""
+def replicas(served: Served, slack: FakeSlack, postgres: PostgresServer) -> Iterator[list[Replica]]:
+    """Two `careerbot serve --http` processes, each with its own data dir, sharing the Chroma server and one
+    PostgreSQL database (DATABASE_URL)."""
+    database_url = postgres.create_database("server_mode")
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("SLACK_", "OPENAI_", "CHROMA_", "CAREERBOT_"))}
     started: list[Replica] = []
@@ -146,7 +149,7 @@ def replicas(served: Served, slack: FakeSlack) -> Iterator[list[Replica]]:
         env = {**base, **served.env, "SLACK_BOT_TOKEN": "xoxb-test-0000", "SLACK_SIGNING_SECRET": TEST_SIGNING_SECRET,
                "SLACK_API_URL": slack.api_url, "CAREERBOT_DATA_DIR": str(served.tmp / f"replica{n}"),
                "CAREERBOT_SEEDS_DIR": str(served.seeds), "CAREERBOT_RATE_LIMIT_PER_MINUTE": "1000",
-               "CAREERBOT_LOG_LEVEL": "INFO"}
+               "CAREERBOT_LOG_LEVEL": "INFO", "DATABASE_URL": database_url}
         log = served.tmp / f"replica{n}.log"
         with open(log, "wb") as out:
             argv = [str(Path(sys.executable).parent / "careerbot"), "serve", "--http", "--host", "127.0.0.1",
@@ -215,19 +218,20 @@ def test_two_replicas_answer_the_same_question_the_same_way(replicas: list[Repli
     assert sources(first) == sources(second)
 
 
-def test_a_retry_is_deduped_within_a_replica_but_not_across_replicas(replicas: list[Replica], slack: FakeSlack) -> None:
-    """The documented trade-off (README, production): the dedup cache is per process."""
+def test_a_retry_to_the_other_replica_is_not_answered_again(replicas: list[Replica], slack: FakeSlack) -> None:
+    """The event id is claimed in the shared database: a retry reaching either replica is a duplicate."""
     one, other = replicas
     body = event_body(dm("D0RETRY", "What skills does a machine learning engineer need?", "1700.0002"), "EvRetry1")
     assert deliver(one.events_url, body).status == 200
     wait_posts(slack, "D0RETRY", 1)
-    assert deliver(one.events_url, body, retry_num=1).status == 200  # same replica: dropped
-    assert deliver(other.events_url, body, retry_num=2).status == 200  # another replica never saw it
-    time.sleep(0.5)
-    posted = wait_posts(slack, "D0RETRY", 2)
-    time.sleep(1.0)
+    assert deliver(one.events_url, body, retry_num=1).status == 200  # same replica
+    assert deliver(other.events_url, body, retry_num=2).status == 200  # the other replica
+    deadline = time.monotonic() + 30
+    while not all('"duplicate"' in r.output() for r in replicas):  # both retries were seen and dropped
+        assert time.monotonic() < deadline, [r.output()[-1500:] for r in replicas]
+        time.sleep(0.1)
     assert len([c for c in slack.calls("chat.postMessage", ok_only=True) if c.params.get("channel") == "D0RETRY"]) \
-        == len(posted) == 2
+        == 1
 
 
 def test_replicas_exit_0_on_sigterm(replicas: list[Replica]) -> None:

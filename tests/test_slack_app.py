@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import sqlite3
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from bot.pipeline import build_pipeline
 from bot.server import EVENTS_PATH
 from bot.settings import Settings
 from bot.slack_app import SlackBot
+from bot.state import State
 from tests.fakes.bot_server import QUIET, blocks_text, mention, posts, running, wait_posts
 from tests.fakes.openai_server import FakeOpenAI, Reply
 from tests.fakes.slack_server import (
@@ -214,12 +214,14 @@ def test_feedback_click_is_stored_and_acknowledged(served: Any, slack: FakeSlack
     assert r.status == 200
     [thanks] = [c for c in slack.wait_for("chat.postEphemeral") if c.params.get("channel") == "C0VOTE"]
     assert thanks.params["user"] == "U0VOTER1" and "Thanks" in thanks.params["text"]
-    with sqlite3.connect(data_dir / "feedback.sqlite3") as db:
-        rows = db.execute("SELECT user, question, answer, vote, created FROM votes WHERE user='U0VOTER1'").fetchall()
+    state = State.open(f"sqlite:///{data_dir.resolve() / 'careerbot.sqlite3'}")
+    rows = [v for v in state.votes() if v.user == "U0VOTER1"]
     assert len(rows) == 1
-    user, question, answer, vote, created = rows[0]
-    assert (user, question, vote) == ("U0VOTER1", QUESTION, "up")
-    assert answer and abs(created - time.time()) < 60
+    assert (rows[0].user, rows[0].question, rows[0].vote) == ("U0VOTER1", QUESTION, "up")
+    assert rows[0].answer and abs(rows[0].created - time.time()) < 60
+    stored = state.answer(up["value"]) or {}
+    assert stored["message_ts"] and stored["channel_type"] == "channel"  # joined to the posted message
+    assert stored["sources"] and all(s["source"] for s in stored["sources"])
 
 
 # -- Slack trouble ------------------------------------------------------------------------------------------

@@ -1,19 +1,15 @@
-"""Block Kit rendering and Slack text handling: limits, escaping, markup decoding, feedback storage."""
+"""Block Kit rendering and Slack text handling: limits, escaping, markup decoding (votes: tests/test_state.py)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.answer import Answer, Citation
 from bot.blocks import MAX_BLOCKS, SECTION_LIMIT, TRUNCATED_NOTE, answer_blocks, answer_fallback, split_text
-from bot.dedup import SeenCache
-from bot.feedback import FeedbackStore
 from bot.markup import decode, escape
-from bot.ratelimit import RateLimiter
 
 
 def _answer(text: str, n_citations: int = 3) -> Answer:
@@ -83,28 +79,3 @@ def test_slack_markup_is_decoded_for_the_pipeline() -> None:
     assert decode("<@UBOT>", bot_user_id="UBOT") == ""
     assert decode("<@U9> hi", bot_user_id="UBOT", user_name=lambda u: "bob") == "@bob hi"
     assert decode("<!here> ping <mailto:a@b.c|a@b.c>") == "here ping a@b.c"
-
-
-def test_feedback_votes_are_stored_with_question_and_answer(tmp_path: Path) -> None:
-    store = FeedbackStore.in_data_dir(tmp_path)
-    aid = store.record_answer(user="U1", channel="C1", question="Which jobs?", answer="Translators [1]",
-                              mode="extractive", refused=False)
-    assert store.record_vote(aid, "U2", "up") is True
-    assert store.record_vote(aid, "U2", "down") is True  # changed their mind: one row
-    assert store.record_vote("unknown", "U3", "up") is False
-    again = FeedbackStore.in_data_dir(tmp_path)  # persisted on disk
-    votes = {(v.user, v.vote, v.question, v.answer) for v in again.votes()}
-    assert votes == {("U2", "down", "Which jobs?", "Translators [1]"), ("U3", "up", None, None)}
-
-
-def test_seen_cache_and_rate_limiter_bounds() -> None:
-    seen = SeenCache(ttl_s=60, maxsize=3)
-    assert seen.check_and_add("e1", "m1") is False
-    assert seen.check_and_add("e2", "m1") is True  # same message, other event (mention + DM)
-    assert seen.check_and_add("e1") is True
-    for i in range(10):
-        seen.check_and_add(f"x{i}")
-    assert len(seen) == 3
-    limiter = RateLimiter(2)
-    assert [limiter.allow("U1") for _ in range(3)] == [True, True, False]
-    assert limiter.allow("U2") is True

@@ -40,6 +40,7 @@ class JobRunner:
         self._workers = workers
         self._threads: list[threading.Thread] = []
         self._running: dict[str, Job] = {}
+        self._posting: set[str] = set()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._wake = threading.Event()
@@ -68,6 +69,12 @@ class JobRunner:
     def accepting(self) -> bool:
         return self._accepting
 
+    def mark_posting(self, job_id: str) -> None:
+        """The job's reply is on its way to Slack: on shutdown it is left to its lease, not released at once."""
+        with self._lock:
+            if job_id in self._running:
+                self._posting.add(job_id)
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -76,24 +83,30 @@ class JobRunner:
         self._accepting = False
         self._wake.set()
 
-    def drain(self, timeout_s: float) -> bool:
-        """Stop leasing, wait up to ``timeout_s`` for running jobs; release the ones still running.
+    def drain(self, timeout_s: float, in_flight_s: float = 20.0) -> bool:
+        """Stop leasing, wait up to ``timeout_s`` for running jobs, then hand back the ones still running.
 
-        True when every job this process held finished. Released jobs go back to the queue at once, so
-        another replica (or this one, restarted) answers them; their attempt counts them as recovered.
+        True when every job this process held finished. A job that had not started posting is released: queued
+        again at once, for another replica (or this one, restarted). A job whose reply was in flight keeps its
+        lease for ``in_flight_s`` more (the Slack client's timeout), so whoever takes it next can see in the
+        thread whether the reply arrived. Either way its next attempt counts as recovered.
         """
         self.stop_accepting()
         with self._idle:
             finished = self._idle.wait_for(lambda: not self._running, timeout=max(0.0, timeout_s))
             left = list(self._running)
+            posting = [j for j in left if j in self._posting]
+        self._stopped.set()  # no more heartbeats
         for job_id in left:
             try:
-                self.state.release(job_id)
+                if job_id in posting:
+                    self.state.extend([job_id], self.worker_id, in_flight_s)
+                else:
+                    self.state.release(job_id)
             except Exception as exc:  # the lease expires on its own
-                log.warning("release of job %s failed: %s", job_id, type(exc).__name__)
+                log.warning("handing back job %s failed: %s", job_id, type(exc).__name__)
         if left:
-            log.warning("shutdown: released %d unfinished job(s) to the queue", len(left))
-        self._stopped.set()
+            log.warning("shutdown: %d unfinished job(s) handed back to the queue", len(left))
         return finished
 
     # -- the loop -------------------------------------------------------------------------------------------
@@ -119,6 +132,7 @@ class JobRunner:
             finally:
                 with self._idle:
                     self._running.pop(job.id, None)
+                    self._posting.discard(job.id)
                     if not self._running:
                         self._idle.notify_all()
 

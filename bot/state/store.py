@@ -18,7 +18,8 @@ Interface (all times are seconds; ``now`` is this host's wall clock):
     done(job_id, reply_ts=None) / release(job_id) / fail(job_id, error)
     record_answer(...) -> answer_id                   # every posted answer, so a vote on any replica joins it
     record_vote(answer_id, user, vote) -> bool        # False: unknown answer (the vote is still kept)
-    hit_rate_limit(user, limit, window_s) -> Verdict  # ALLOW, NOTIFY (first refusal in the window), SILENT
+    hit_rate_limit(user, limit, window_s, surface) -> Verdict
+                                                      # ALLOW, NOTIFY (first refusal per window+surface), SILENT
     feedback_summary(since) -> Summary                # `careerbot feedback` and the Home tab
     sweep()                                           # drop expired claims, old windows and old done jobs
 
@@ -408,19 +409,35 @@ class State:
         return {str(s): int(n) for s, n in rows}
 
     # -- rate limits -----------------------------------------------------------------------------------------------
-    def hit_rate_limit(self, user: str | None, limit: int, window_s: float = 60.0) -> Verdict:
-        """Count one request for ``user`` in the current fixed window, shared by every replica."""
+    def hit_rate_limit(self, user: str | None, limit: int, window_s: float = 60.0,
+                       surface: str = "message") -> Verdict:
+        """Count one request for ``user`` in a sliding window (two fixed windows, weighted), shared by every replica.
+
+        Over the limit: NOTIFY once per window and ``surface`` (a channel post, an ephemeral command reply),
+        then SILENT until the next window.
+        """
         if limit <= 0 or not user:
             return Verdict.ALLOW
-        window = int(time.time() // window_s * window_s)  # the window's start, in epoch seconds
+        now = time.time()
+        window = int(now // window_s * window_s)  # the window's start, in epoch seconds
+        previous = int(window - window_s)
         stmt = self._insert(rate_t).values(user=user[:64], window=window, hits=1)
         stmt = stmt.on_conflict_do_update(index_elements=["user", "window"],
                                           set_={"hits": rate_t.c.hits + 1}).returning(rate_t.c.hits)
         with self.engine.begin() as conn:
             hits = int(conn.execute(stmt).scalar_one())
-        if hits <= limit:
+            before = conn.execute(sa.select(rate_t.c.hits).where(rate_t.c.user == user[:64],
+                                                                 rate_t.c.window == previous)).scalar()
+            # a sliding window, approximated: the previous window's hits weighted by how much still overlaps
+            overlap = 1.0 - (now - window) / window_s
+            allowed = hits + int((before or 0) * overlap) <= limit
+            if not allowed:  # a refused request is not counted
+                conn.execute(rate_t.update().where(rate_t.c.user == user[:64], rate_t.c.window == window)
+                             .values(hits=rate_t.c.hits - 1))
+        if allowed:
             return Verdict.ALLOW
-        return Verdict.NOTIFY if hits == limit + 1 else Verdict.SILENT
+        told = self.claim(f"rate-told:{user[:64]}:{surface}:{window}", ttl_s=window + window_s - time.time() + 1)
+        return Verdict.NOTIFY if told else Verdict.SILENT
 
     # -- answers and votes -------------------------------------------------------------------------------------------
     def record_answer(self, *, question: str, answer: str, sources: Sequence[dict[str, Any]] = (), mode: str | None,

@@ -46,6 +46,7 @@ class _State:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     replies: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages the bot posted
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
@@ -136,7 +137,14 @@ class FakeSlack:
                 if method == "auth.test":
                     return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "careerbot",
                             "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}
-                if method in ("chat.postMessage", "chat.update"):
+                if method == "chat.postMessage":  # kept, so conversations.replies/history show it
+                    message = {"type": "message", "bot_id": BOT_ID, "user": BOT_USER_ID, "text": params.get("text"),
+                               "ts": ts, **({"thread_ts": params["thread_ts"]} if params.get("thread_ts") else {}),
+                               **({"metadata": params["metadata"]} if params.get("metadata") else {})}
+                    with state.lock:
+                        state.posted.setdefault(str(params.get("channel")), []).append(message)
+                    return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+                if method == "chat.update":
                     return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts") or ts,
                             "message": {"text": params.get("text"), "ts": ts}}
                 if method == "apps.connections.open":
@@ -144,9 +152,21 @@ class FakeSlack:
                                                                                         "error": "not_allowed"}
                 if method == "chat.postEphemeral":
                     return {"ok": True, "message_ts": ts}
-                if method == "conversations.replies":
-                    key = (str(params.get("channel")), str(params.get("ts")))
-                    return {"ok": True, "messages": state.replies.get(key, []), "has_more": False}
+                if method in ("conversations.replies", "conversations.history"):
+                    channel = str(params.get("channel"))
+                    with_meta = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+                    with state.lock:
+                        posted = list(state.posted.get(channel, []))
+                    if method == "conversations.replies":
+                        thread = str(params.get("ts"))
+                        found = list(state.replies.get((channel, thread), []))
+                        found += [m for m in posted if m.get("thread_ts") == thread]
+                    else:
+                        oldest = float(params.get("oldest") or 0)
+                        found = [m for m in posted if float(m["ts"]) > oldest]
+                    if not with_meta:
+                        found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+                    return {"ok": True, "messages": found, "has_more": False}
                 if method == "users.info":
                     uid = str(params.get("user"))
                     user = state.users.get(uid) or {"id": uid, "name": uid.lower(), "profile": {}}
@@ -214,6 +234,7 @@ class FakeSlack:
             self.state.calls.clear()
             self.state.failures.clear()
             self.state.replies.clear()
+            self.state.posted.clear()
 
     # -- reading ----------------------------------------------------------------------------------------
     def calls(self, method: str | None = None, *, ok_only: bool = False) -> list[Call]:
