@@ -251,10 +251,10 @@ def serve(http: bool, host: str, port: int, workers: int) -> None:
     bot.warm()
     name = auth.get("user") or "careerbot"
     if socket_mode:
-        code = run_socket_mode(bot, str(settings.slack_app_token),
+        code = run_socket_mode(bot, str(settings.slack_app_token), drain_timeout_s=settings.drain_timeout_s,
                                on_ready=lambda: click.echo(f"{name}: connected in Socket Mode", err=True))
     else:
-        code = run_http(bot, host, port, on_ready=lambda s: click.echo(
+        code = run_http(bot, host, port, drain_timeout_s=settings.drain_timeout_s, on_ready=lambda s: click.echo(
             f"{name}: listening on http://{s.host}:{s.port} (POST /slack/events, GET /healthz)", err=True))
     sys.exit(code)
 

@@ -51,6 +51,8 @@ class Settings:
     llm_total_timeout_s: float = 45.0
     allow_private_urls: bool = False
     scope: str | None = None  # what the knowledge base covers, for refusals; unset: derived from the documents
+    job_lease_s: float = 30.0  # a dead replica's jobs are taken over after this long
+    drain_timeout_s: float = 20.0  # SIGTERM: how long to finish running answers before handing them back
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -120,6 +122,8 @@ class Settings:
             llm_total_timeout_s=get_float("CAREERBOT_LLM_TOTAL_TIMEOUT", 45.0),
             allow_private_urls=(get("CAREERBOT_ALLOW_PRIVATE_URLS") or "0").lower() in ("1", "true", "yes"),
             scope=get("CAREERBOT_SCOPE"),
+            job_lease_s=max(1.0, get_float("CAREERBOT_JOB_LEASE_S", 30.0)),
+            drain_timeout_s=max(0.0, get_float("CAREERBOT_DRAIN_TIMEOUT_S", 20.0)),
         )
 
     @property

@@ -67,7 +67,6 @@ ROLE_USAGE_TEXT = "Usage: `/career-role ROLE`, for example `/career-role machine
     "See `/career-roles` for the catalog."
 THANKS_TEXT = "Thanks for the feedback!"
 CLAIM_TTL_S = 24 * 3600.0  # Slack retries within minutes; a day covers a replica restored from a long outage
-LEASE_S = 30.0  # a dead worker's jobs are taken over after this long (a live one keeps extending it)
 ANSWER_EVENT_TYPE = "careerbot_answer"  # message metadata on every reply: {"job": id}
 SHARE_FAILED_TEXT = "I can't post in this channel — invite me first (`/invite @careerbot`), then share again."
 
@@ -142,7 +141,7 @@ class SlackBot:
         state: State | None = None,
         socket_mode: bool = False,
         workers: int = 4,
-        lease_s: float = LEASE_S,
+        lease_s: float | None = None,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -151,7 +150,8 @@ class SlackBot:
         self.bot_id: str | None = auth.get("bot_id")
         self.client = client or make_client(settings, settings.slack_bot_token)
         self.state = state or State.from_settings(settings)
-        self.runner = JobRunner(self.state, self.job_handlers(), workers=workers, lease_s=lease_s)
+        self.runner = JobRunner(self.state, self.job_handlers(), workers=workers,
+                                lease_s=lease_s if lease_s is not None else settings.job_lease_s)
         self.pool = self.runner  # pending / accepting / stop_accepting / drain, as the server reads them
         if workers > 0:
             self.runner.start()

@@ -83,7 +83,7 @@ class JobRunner:
         self._accepting = False
         self._wake.set()
 
-    def drain(self, timeout_s: float, in_flight_s: float = 20.0) -> bool:
+    def drain(self, timeout_s: float, in_flight_s: float = 15.0) -> bool:
         """Stop leasing, wait up to ``timeout_s`` for running jobs, then hand back the ones still running.
 
         True when every job this process held finished. A job that had not started posting is released: queued

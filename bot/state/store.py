@@ -189,7 +189,17 @@ def safe_url(url: str) -> str:
         return "(unparseable DATABASE_URL)"
 
 
+def _text(value: str) -> str:
+    """Text any database accepts: lone surrogates (which no UTF-8 encoder takes) replaced, NULs dropped."""
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+def _opt(value: str | None, limit: int) -> str | None:
+    return None if value is None else _text(str(value))[:limit]
+
+
 def _key(key: str) -> str:
+    key = _text(key)
     return key if len(key) <= KEY_CHARS else "sha256:" + sha256(key.encode()).hexdigest()
 
 
@@ -283,6 +293,12 @@ class State:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def ping(self) -> bool:
         try:
             with self.engine.connect() as conn:
@@ -333,7 +349,7 @@ class State:
         now = time.time()
         job_id = uuid.uuid4().hex
         live = [k for k in dict.fromkeys(claims) if k]
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        body = json.dumps(payload, separators=(",", ":"))  # ASCII: a lone surrogate from a client stays escaped
         try:
             with self.engine.begin() as conn:
                 if live and not self._claim_in(conn, live, claim_ttl_s, now):
@@ -418,6 +434,7 @@ class State:
         """
         if limit <= 0 or not user:
             return Verdict.ALLOW
+        user = _text(user)
         now = time.time()
         window = int(now // window_s * window_s)  # the window's start, in epoch seconds
         previous = int(window - window_s)
@@ -448,9 +465,9 @@ class State:
         answer_id = uuid.uuid4().hex[:12]
         with self.engine.begin() as conn:
             conn.execute(answers_t.insert().values(
-                id=answer_id, job_id=job_id, user=user, channel=channel, channel_type=channel_type,
-                message_ts=message_ts, question=question, answer=answer,
-                sources=json.dumps(list(sources), ensure_ascii=False), mode=mode, refused=bool(refused),
+                id=answer_id, job_id=job_id, user=_opt(user, 64), channel=_opt(channel, 64),
+                channel_type=_opt(channel_type, 32), message_ts=_opt(message_ts, 64), question=_text(question), answer=_text(answer),
+                sources=json.dumps(list(sources)), mode=mode, refused=bool(refused),
                 created=time.time()))
         return answer_id
 
@@ -458,7 +475,7 @@ class State:
         """One vote per user per answer (a change of mind replaces it); False when the answer is unknown."""
         if vote not in ("up", "down"):
             raise ValueError(f"vote must be 'up' or 'down', not {vote!r}")
-        answer_id = answer_id[:64]
+        answer_id, user = _text(answer_id)[:64], _text(user)
         stmt = self._insert(votes_t).values(answer_id=answer_id, user=user[:64], vote=vote, created=time.time())
         stmt = stmt.on_conflict_do_update(index_elements=["answer_id", "user"],
                                           set_={"vote": stmt.excluded.vote, "created": stmt.excluded.created})
