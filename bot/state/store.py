@@ -466,7 +466,8 @@ class State:
         with self.engine.begin() as conn:
             conn.execute(answers_t.insert().values(
                 id=answer_id, job_id=job_id, user=_opt(user, 64), channel=_opt(channel, 64),
-                channel_type=_opt(channel_type, 32), message_ts=_opt(message_ts, 64), question=_text(question), answer=_text(answer),
+                channel_type=_opt(channel_type, 32), message_ts=_opt(message_ts, 64), question=_text(question),
+                answer=_text(answer),
                 sources=json.dumps(list(sources)), mode=mode, refused=bool(refused),
                 created=time.time()))
         return answer_id
