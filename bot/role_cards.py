@@ -36,6 +36,7 @@ from . import prompts
 from .answer import Citation
 from .blocks import MAX_BLOCKS, SECTION_LIMIT, split_text
 from .markup import escape, link
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +279,7 @@ class RoleResult:
 class RoleService:
     """Role cards and the role catalog over one KnowledgeBase."""
 
-    def __init__(self, kb: KnowledgeBase, settings: Any, pipeline: Any = None) -> None:
+    def __init__(self, kb: KnowledgeBase, settings: Settings, pipeline: Any = None) -> None:
         self.kb = kb
         self.settings = settings
         self.pipeline = pipeline
@@ -584,10 +585,10 @@ def role_passages(role: Role, extra: list[Evidence]) -> list[Passage]:
 
 
 _ANAPHOR_RE = re.compile(r"(these|this|they|those|such|it)\b|(这些|这|它们|他们)", re.I)
+# Offline fallback only (without the embedder): generic verbs of doing the work.
 _DOES_RE = re.compile(
-    r"\b(design|build|develop|implement|use|uses|conduct|create|analy[sz]e|interpret|provide|handle|help|"
-    r"work(?:ing)? (?:on|with|closely)|responsible|craft|crafting|audit|refin|translat|writ|teach)|"
-    r"做|负责|开发|设计|分发|实现|研究",
+    r"\b(?:design|build|develop|implement|maintain|own|run|use|uses|conduct|create|analy[sz]e|deploy|manage|"
+    r"lead|work(?:s|ing)? (?:on|with)|responsible for)\w*|负责|开发|设计|实现|研究",
     re.I,
 )
 

@@ -54,21 +54,25 @@ def is_outlook_statement(text: str) -> bool:
     return False
 
 
+# Offline fallback only (cards rank sentences by the embedder when it is there): generic skill wording.
 _SKILL_RE = re.compile(
-    r"\bskills?\b|skilled|expertise|knowledge of|foundation in|proficien|understanding of|understand the|"
-    r"require[sd]?\b|\babilit(y|ies)|need to know|familiar|literacy|\bcan effectively\b|"
-    r"技能|能力|掌握|需要会|基础|门槛",
+    r"\bskills?\b|\bskilled\b|\bexpertise\b|\bknowledge of\b|\bfoundation in\b|\bproficien\w*|"
+    r"\bunderstanding of\b|\brequire[sd]?\b|\babilit(?:y|ies)\b|\bfamiliar\w*|\bexperience (?:in|with)\b|"
+    r"技能|能力|掌握|熟悉|熟练|精通|要求",
     re.I,
 )
-
 _STRONG_SKILL_RE = re.compile(
-    r"foundation in|knowledge of|expertise in|you will need|essential|proficien|skilled at|problem-solving|"
-    r"understanding of|understand the|technical expertise|\bcan effectively\b|literacy|掌握|技能|需要会",
+    r"\bfoundation in\b|\bknowledge of\b|\bexpertise in\b|\bproficien\w*|\bskilled (?:at|in)\b|"
+    r"\bunderstanding of\b|\bfamiliar(?:ity)? with\b|\bexperience (?:in|with)\b|掌握|技能|熟悉|熟练|精通",
     re.I,
 )
+# What keeps people valuable, said the general ways English and Chinese say it: what the machine cannot
+# (yet) do, the work that does not need it, what humans remain crucial for.
 _HUMAN_VALUE_RE = re.compile(
-    r"cannot yet match|human (judg|writers|educators|touch|oversight)|cultural context|nuanced|empathy|"
-    r"creativity and depth|critical thinking|personalized guidance|providing context|人情|创造力|同理心|判断力",
+    r"\b(?:cannot|can't|can not|unable to|struggles? to|fails? to)\s+(?:yet\s+)?(?:match|replace|replicate)\b|"
+    r"\b(?:do|does) not require\b|\bhumans?\b[^.;]{0,40}\b(?:crucial|essential|irreplaceable|still needed)\b|"
+    r"\bhuman (?:judg\w+|touch|oversight|insight)|"
+    r"(?:无法|不能|难以)(?:替代|取代)|人的(?:判断|创造力|同理心)",
     re.I,
 )
 _CLAUSE_SPLIT_RE = re.compile(
