@@ -97,6 +97,7 @@ PROMO_RE = re.compile(
     r"add me on (wechat|whatsapp|telegram)|free (course|resource|gift)s? ?(pack|bundle)|course pack|"
     r"discount code|limited[- ]time offer|"
     # joining a paid group / community is the call to action of a group advert
+    r"[戳点]击?上方蓝字|点个?[赞在]看|一键三连|关注我|"
     r"知识星球|加入.{0,8}(星球|社群|交流群|付费群|会员)|付费(社群|群|专栏)|优惠券|"
     r"join (our|my) (paid )?(community|group|discord|telegram|newsletter)|use (the )?code \w+ for)",
     re.I,

@@ -30,6 +30,7 @@ _SENTENCE_END_RE = re.compile(r"[。！？!?；;:：.]$")
 _NOT_A_HEADING_END_RE = re.compile(r"[。！？!?；;.,，、…]$")
 PSEUDO_HEADING_MAX_WEIGHT = 80
 
+_LINE_START_RE = re.compile(r"\s*(\d{1,3}[.、)）]?\s*)?")
 _MD: MarkdownIt | None = None
 HTML_ELEMENTS = frozenset(
     """a abbr address area article aside audio b base bdi bdo blockquote body br button canvas caption cite code col
@@ -115,8 +116,19 @@ class InlineRenderer:
         lines = [_Line()]
         link_depth = 0
         link_text_len = 0
-        for tok in children:
+        lead_open = False  # a bold span opening the line (after a list number at most)
+        for i, tok in enumerate(children):
             t = tok.type
+            if t == "strong_open":
+                lead_open = _LINE_START_RE.fullmatch("".join(lines[-1].parts)) is not None
+            elif t == "strong_close" and lead_open:
+                lead_open = False
+                shown = "".join(lines[-1].parts).rstrip()
+                nxt = children[i + 1] if i + 1 < len(children) else None
+                if nxt is not None and nxt.type == "text" and nxt.content[:1].isalnum() and shown \
+                        and shown[-1].isalnum():
+                    # "**Systematic path**The project..." glued in the source: a bold lead-in, not one word.
+                    lines[-1].parts.append("：" if CJK_RE.match(shown[-1]) else ": ")
             if t in ("text", "code_inline"):
                 lines[-1].parts.append(tok.content)
                 if link_depth:

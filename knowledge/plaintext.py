@@ -23,6 +23,7 @@ _UNDERLINE_RE = re.compile(r"^\s*(=+|-+)\s*$")
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;.,，、:：…]$")
 _BULLET_RE = re.compile(r"^\s*[-*•·+]\s+")
 HEADING_MAX_WEIGHT = 80
+QUESTION_MAX_WEIGHT = 600  # an asker's question can be a long paragraph (200 Chinese characters)
 
 
 _TAG_RE = re.compile(r"<[^<>\n]+>")
@@ -83,7 +84,7 @@ def read_plain_units(body: str) -> tuple[list[Unit], list[str], str | None]:
                 cur = []
 
     standalone_questions = sum(
-        1 for text, _ in pieces if "\n" not in text and ends_as_question(text) and weight(text) <= 300
+        1 for text, _ in pieces if "\n" not in text and ends_as_question(text) and weight(text) <= QUESTION_MAX_WEIGHT
     )
     faq_page = standalone_questions >= 2
 
@@ -102,9 +103,8 @@ def read_plain_units(body: str) -> tuple[list[Unit], list[str], str | None]:
             i += 1
             continue
         number, title = split_numbering(text)
-        if Q_MARKER_RE.match(text) or (ends_as_question(text) and "\n" not in text and weight(text) <= 300 and (
-            number is not None or faq_page
-        )):
+        question_line = ends_as_question(text) and "\n" not in text and weight(text) <= QUESTION_MAX_WEIGHT
+        if Q_MARKER_RE.match(text) or (question_line and (number is not None or faq_page)):
             units.append(Unit(text, "paragraph", question=True))
         elif A_MARKER_RE.match(text):
             units.append(Unit(text, "paragraph", answer=True))

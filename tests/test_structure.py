@@ -103,6 +103,14 @@ def test_a_wholly_bold_short_line_is_a_heading_not_a_sentence(tmp_path: Path) ->
     assert chunks[2].question == "Is a PhD worth it?" and chunks[2].section == ("Industry or PhD",)
 
 
+def test_a_bold_lead_in_glued_to_its_sentence_is_separated(tmp_path: Path) -> None:
+    doc = load_document(_write(tmp_path / "zh.md",
+                               "# 课程亮点\n\n1.\u00a0**系统化的学习路径**项目把课程分为基础、科学家和工程师三部分。"))
+    (c,) = chunk_document(doc)
+    assert c.text == "1. 系统化的学习路径：项目把课程分为基础、科学家和工程师三部分。"
+    assert quote_in_document(c.text, doc.raw, ".md")
+
+
 def test_footnotes_are_blocks_of_the_section_that_cites_them() -> None:
     notes = [c for c in _chunks("book.md") if c.kind == "footnote"]
     assert {c.text for c in notes} == {
