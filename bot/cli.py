@@ -411,6 +411,44 @@ def forget(source: str) -> None:
     click.echo(f"forgot {source} ({removed} chunks)")
 
 
+@cli.command()
+@click.option("--since", default="7d", show_default=True, help="A span (7d, 24h, 2w) or a date (2026-11-01, UTC).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: days, lowest, down_sources.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a kind column: day, answer, source.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many lowest-rated answers.")
+def feedback(since: str, as_json: bool, as_csv: bool, limit: int) -> None:
+    """Votes per day, the lowest-rated answers with their question and sources, and the documents
+    cited by down-voted answers — what to fix in the knowledge base.
+
+    Reads the shared database (DATABASE_URL, else the SQLite file in CAREERBOT_DATA_DIR).
+
+    \b
+    Examples:
+      careerbot feedback
+      careerbot feedback --since 30d --json
+      careerbot feedback --since 2026-11-01 --csv > feedback.csv
+    """
+    from .state import State
+    from .state.report import parse_since, to_csv, to_json, to_text
+
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    try:
+        start = parse_since(since)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    settings = _settings()
+    with State.from_settings(settings) as state:
+        summary = state.feedback_summary(start, lowest=limit)
+    if as_json:
+        click.echo(to_json(summary))
+    elif as_csv:
+        click.echo(to_csv(summary), nl=False)
+    else:
+        click.echo(to_text(summary))
+
+
 def main() -> None:
     cli(prog_name="careerbot")
 
