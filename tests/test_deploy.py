@@ -369,6 +369,24 @@ def test_compose_runs_the_bot_in_http_mode_against_the_chroma_service(settings_n
     assert (url.port, url.path) == (BOT_PORT, "/healthz")
 
 
+def test_compose_bot_shares_state_through_the_postgres_service() -> None:
+    data = compose()
+    services = data["services"]
+    pg, bot = services["postgres"], services["bot"]
+    assert pg["image"].startswith("postgres:")
+    assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "pg_isready" in pg["healthcheck"]["test"]
+    volume, _, mount = pg["volumes"][0].partition(":")
+    assert volume in data["volumes"] and mount == "/var/lib/postgresql/data"
+    url = urlparse(bot["environment"]["DATABASE_URL"])
+    assert url.scheme == "postgresql" and url.hostname == "postgres" and url.port == 5432
+    pg_env = pg["environment"]
+    assert (url.username, url.path.lstrip("/")) == (pg_env["POSTGRES_USER"], pg_env["POSTGRES_DB"])
+    # one password, from .env, in both places
+    assert url.password == pg_env["POSTGRES_PASSWORD"] and url.password.startswith("${POSTGRES_PASSWORD")
+    assert "ports" not in pg, "the database is not published on the host"
+
+
 def test_compose_chroma_keeps_its_data_in_a_named_volume_and_matches_the_client() -> None:
     data = compose()
     chroma = data["services"]["chroma"]
@@ -408,9 +426,12 @@ def test_k8s_deployment_runs_two_ready_checked_replicas() -> None:
     # SIGTERM drain fits in the grace period after the preStop pause.
     pre_stop = container["lifecycle"]["preStop"]["exec"]["command"]
     assert pod["spec"]["terminationGracePeriodSeconds"] > int(pre_stop[-1]) + 30
-    # The data dir (feedback SQLite) is writable by the non-root user.
-    mounts = {m["mountPath"] for m in container["volumeMounts"]}
-    assert k8s_kind("ConfigMap")["data"]["CAREERBOT_DATA_DIR"] in mounts
+    # The pods keep nothing of their own (state is in PostgreSQL): no emptyDir to lose; the image's data dir
+    # (model cache, baked store) is the non-root user's.
+    assert not pod["spec"].get("volumes") and not container.get("volumeMounts")
+    data_dir = k8s_kind("ConfigMap")["data"]["CAREERBOT_DATA_DIR"]
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert re.search(rf"chown -R careerbot:careerbot {re.escape(data_dir)}\b", dockerfile)
 
 
 def test_k8s_service_routes_to_the_bot_pods_only() -> None:
@@ -429,7 +450,7 @@ def test_k8s_config_and_secret_use_names_settings_reads(settings_names: set[str]
     config = k8s_kind("ConfigMap", "careerbot-config")
     secret = k8s_kind("Secret", "careerbot-secrets")
     assert_env_names_known(list(config["data"]), "ConfigMap", settings_names)
-    assert set(secret["stringData"]) == {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OPENAI_API_KEY"}
+    assert set(secret["stringData"]) == {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OPENAI_API_KEY", "DATABASE_URL"}
     assert_env_names_known(list(secret["stringData"]), "Secret", settings_names)
     example = (ROOT / ".env.example").read_text()
     for name in secret["stringData"]:
@@ -447,6 +468,20 @@ def test_k8s_config_and_secret_use_names_settings_reads(settings_names: set[str]
         spec = k8s_kind(kind, name)["spec"]["template"]["spec"]
         refs = {next(iter(e)): next(iter(e.values()))["name"] for e in spec["containers"][0]["envFrom"]}
         assert refs == {"configMapRef": "careerbot-config", "secretRef": "careerbot-secrets"}, kind
+
+
+def test_k8s_database_url_points_at_the_example_postgres() -> None:
+    url = urlparse(k8s_kind("Secret", "careerbot-secrets")["stringData"]["DATABASE_URL"])
+    pg_svc = k8s_kind("Service", "postgres")
+    pg = k8s_kind("StatefulSet", "postgres")["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in pg["env"]}
+    assert url.hostname == pg_svc["metadata"]["name"] and url.port == pg_svc["spec"]["ports"][0]["port"] == 5432
+    assert (url.username, url.path.lstrip("/")) == (env["POSTGRES_USER"], env["POSTGRES_DB"])
+    pg_secret = k8s_kind("Secret", "careerbot-postgres")["stringData"]
+    assert url.password == pg_secret["POSTGRES_PASSWORD"] == "replace-me"  # placeholders, one value
+    assert {e["secretRef"]["name"] for e in pg["envFrom"]} == {"careerbot-postgres"}
+    assert {m["mountPath"] for m in pg["volumeMounts"]} == {"/var/lib/postgresql/data"}
+    assert env["PGDATA"].startswith("/var/lib/postgresql/data/")  # a subfolder: the volume root has lost+found
 
 
 def test_k8s_ingest_job_ingests_the_image_seeds_into_the_chroma_service(dockerfile: list[Instruction]) -> None:
