@@ -205,8 +205,14 @@ def test_list_items_opening_with_a_title_are_lead_ins_and_section_titles_are_not
                                         "section": "Other technical roles", "kind": "list_item"}),
         _Chunk("b", "Scope grows with seniority: seniors get ambiguous problems and mentor juniors.",
                {"source": "notes.md", "title": "Notes", "position": 1, "section": "Junior vs senior role"}),
+        # A title on a line of its own, described by the paragraph under it; a math operator is no title.
+        _Chunk("c", "ML solutions architect\nWorks with customers to design systems that fit their data and budget.",
+               {"source": "notes.md", "title": "Notes", "position": 2, "section": "Other technical roles"}),
+        _Chunk("d", "The convolution operator slides a kernel over the input and sums the products.",
+               {"source": "notes.md", "title": "Notes", "position": 3, "section": "Convolution operator"}),
     ]
     cat = build_catalog(chunks)
-    assert sorted(r.name for r in cat.roles) == ["Developer advocate", "ML accelerator/hardware engineer"]
+    assert sorted(r.name for r in cat.roles) == ["Developer advocate", "ML accelerator/hardware engineer",
+                                                 "ML solutions architect"]
     devrel = cat.match("devrel")
     assert devrel is not None and devrel.role.name == "Developer advocate"

@@ -169,7 +169,9 @@ def _logical_lines(text: str) -> list[str]:
         if not s:
             continue
         prev = out[-1] if out else ""
-        if prev and not prev.startswith("#") and not _ENDS_LINE_RE.search(prev) and not _STARTS_BLOCK_RE.match(s):
+        wrapped = len(prev.rsplit("\n", 1)[-1]) >= 40  # a hard-wrapped line is long; a title line is short
+        if (prev and wrapped and not prev.startswith("#") and not _ENDS_LINE_RE.search(prev)
+                and not _STARTS_BLOCK_RE.match(s)):
             out[-1] = prev + "\n" + s
         else:
             out.append(s)

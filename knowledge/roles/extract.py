@@ -205,8 +205,13 @@ def _candidates(doc: Document) -> list[_Candidate]:
                 continue
         if ln.kind == "list_item" or len(ln.text) <= 60:
             got = lead_names(_LIST_MARK_RE.sub("", ln.text))
-            if got:  # a list item (or short line) that is only a title
-                out.append(_Candidate(got[0], got[1], "definition", doc.source))
+            if got:  # a list item (or short line) that is only a title: what follows describes it
+                body = []
+                for nxt in _answer_lines(lines, i):
+                    if lead_names(_LIST_MARK_RE.sub("", nxt.text)) or _lead(nxt.text)[0] is not None:
+                        break
+                    body.extend(nxt.sentences)
+                out.append(_Candidate(got[0], got[1], "definition", doc.source, body=body[:6]))
                 continue
         if ln.kind == "list_item":
             # A list item opening with a title ("ML accelerator/hardware engineer designs …"): a lead-in

@@ -19,16 +19,14 @@ from ..text import has_cjk
 EN_HEADS = frozenset(
     "engineer scientist analyst manager architect researcher developer designer advocate writer translator "
     "interpreter editor specialist professional representative consultant lawyer attorney educator coach "
-    "teacher tutor instructor trainer auditor administrator programmer statistician economist ethicist "
-    "strategist technician annotator labeler evangelist officer director owner practitioner expert "
-    "mathematician physicist linguist copywriter journalist illustrator artist marketer "
-    "tester modeler modeller operator planner".split()
+    "teacher tutor instructor auditor administrator programmer statistician economist ethicist "
+    "strategist technician annotator labeler evangelist officer director "
+    "mathematician physicist linguist copywriter journalist illustrator artist marketer".split()
 )
 # Heads that say nothing on their own: "engineer" alone is not a role, "translator" is.
 GENERIC_HEADS = frozenset(
     "engineer scientist analyst manager architect researcher developer designer specialist professional "
-    "representative consultant officer director owner practitioner expert operator planner tester "
-    "administrator technician advocate".split()
+    "representative consultant officer director administrator technician advocate".split()
 )
 # Abbreviated titles that are heads by themselves ("AI PM", "SRE").
 EN_ABBREV_HEADS = frozenset({"pm", "pms", "sre", "sres", "swe", "swes", "mle", "mles"})
