@@ -13,6 +13,7 @@ model (``bot/answerability.py``) over the evidence these scores provide.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -201,6 +202,11 @@ class ExtractiveWriter:
             for c in cands
         ]
         idf = local_idf(sent_tokens)
+        # A question word no candidate sentence uses is the most specific one ("equity", "落户"): it
+        # weighs as much as the rarest word that does occur, so leaving it unanswered shows.
+        rarest = math.log(1 + len(sent_tokens))
+        for t in set(words(f"{question} {context}", cjk=zh_question)):
+            idf.setdefault(t, rarest)
         q_tokens = [t for t in words(question, cjk=zh_question) if t not in GENERIC_TERMS and not _single_cjk(t)]
         latin_q = [t for t in q_tokens if t.isascii()]
         ctx_tokens = [t for t in words(context, cjk=zh_question) if t not in GENERIC_TERMS and not _single_cjk(t)]
