@@ -102,6 +102,7 @@ def ingest(paths: tuple[str, ...], rebuild: bool, quiet: bool) -> None:
             return
         if bar is None:
             bar = tqdm(total=total, unit="file", desc="ingest", file=sys.stderr, leave=False)
+        bar.total = total  # fetched pages (a sitemap's) come after the files and add to the total
         bar.n = done
         bar.set_postfix_str(name[:40])
         bar.refresh()

@@ -141,7 +141,7 @@ class KnowledgeBase:
                 continue
             plans.append(self._plan(doc, root, existing.get(doc.source, {}), {"origin": str(path.resolve())}))
             self._docs[doc.source] = doc
-        sitemaps = self._plan_urls(urls, existing, seen, plans, report) if urls else set()
+        sitemaps = self._plan_urls(urls, existing, seen, plans, report, progress) if urls else set()
 
         # All new chunks embedded and written in large batches (one Chroma write per 1000
         # chunks, not one per file), and only then anything deleted: a serving bot never
@@ -173,7 +173,7 @@ class KnowledgeBase:
                 report.chunks_removed += len(old)
                 report.files.append(FileResult(source, "removed", len(old)))
                 changed = True
-        if progress:
+        if progress and files:
             progress("", len(files), len(files))
         if changed or rebuild:
             store.bump_version()
@@ -201,7 +201,7 @@ class KnowledgeBase:
 
     def _plan_urls(
         self, urls: list[str], existing: dict[str, dict[str, dict[str, Any]]], seen: dict[str, Path | str],
-        plans: list[_FilePlan], report: IngestReport,
+        plans: list[_FilePlan], report: IngestReport, progress: Progress | None = None,
     ) -> set[str]:
         """Fetch pages (each sitemap's pages), conditionally when fetched before, and plan the changed ones.
 
@@ -219,6 +219,8 @@ class KnowledgeBase:
                     continue
                 done.add(url)
                 name = source_name(url)
+                if progress:
+                    progress(name, len(done) - 1, len(done) + len(queue))
                 old = existing.get(name, {})
                 validators = _validators(old)
                 try:
@@ -235,6 +237,8 @@ class KnowledgeBase:
                     seen[name] = url
                     continue
                 self._plan_page(url, root, got, old, seen, plans, report)
+        if progress:
+            progress("", len(done), len(done))
         return sitemaps
 
     def _plan_page(
