@@ -114,7 +114,7 @@ def ingest(paths: tuple[str, ...], rebuild: bool, quiet: bool) -> None:
         extra = f": {f.reason}" if f.reason else (f" ({f.chunks} chunks)" if f.chunks else "")
         click.echo(f"{f.status:9} {f.source}{extra}")
         for s in f.stripped:
-            click.echo(f"          stripped {s}")
+            click.echo(f"          note: {s}")  # what was stripped, or how a bad part was read
     click.echo(report.summary())
     if report.skipped:
         sys.exit(1)

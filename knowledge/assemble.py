@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from .structure import Block, BlockKind, Parsed
@@ -231,7 +231,7 @@ def build(units: list[Unit], notes: list[str]) -> list[Block]:
                 # A question heading is still a heading (the citation's location), and its section is answers.
                 while stack and stack[-1][0] >= u.level:
                     stack.pop()
-                question, q_numbering, q_level = _question_text(u)
+                question, q_numbering = _question_text(u)
                 q_level = u.level
                 stack.append((u.level, question, q_numbering))
                 pending = u
@@ -244,7 +244,7 @@ def build(units: list[Unit], notes: list[str]) -> list[Block]:
             close_question(pending)
             while stack and stack[-1][0] >= PSEUDO_HEADING_LEVEL:
                 stack.pop()  # a bold question ends a bold pseudo-heading's section, as its sibling
-            question, q_numbering, _ = _question_text(u)
+            question, q_numbering = _question_text(u)
             q_level = 0
             pending = u
             continue
@@ -265,12 +265,12 @@ def build(units: list[Unit], notes: list[str]) -> list[Block]:
     return blocks
 
 
-def _question_text(u: Unit) -> tuple[str, str | None, int]:
+def _question_text(u: Unit) -> tuple[str, str | None]:
     text = Q_MARKER_RE.sub("", u.text, count=1).strip()
     numbering = u.numbering
     if numbering is None:
         numbering, text = split_numbering(text)
-    return text, numbering, 0
+    return text, numbering
 
 
 def assemble(units: list[Unit], *, notes: list[str] | None = None, **meta: object) -> Parsed:
@@ -283,7 +283,3 @@ def assemble(units: list[Unit], *, notes: list[str] | None = None, **meta: objec
         if value is not None:
             setattr(parsed, key, value)
     return parsed
-
-
-def restyle(block: Block, **changes: object) -> Block:
-    return replace(block, **changes)  # type: ignore[arg-type]

@@ -114,8 +114,6 @@ class InlineRenderer:
 
     def lines(self, children: Sequence[Token]) -> list[_Line]:
         lines = [_Line()]
-        link_depth = 0
-        link_text_len = 0
         lead_open = False  # a bold span opening the line (after a list number at most)
         for i, tok in enumerate(children):
             t = tok.type
@@ -131,8 +129,6 @@ class InlineRenderer:
                     lines[-1].parts.append("：" if CJK_RE.match(shown[-1]) else ": ")
             if t in ("text", "code_inline"):
                 lines[-1].parts.append(tok.content)
-                if link_depth:
-                    link_text_len += len(tok.content)
             elif t == "softbreak":
                 lines.append(_Line())
             elif t == "hardbreak":
@@ -144,10 +140,6 @@ class InlineRenderer:
                     lines.append(_Line())
                 elif not is_html_tag(tok.content):
                     lines[-1].parts.append(tok.content)  # "<for everyone>" is text, not an element
-            elif t == "link_open":
-                link_depth += 1
-            elif t == "link_close":
-                link_depth = max(0, link_depth - 1)
             elif t == "footnote_ref":
                 self.footnote_refs.append(str(tok.meta.get("label", tok.meta.get("id", ""))))
             # images, emphasis markers, footnote anchors: nothing shown
@@ -282,7 +274,6 @@ def read_markdown_units(body: str) -> tuple[list[Unit], list[str], str | None]:
 
     quote_depth = 0
     list_depth = 0
-    item_para = 0  # paragraphs seen in the current list item
     toc_lines = 0
     footnote_depth = 0
     heading_level = 0
@@ -301,8 +292,6 @@ def read_markdown_units(body: str) -> tuple[list[Unit], list[str], str | None]:
             list_depth += 1
         elif t in ("bullet_list_close", "ordered_list_close"):
             list_depth -= 1
-        elif t == "list_item_open":
-            item_para = 0
         elif t == "footnote_open":
             footnote_depth += 1
             footnote_label = str(tok.meta.get("label", tok.meta.get("id", "")))
@@ -351,7 +340,6 @@ def read_markdown_units(body: str) -> tuple[list[Unit], list[str], str | None]:
                     units.append(Unit(text, "footnote", section_hint=ref_section.get(footnote_label, ())))
                 continue
             if list_depth:
-                item_para += 1
                 if _anchor_link_only(children):
                     toc_lines += 1  # a table of contents entry: the headings themselves follow
                     continue
