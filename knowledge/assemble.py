@@ -72,6 +72,24 @@ A_MARKER_RE = re.compile(r"^\s*(?:A(?:nswer)?\s*\d{0,3}|答案?|回答|解答)\s
 QUESTION_END_RE = re.compile(r"[?？][\s)）\]」』”\"']*$")
 
 
+_INLINE_QA_RE = re.compile(r"^(?P<q>.+?[?？])\s*(?P<a>(?:A(?:nswer)?|答案?|回答)\s*[:：].*)$", re.S)
+
+
+def split_qa(text: str, kind: UnitKind = "paragraph") -> list[Unit] | None:
+    """A "Q:"-marked text as its question unit, plus its answer unit when "A:" follows on the same line or later."""
+    if not Q_MARKER_RE.match(text):
+        return None
+    lines = text.split("\n")
+    for n in range(1, len(lines)):
+        if A_MARKER_RE.match(lines[n]):
+            return [Unit(" ".join(lines[:n]), "paragraph", question=True),
+                    Unit("\n".join(lines[n:]), kind, answer=True)]
+    inline = _INLINE_QA_RE.match(lines[0])
+    if inline and len(lines) == 1:
+        return [Unit(inline.group("q").strip(), "paragraph", question=True), Unit(inline.group("a"), kind, answer=True)]
+    return [Unit(text.replace("\n", " "), "paragraph", question=True)]
+
+
 def ends_as_question(text: str) -> bool:
     return QUESTION_END_RE.search(text) is not None
 

@@ -18,7 +18,15 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from .assemble import A_MARKER_RE, PSEUDO_HEADING_LEVEL, Q_MARKER_RE, Unit, ends_as_question, split_numbering
+from .assemble import (
+    A_MARKER_RE,
+    PSEUDO_HEADING_LEVEL,
+    Q_MARKER_RE,
+    Unit,
+    ends_as_question,
+    split_numbering,
+    split_qa,
+)
 from .text import CJK_RE, weight
 
 _EMBED_RE = re.compile(r"!\[\[[^\]\n]*\]\]")
@@ -376,14 +384,8 @@ def _paragraph_units(inline: InlineRenderer, children: Sequence[Token], kind: st
             # any real heading (level 7), ended by the next heading of any level.
             number, title = split_numbering(q.rstrip(":： "))
             return [Unit(title, "heading", level=PSEUDO_HEADING_LEVEL, numbering=number)]
-    lines = text.split("\n")
-    if Q_MARKER_RE.match(lines[0]):
-        for n in range(1, len(lines)):
-            if A_MARKER_RE.match(lines[n]):
-                return [Unit(" ".join(lines[:n]), "paragraph", question=True),
-                        Unit("\n".join(lines[n:]), base, answer=True)]  # type: ignore[arg-type]
-        if base != "list_item" or ends_as_question(text):
-            return [Unit(text.replace("\n", " "), "paragraph", question=True)]
+    if Q_MARKER_RE.match(text) and (base != "list_item" or ends_as_question(text) or A_MARKER_RE.search(text)):
+        return split_qa(text, base) or []  # type: ignore[arg-type]
     if A_MARKER_RE.match(text):
         return [Unit(text, base, answer=True)]  # type: ignore[arg-type]
     if base == "paragraph" and "\n" not in text and ends_as_question(text) and split_numbering(text)[0]:

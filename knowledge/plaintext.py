@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import re
 
-from .assemble import A_MARKER_RE, Q_MARKER_RE, Unit, ends_as_question, split_numbering
+from .assemble import A_MARKER_RE, Q_MARKER_RE, Unit, ends_as_question, split_numbering, split_qa
 from .markdown import URL_ONLY_RE, clean_inline, is_html_tag, join_lines
 from .text import weight
 
@@ -104,7 +104,9 @@ def read_plain_units(body: str) -> tuple[list[Unit], list[str], str | None]:
             continue
         number, title = split_numbering(text)
         question_line = ends_as_question(text) and "\n" not in text and weight(text) <= QUESTION_MAX_WEIGHT
-        if Q_MARKER_RE.match(text) or (question_line and (number is not None or faq_page)):
+        if Q_MARKER_RE.match(text):
+            units.extend(split_qa(text) or [])
+        elif question_line and (number is not None or faq_page):
             units.append(Unit(text, "paragraph", question=True))
         elif A_MARKER_RE.match(text):
             units.append(Unit(text, "paragraph", answer=True))

@@ -143,6 +143,17 @@ def test_faq_answers_carry_their_question_and_never_quote_it(name: str, question
     assert question in c.embed_text() and question in c.lexical_text()  # but it is searchable
 
 
+@pytest.mark.parametrize("suffix", [".md", ".txt"])
+def test_question_and_answer_on_one_line(tmp_path: Path, suffix: str) -> None:
+    raw = "Q: Is SQL needed for analyst jobs? A: Yes, nearly every posting asks for it.\n\n" \
+          "问：需要博士学位吗？答：不需要。\n"
+    chunks = chunk_document(load_document(_write(tmp_path / f"oneline{suffix}", raw)))
+    assert [(c.question, c.text) for c in chunks] == [
+        ("Is SQL needed for analyst jobs?", "Yes, nearly every posting asks for it."),
+        ("需要博士学位吗？", "不需要。"),
+    ]
+
+
 def test_numbered_bold_questions_keep_their_number_as_metadata() -> None:
     (c,) = [c for c in _chunks("bold_faq.md") if c.question.startswith("Is it worth")]
     assert c.numbering == "8.45"
@@ -251,13 +262,16 @@ def _one_line_notes(notes: list[str]) -> None:
     assert all("\n" not in n and 0 < len(n) <= 120 for n in notes), notes
 
 
-def test_unclosed_html_comment_in_markdown_falls_back_to_plain_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize("opener", ["<!-- draft note", "<script>", "<div class='x'>\n<p>"])
+def test_unclosed_html_in_markdown_loses_no_text(tmp_path: Path, opener: str) -> None:
     paras = [f"Paragraph {i} explains how analysts become data scientists over time." for i in range(20)]
-    doc = load_document(_write(tmp_path / "draft.md", "# Data careers\n\nIntro.\n\n<!-- draft note\n\n"
+    doc = load_document(_write(tmp_path / "draft.md", f"# Data careers\n\nIntro.\n\n{opener}\n\n"
                                + "\n\n".join(paras)))
     text = "\n".join(c.text for c in chunk_document(doc))
     assert all(p in text for p in paras)  # nothing lost
-    assert any("read as plain text" in n for n in doc.stripped)
+    assert "<" not in text
+    if not opener.startswith("<div"):  # an unclosed <div> only holds its own paragraph in markdown
+        assert any("read as plain text" in n for n in doc.stripped)
     _one_line_notes(doc.stripped)
 
 
