@@ -35,6 +35,7 @@ _KRAMDOWN_RE = re.compile(r"\{:[^}\n]*\}")
 URL_ONLY_RE = re.compile(r"^\s*<?https?://\S+>?\s*$")
 _STRAY_MARKUP_RE = re.compile(r"\*{2,}|(?<![\w])_{2,}|_{2,}(?![\w])|(?<!\S)#{1,6}(?=\s)|^\s*>\s*")
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;:：.]$")
+_SHORTCODE_RE = re.compile(r"(?<![\w:]):[a-z][a-z0-9_+-]{1,30}:(?![\w:])\s?")
 _NOT_A_HEADING_END_RE = re.compile(r"[。！？!?；;.,，、…]$")
 PSEUDO_HEADING_MAX_WEIGHT = 80
 
@@ -107,8 +108,10 @@ def join_lines(lines: Sequence[str], hard: Sequence[bool] = ()) -> str:
 
 
 def clean_inline(text: str) -> str:
-    """Stray emphasis/heading/quote marks removed, runs of spaces collapsed."""
+    """Stray emphasis/heading/quote marks and emoji shortcodes (":robot:") removed, runs of spaces collapsed."""
     text = _STRAY_MARKUP_RE.sub("", text)
+    if ":" in text:
+        text = _SHORTCODE_RE.sub("", text)
     return re.sub(r"[ \t\u00a0\u3000]+", " ", text)
 
 
