@@ -139,3 +139,46 @@ def build_role_messages(role: str, outlook: str, passages: Sequence[Any], lang: 
     parts.append(f"<role>{escape(role, quote=False)}</role>")
     parts.append(f"The sources' outlook for this role reads as: {outlook}. Write the card in {language}.")
     return [{"role": "system", "content": ROLE_CARD_SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(parts)}]
+
+
+# --- the assistant pane and the Home tab (bot/assistant.py, bot/home.py) -----------------------
+
+GREETING = {
+    "en": "Hi! I answer career questions about AI and LLM work from {docs}, citing every claim. "
+          "Ask me anything, or start with one of these:",
+    "zh": "你好！我根据{docs}回答关于AI和大模型工作的职业问题，每个结论都注明出处。直接提问，或者从下面的问题开始：",
+}
+GREETING_EMPTY = {
+    "en": "Hi! My knowledge base is empty right now — ask an admin to run `careerbot ingest`, then come back.",
+    "zh": "你好！我的知识库目前是空的——请管理员先运行 `careerbot ingest`，然后再来提问。",
+}
+DOCS_COUNT = {"en": "{n} documents", "zh": "{n} 份资料"}
+DOC_COUNT_ONE = {"en": "1 document", "zh": "1 份资料"}
+PROMPTS_TITLE = {"en": "Try asking", "zh": "可以这样问"}
+STATUS_READING = {"en": "is reading the sources…", "zh": "正在查阅资料…"}
+STREAM_BROKE_NOTE = {
+    "en": "The language model stopped mid-answer, so this is the offline answer.",
+    "zh": "语言模型的回答中断了，以下是离线答案。",
+}
+
+# Suggested prompts: (button title, question) per kind, filled with a role name or a document title.
+STARTER_GROWING = {
+    "en": ("Becoming a {role}", "What does a {role} do, and which skills should I build to become one?"),
+    "zh": ("如何成为{role}", "{role}做什么？要成为{role}需要培养哪些技能？"),
+}
+STARTER_AT_RISK = {
+    "en": ("Is {role} work at risk?", "How are LLMs changing {role} work, and what can people in it do?"),
+    "zh": ("{role}会被取代吗？", "大模型正在怎样改变{role}的工作？从业者可以怎么应对？"),
+}
+STARTER_RESHAPED = {
+    "en": ("How {role} work is changing", "How are LLMs reshaping {role} work?"),
+    "zh": ("{role}的工作在怎样变化", "大模型正在怎样重塑{role}的工作？"),
+}
+STARTER_OUTLOOKS = {
+    "en": ("Growing vs at-risk roles", "Which roles are growing because of LLMs, and which are most at risk?"),
+    "zh": ("增长与风险岗位", "哪些岗位因大模型而增长？哪些岗位风险最大？"),
+}
+STARTER_DOCUMENT = {
+    "en": ("{title}", "What are the main points of “{title}”?"),
+    "zh": ("{title}", "《{title}》的要点是什么？"),
+}

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, Assistant
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -34,10 +34,24 @@ from slack_sdk.http_retry.builtin_handlers import (
 from knowledge.errors import ConfigError, SlackError
 
 from . import blocks as bk
+from . import prompts
+from .assistant import (
+    KnowledgeFacts,
+    KnowledgeView,
+    SlackThreadContexts,
+    asks_about_channel,
+    context_metadata,
+    locale_language,
+    may_ask_about_channel,
+    question_language,
+    title_for,
+)
+from .home import FeedbackDigest, FeedbackSource, digest_from_summary, home_view
 from .hooks import post_response
 from .markup import decode, escape
 from .settings import Settings
 from .state import Job, JobRunner, State, Verdict
+from .streaming import LiveReply
 
 log = logging.getLogger("careerbot.slack")
 request_log = logging.getLogger("careerbot.requests")
@@ -50,7 +64,13 @@ MENTION_LOOKUPS = 10  # users.info calls one answered message may cause, whateve
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 COMMANDS = ("/career-role", "/career-roles")
 # manifest bot event -> bolt event type it arrives as
-EVENTS = {"app_mention": "app_mention", "message.im": "message"}
+EVENTS = {"app_mention": "app_mention", "message.im": "message", "app_home_opened": "app_home_opened",
+          "assistant_thread_started": "assistant_thread_started",
+          "assistant_thread_context_changed": "assistant_thread_context_changed"}
+ASSISTANT_EVENTS = ("assistant_thread_started", "assistant_thread_context_changed")  # bolt's Assistant routes these
+CHANNEL_CONTEXT_MESSAGES = 10
+CONTEXT_WAIT_S = 5.0  # a context change racing the thread's greeting waits this long for it
+FEEDBACK_WINDOW_S = 7 * 86400.0
 ALLOWED_SUBTYPES = (None, "thread_broadcast", "file_share")
 REJECTED_TOKEN_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
 
@@ -139,6 +159,7 @@ class SlackBot:
         auth: dict[str, Any],
         client: WebClient | None = None,
         state: State | None = None,
+        feedback_summary: FeedbackSource | None = None,
         socket_mode: bool = False,
         workers: int = 4,
         lease_s: float | None = None,
@@ -158,6 +179,11 @@ class SlackBot:
         self._roles: Any = None
         self._roles_lock = threading.Lock()
         self._names: dict[str, str | None] = {}
+        self._locales: dict[str, str | None] = {}
+        self.knowledge = KnowledgeView(pipeline.kb, self.roles_service) if getattr(pipeline, "kb", None) else None
+        self.contexts = SlackThreadContexts(self.client, self.bot_user_id)
+        self.feedback_summary: FeedbackSource = feedback_summary or (
+            lambda since: digest_from_summary(self.state.feedback_summary(since)))
         self.app = self._build_app(socket_mode)
 
     # -- wiring ----------------------------------------------------------------------
@@ -182,8 +208,16 @@ class SlackBot:
             listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="careerbot-ack"),
             logger=_bolt_logger(),
         )
-        for event_type in sorted(set(EVENTS.values())):
-            app.event(event_type)(self._on_event)
+        # The AI app pane: bolt's Assistant takes assistant_thread_started / _context_changed. Questions typed
+        # in an assistant thread are plain DM messages with a thread_ts; Assistant has no user_message listener
+        # here, so they reach _on_event, which records them durably before the ack like every other question.
+        assistant = Assistant(logger=_bolt_logger())
+        assistant.thread_started(self._on_thread_started)
+        assistant.thread_context_changed(self._on_context_changed)
+        app.use(assistant)
+        listeners = {"app_mention": self._on_event, "message": self._on_event, "app_home_opened": self._on_home_opened}
+        for event_type in sorted(set(EVENTS.values()) - set(ASSISTANT_EVENTS)):
+            app.event(event_type)(listeners[event_type])
         for command in COMMANDS:
             app.command(command)(self._on_command)
         actions = {bk.FEEDBACK_UP: self._on_feedback, bk.FEEDBACK_DOWN: self._on_feedback,
@@ -230,7 +264,7 @@ class SlackBot:
             ack()
             self._log(t0, outcome="rate_limited", notice=False, **fields)
             return
-        kind = "event" if verdict is Verdict.ALLOW else "notice"
+        kind = ("assistant" if _in_dm_thread(event) else "event") if verdict is Verdict.ALLOW else "notice"
         payload = {"event": event, "fields": fields}
         job_id = self.state.enqueue(kind, payload, claims=[f"event:{event_id}" if event_id else None,
                                                            f"msg:{event.get('channel')}:{event.get('ts')}"],
@@ -246,7 +280,8 @@ class SlackBot:
     def job_handlers(self) -> dict[str, Callable[[Job], str | None]]:
         """What the job runner calls, by job kind (each returns the ts of the message it posted, or None)."""
         return {"event": self._run_event, "notice": self._run_notice, "command": self._run_command,
-                "share": self._run_share, "thanks": self._run_thanks}
+                "share": self._run_share, "thanks": self._run_thanks, "assistant": self._run_assistant,
+                "greet": self._run_greet, "context": self._run_context, "home": self._run_home}
 
     def _run_event(self, job: Job) -> str | None:
         event = job.payload["event"]
@@ -432,7 +467,7 @@ class SlackBot:
         return self._post_ts(channel, thread, text, blocks)[0]
 
     def _post_ts(self, channel: str, thread: str | None, text: str, blocks: list[dict[str, Any]], *,
-                 job_id: str | None = None) -> tuple[str | None, str | None]:
+                 job_id: str | None = None, metadata: dict[str, Any] | None = None) -> tuple[str | None, str | None]:
         """chat.postMessage; returns (error, ts): (None, ts) on success, (the Slack error, None) otherwise.
 
         With ``job_id`` the message carries it as metadata, so a worker that takes the job over after a
@@ -443,6 +478,8 @@ class SlackBot:
             kwargs["thread_ts"] = thread
         if job_id:
             kwargs["metadata"] = {"event_type": ANSWER_EVENT_TYPE, "event_payload": {"job": job_id}}
+        if metadata:
+            kwargs["metadata"] = metadata
         try:
             resp = self.client.chat_postMessage(blocks=blocks, **kwargs)
             return None, _ts(resp)
@@ -469,6 +506,262 @@ class SlackBot:
         if not response_url:
             return False
         return post_response(str(response_url), payload, api_url=self.settings.slack_api_url)
+
+    # -- the assistant pane (Slack's AI app surface) ------------------------------------------------------
+    def _on_thread_started(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """A user opened a new assistant thread: a job greets them in their language and suggests questions."""
+        t0 = time.perf_counter()
+        thread = event.get("assistant_thread") or {}
+        fields: dict[str, Any] = {"kind": "assistant_thread_started", "event_id": body.get("event_id")}
+        if not thread.get("channel_id") or not thread.get("thread_ts"):
+            self._log(t0, outcome="ignored", reason="incomplete", level=logging.DEBUG, **fields)
+            return
+        payload = {"channel": thread["channel_id"], "thread_ts": thread["thread_ts"], "user": thread.get("user_id"),
+                   "context": thread.get("context") or {}, "fields": fields}
+        event_id = body.get("event_id")
+        if self.state.enqueue("greet", payload, claims=[f"event:{event_id}" if event_id else None,
+                                                        f"greet:{thread['channel_id']}:{thread['thread_ts']}"],
+                              claim_ttl_s=CLAIM_TTL_S) is None:
+            self._log(t0, outcome="duplicate", **fields)
+            return
+        self.runner.wake()
+
+    def _run_greet(self, job: Job) -> str | None:
+        p = job.payload
+        t0 = _since(job.created)
+        channel, thread_ts = str(p["channel"]), str(p["thread_ts"])
+        error = reply_ts = None
+        try:
+            lang = self._user_language(p.get("user"))
+            facts = self.knowledge.facts() if self.knowledge else None
+            text = escape(facts.greeting(lang) if facts else prompts.pick(prompts.GREETING_EMPTY, lang))
+            # The greeting carries the thread's context (the channel in view), for any replica to read later.
+            error, reply_ts = self._post_ts(channel, thread_ts, text, bk.notice_blocks(text),
+                                            metadata=context_metadata(p.get("context") or {}))
+            starters = facts.starters(lang) if facts else []
+            if starters:
+                try:
+                    self.client.assistant_threads_setSuggestedPrompts(
+                        channel_id=channel, thread_ts=thread_ts, title=prompts.pick(prompts.PROMPTS_TITLE, lang),
+                        prompts=[s.to_slack() for s in starters])
+                except SlackClientError as exc:
+                    error = error or f"setSuggestedPrompts:{_slack_error(exc)}"
+        except Exception as exc:
+            log.error("assistant greeting failed: %s", type(exc).__name__, exc_info=self.settings.debug)
+            error = type(exc).__name__
+        self._log(t0, outcome="error" if error else "greeted", error=error, **(p.get("fields") or {}))
+        return reply_ts
+
+    def _on_context_changed(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """The user looks at another channel with the pane open: remember it (used only when asked about)."""
+        thread = event.get("assistant_thread") or {}
+        if thread.get("channel_id") and thread.get("thread_ts"):
+            self.state.enqueue("context", {"channel": thread["channel_id"], "thread_ts": thread["thread_ts"],
+                                           "context": thread.get("context") or {}})
+            self.runner.wake()
+
+    def _run_context(self, job: Job) -> None:
+        p = job.payload
+        try:
+            if not self.contexts.save(channel_id=str(p["channel"]), thread_ts=str(p["thread_ts"]),
+                                      context=p.get("context") or {}, wait_s=CONTEXT_WAIT_S):
+                log.info("thread context not saved: no greeting in the thread")
+        except SlackClientError as exc:  # losing it only loses "this channel" questions
+            log.warning("thread context not saved: %s", _slack_error(exc))
+        return None
+
+    def _run_assistant(self, job: Job) -> str | None:
+        event = job.payload["event"]
+        fields = dict(job.payload.get("fields") or {})
+        t0 = _since(job.created)
+        if job.recovered:
+            fields["attempt"] = job.attempts
+            posted = self._find_reply(event, job.id)
+            if posted:
+                self._log(t0, outcome="already_answered", **fields)
+                return posted
+        return self.answer_assistant(event, t0=t0, fields=fields, job=job)
+
+    def _show_status(self, event: dict[str, Any], question: str) -> str:
+        """"careerbot is reading the sources…" under the thread; a reaction where that is not possible."""
+        try:
+            self.client.assistant_threads_setStatus(
+                channel_id=str(event["channel"]), thread_ts=str(event["thread_ts"]),
+                status=prompts.pick(prompts.STATUS_READING, question_language(question)))
+            return "status"
+        except SlackClientError as exc:  # a plain DM thread (not the assistant pane), or no assistant:write
+            log.debug("assistant.threads.setStatus failed: %s", _slack_error(exc))
+            return "reaction" if self._react(str(event["channel"]), str(event["ts"])) else "none"
+
+    def answer_assistant(self, event: dict[str, Any], *, t0: float | None = None,
+                         fields: dict[str, Any] | None = None, job: Job | None = None) -> str | None:
+        """A question in an assistant (or DM) thread: status, title, history, the answer — streamed in LLM mode.
+
+        Returns the ts of the reply (None when posting failed).
+        """
+        t0 = t0 if t0 is not None else time.perf_counter()
+        fields = {**(fields or {}), "surface": "assistant"}
+        channel, ts, thread = str(event["channel"]), str(event["ts"]), str(event["thread_ts"])
+        user = event.get("user")
+        job_id = job.id if job else None
+        raw = cut_markup(event.get("text") or "", QUESTION_CHARS)
+        names = self.mention_names()
+        question = decode(raw, bot_user_id=self.bot_user_id, user_name=names)[:QUESTION_CHARS]
+        progress = fields["progress"] = self._show_status(event, question)
+        mode = refused = error = None
+        reply_ts: str | None = None
+        live: LiveReply | None = None
+        try:
+            if not question:
+                error, reply_ts = self._post_ts(channel, thread, bk.EMPTY_QUESTION_TEXT,
+                                                bk.notice_blocks(bk.EMPTY_QUESTION_TEXT), job_id=job_id)
+                mode = "help"
+                return reply_ts
+            history = self._history(channel, event, names)
+            if not history:  # the thread's first question names it
+                self._set_title(channel, thread, question)
+            history = self._channel_context(channel, thread, raw, names) + history
+            if getattr(self.pipeline, "llm", None) is not None:
+                live = LiveReply(self.client, channel, thread, user_id=user, team_id=event.get("team"))
+            try:
+                answer = self.pipeline.answer(question, history=history or None, user_id=user,
+                                              on_delta=live.push if live else None)
+            except Exception as exc:  # the asker must still hear back
+                log.error("answer failed: %s", type(exc).__name__, exc_info=self.settings.debug)
+                error = f"pipeline:{type(exc).__name__}"
+                if live is not None:
+                    live.finish(bk.ERROR_TEXT, bk.notice_blocks(bk.ERROR_TEXT), metadata=self._job_meta(job_id))
+                    return live.ts
+                _, reply_ts = self._post_ts(channel, thread, bk.ERROR_TEXT, bk.notice_blocks(bk.ERROR_TEXT),
+                                            job_id=job_id)
+                return reply_ts
+            if live is not None and live.shown and answer.note:  # the model's stream broke off midway
+                answer.note = prompts.pick(prompts.STREAM_BROKE_NOTE, answer.language)
+                fields["note"] = "stream_broke"
+            elif answer.note:
+                fields["note"] = "fallback"
+            mode, refused = answer.mode, answer.refused
+            feedback_id = self._record(answer, user=user, channel=channel, job_id=job_id,
+                                       channel_type=fields.get("channel_type"))
+            if job_id:
+                self.runner.mark_posting(job_id)
+            text, blocks = bk.answer_fallback(answer), bk.answer_blocks(answer, feedback_id)
+            if live is not None:
+                error = live.finish(text, blocks, metadata=self._job_meta(job_id))
+                reply_ts, fields["stream"] = live.ts, live.mode
+            else:
+                error, reply_ts = self._post_ts(channel, thread, text, blocks, job_id=job_id)
+            return reply_ts
+        finally:
+            if progress == "reaction":
+                self._unreact(channel, ts)
+            self._log(t0, outcome="error" if error else "answered", mode=mode, refused=refused, error=error, **fields)
+
+    @staticmethod
+    def _job_meta(job_id: str | None) -> dict[str, Any] | None:
+        return {"event_type": ANSWER_EVENT_TYPE, "event_payload": {"job": job_id}} if job_id else None
+
+    def _record(self, answer: Any, *, user: str | None, channel: str, job_id: str | None,
+                channel_type: str | None) -> str | None:
+        """Store the answer for its 👍/👎 buttons; None (no buttons) when the store fails."""
+        try:
+            return self.state.record_answer(
+                user=user, channel=channel, channel_type=channel_type, question=answer.question, answer=answer.text,
+                mode=answer.mode, refused=answer.refused, job_id=job_id,
+                sources=[{"n": c.n, "source": c.source, "title": c.title, "url": c.url}
+                         for c in getattr(answer, "citations", None) or []])
+        except Exception as exc:
+            log.warning("feedback store failed: %s", type(exc).__name__)
+            return None
+
+    def _set_title(self, channel: str, thread_ts: str, question: str) -> None:
+        try:
+            self.client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title_for(question))
+        except SlackClientError as exc:
+            log.debug("assistant.threads.setTitle failed: %s", _slack_error(exc))
+
+    def _channel_context(self, channel: str, thread_ts: str, raw_question: str,
+                         names: Callable[[str], str | None]) -> list[str]:
+        """Recent messages of the channel the user is looking at — only when the question refers to it."""
+        if not may_ask_about_channel(raw_question):
+            return []
+        try:
+            context = self.contexts.find(channel_id=channel, thread_ts=thread_ts)
+        except SlackClientError as exc:
+            log.debug("thread context unavailable: %s", _slack_error(exc))
+            return []
+        looked_at = context.get("channel_id") if context is not None else None
+        if not looked_at or not asks_about_channel(raw_question, str(looked_at)):
+            return []
+        try:
+            resp = self.client.conversations_history(channel=str(looked_at), limit=CHANNEL_CONTEXT_MESSAGES)
+        except SlackClientError as exc:  # not a member there, or no history scope
+            log.debug("conversations.history failed: %s", _slack_error(exc))
+            return []
+        out = []
+        for m in reversed(resp.get("messages") or []):  # Slack gives newest first
+            if m.get("bot_id") or m.get("subtype"):
+                continue
+            text = decode(cut_markup(str(m.get("text") or ""), HISTORY_CHARS), bot_user_id=self.bot_user_id,
+                          user_name=names)
+            if text:
+                out.append(text[:HISTORY_CHARS])
+        return out[-CHANNEL_CONTEXT_MESSAGES:]
+
+    def _user_language(self, user_id: str | None) -> str:
+        """The user's Slack locale as an answer language (users.info, cached); English when unknown."""
+        if not user_id:
+            return "en"
+        if user_id not in self._locales:
+            locale: str | None = None
+            try:
+                resp = self.client.users_info(user=user_id, include_locale=True)
+                locale = (resp.get("user") or {}).get("locale")
+            except SlackClientError as exc:
+                log.debug("users.info failed: %s", _slack_error(exc))
+            if len(self._locales) > 5000:
+                self._locales.clear()
+            self._locales[user_id] = locale
+        return locale_language(self._locales[user_id])
+
+    # -- the Home tab -----------------------------------------------------------------------------------------
+    def _on_home_opened(self, ack: Callable[..., Any], body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") not in (None, "home") or not event.get("user"):
+            ack()
+            return
+        event_id = body.get("event_id")
+        self.state.enqueue("home", {"user": str(event["user"]),
+                                    "fields": {"kind": "app_home_opened", "event_id": event_id}},
+                           claims=[f"event:{event_id}" if event_id else None], claim_ttl_s=CLAIM_TTL_S)
+        ack()
+        self.runner.wake()
+
+    def _run_home(self, job: Job) -> None:
+        self.publish_home(str(job.payload["user"]), t0=_since(job.created), fields=job.payload.get("fields"))
+        return None
+
+    def publish_home(self, user: str, *, t0: float | None = None, fields: dict[str, Any] | None = None) -> None:
+        """views.publish the Home tab for ``user`` (the feedback part only for CAREERBOT_ADMINS)."""
+        t0 = t0 if t0 is not None else time.perf_counter()
+        error = None
+        admin = user in self.settings.admins
+        try:
+            facts = self.knowledge.facts() if self.knowledge else KnowledgeFacts("empty")
+            digest: FeedbackDigest | None = None
+            if admin:
+                try:
+                    digest = self.feedback_summary(time.time() - FEEDBACK_WINDOW_S)
+                except Exception as exc:
+                    log.warning("feedback summary failed: %s", type(exc).__name__)
+            view = home_view(facts, bot_user_id=self.bot_user_id, digest=digest, is_admin=admin)
+            self.client.views_publish(user_id=user, view=view)
+        except SlackClientError as exc:
+            error = _slack_error(exc)
+            log.warning("views.publish failed: %s", error)
+        except Exception as exc:
+            error = type(exc).__name__
+            log.error("home tab failed: %s", error, exc_info=self.settings.debug)
+        self._log(t0, outcome="error" if error else "published", admin=admin, error=error, **(fields or {}))
 
     # -- slash commands and role cards ---------------------------------------------------------
     def roles_service(self) -> Any:
@@ -651,6 +944,11 @@ def _bolt_logger() -> logging.Logger:
     if logger.level == logging.NOTSET or logger.level < logging.WARNING:
         logger.setLevel(logging.WARNING)
     return logger
+
+
+def _in_dm_thread(event: dict[str, Any]) -> bool:
+    """A message typed in a DM thread: the assistant pane's threads are these (bolt's own test, less the bots)."""
+    return event.get("type") == "message" and event.get("channel_type") == "im" and bool(event.get("thread_ts"))
 
 
 def cut_markup(text: str, limit: int) -> str:

@@ -401,4 +401,10 @@ def test_manifest_matches_the_listeners(served: Any) -> None:
     needed = {"app_mentions:read", "chat:write", "commands", "im:history", "reactions:write", "channels:history",
               "groups:history", "users:read"}
     assert needed <= scopes
+    # the AI app surface: an assistant view to open, the Home tab its listener publishes, and their scope
+    events = set(registered["events"])
+    if events & {"assistant_thread_started", "assistant_thread_context_changed"}:
+        assert manifest["features"]["assistant_view"]["assistant_description"]
+        assert "assistant:write" in scopes and "message.im" in events
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is ("app_home_opened" in events)
     assert manifest["features"]["bot_user"]["display_name"]

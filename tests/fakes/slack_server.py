@@ -4,6 +4,11 @@ Point SLACK_API_URL at ``server.api_url``. It answers the methods the bot uses, 
 call (method, params, time), takes response_url posts under ``server.response_url(...)``, and can
 be scripted to fail: ``fail("chat.postMessage", status=429, retry_after=1)``,
 ``fail("chat.postMessage", error="channel_not_found")``, ``fail("chat.postMessage", status=500)``.
+
+The AI-app surface is there too: ``assistant.threads.setStatus`` / ``setSuggestedPrompts`` /
+``setTitle``, ``views.publish``, chat streaming (``chat.startStream`` hands out a message ts that
+``chat.appendStream`` / ``chat.stopStream`` / ``chat.update`` then address), all recorded like the rest.
+``fail("chat.startStream", error="unknown_method")`` plays a workspace without streaming.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class _State:
     replies: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages the bot posted
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
     ts_counter: int = 0
@@ -144,12 +150,26 @@ class FakeSlack:
                     with state.lock:
                         state.posted.setdefault(str(params.get("channel")), []).append(message)
                     return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
-                if method == "chat.update":
+                if method in ("chat.update", "chat.stopStream"):  # the kept message changes too
+                    with state.lock:
+                        for m in state.posted.get(str(params.get("channel")), []):
+                            if m["ts"] == params.get("ts"):
+                                m.update({k: params[k] for k in ("text", "metadata") if params.get(k)})
                     return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts") or ts,
-                            "message": {"text": params.get("text"), "ts": ts}}
+                            "message": {"text": params.get("text"), "ts": params.get("ts") or ts}}
                 if method == "apps.connections.open":
                     return {"ok": True, "url": fake.socket_url} if fake.socket_url else {"ok": False,
                                                                                         "error": "not_allowed"}
+                if method == "chat.startStream":  # a message in the thread, like a post
+                    message = {"type": "message", "bot_id": BOT_ID, "user": BOT_USER_ID, "ts": ts,
+                               "text": params.get("markdown_text") or "", "thread_ts": params.get("thread_ts")}
+                    with state.lock:
+                        state.posted.setdefault(str(params.get("channel")), []).append(message)
+                    return {"ok": True, "channel": params.get("channel"), "ts": ts}
+                if method == "chat.appendStream":
+                    return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+                if method == "views.publish":
+                    return {"ok": True, "view": {"id": f"V{state.ts_counter:08d}", **(params.get("view") or {})}}
                 if method == "chat.postEphemeral":
                     return {"ok": True, "message_ts": ts}
                 if method in ("conversations.replies", "conversations.history"):
@@ -161,9 +181,10 @@ class FakeSlack:
                         thread = str(params.get("ts"))
                         found = list(state.replies.get((channel, thread), []))
                         found += [m for m in posted if m.get("thread_ts") == thread]
-                    else:
+                    else:  # what set_history gave (other people's messages), then the bot's own
                         oldest = float(params.get("oldest") or 0)
-                        found = [m for m in posted if float(m["ts"]) > oldest]
+                        found = list(state.history.get(channel, []))
+                        found += [m for m in posted if float(m["ts"]) > oldest]
                     if not with_meta:
                         found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
                     return {"ok": True, "messages": found, "has_more": False}
@@ -221,10 +242,16 @@ class FakeSlack:
         with self.state.lock:
             self.state.replies[(channel, thread_ts)] = messages
 
-    def set_user(self, user_id: str, display_name: str) -> None:
+    def set_user(self, user_id: str, display_name: str, *, locale: str | None = None) -> None:
         with self.state.lock:
             self.state.users[user_id] = {"id": user_id, "name": display_name.lower(),
-                                         "profile": {"display_name": display_name}}
+                                         "profile": {"display_name": display_name},
+                                         **({"locale": locale} if locale else {})}
+
+    def set_history(self, channel: str, messages: list[dict[str, Any]]) -> None:
+        """What conversations.history returns for ``channel`` (newest first, as Slack does)."""
+        with self.state.lock:
+            self.state.history[channel] = messages
 
     def response_url(self, name: str = "r1") -> str:
         return f"http://127.0.0.1:{self.port}/response/{name}"
@@ -237,6 +264,28 @@ class FakeSlack:
             self.state.posted.clear()
 
     # -- reading ----------------------------------------------------------------------------------------
+    def calls_in(self, channel: str, *methods: str) -> list[Call]:
+        """Successful calls of ``methods`` (all when none given) addressed to ``channel`` (channel or channel_id)."""
+        with self.state.lock:
+            out = list(self.state.calls)
+        return [c for c in out if (not methods or c.method in methods) and not c.params.get("_failed")
+                and channel in (c.params.get("channel"), c.params.get("channel_id"))]
+
+    def wait_until(self, predicate: Any, timeout: float = 30.0) -> list[Call]:
+        """Block until ``predicate(all calls)`` is true (it may read this fake); returns the calls then."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.state.lock:
+                calls = list(self.state.calls)
+            if predicate(calls):  # outside the lock: the predicate may call calls_in()
+                return calls
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"condition not met after {timeout} s ({len(calls)} calls)")
+            with self.state.changed:
+                if len(self.state.calls) == len(calls):
+                    self.state.changed.wait(left)
+
     def calls(self, method: str | None = None, *, ok_only: bool = False) -> list[Call]:
         with self.state.lock:
             out = [c for c in self.state.calls if method is None or c.method == method]
