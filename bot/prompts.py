@@ -152,8 +152,8 @@ GREETING_EMPTY = {
     "en": "Hi! My knowledge base is empty right now — ask an admin to run `careerbot ingest`, then come back.",
     "zh": "你好！我的知识库目前是空的——请管理员先运行 `careerbot ingest`，然后再来提问。",
 }
-DOCS_COUNT = {"en": "{n} documents", "zh": "{n} 份资料"}
-DOC_COUNT_ONE = {"en": "1 document", "zh": "1 份资料"}
+DOCS_COUNT = {"en": "{n} documents", "zh": "{n}份资料"}
+DOC_COUNT_ONE = {"en": "1 document", "zh": "1份资料"}
 PROMPTS_TITLE = {"en": "Try asking", "zh": "可以这样问"}
 STATUS_READING = {"en": "is reading the sources…", "zh": "正在查阅资料…"}
 STREAM_BROKE_NOTE = {
