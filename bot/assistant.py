@@ -250,7 +250,8 @@ class SlackThreadContexts:
         self.client = client
         self.bot_user_id = bot_user_id
 
-    def _first_reply(self, channel_id: str, thread_ts: str) -> dict[str, Any] | None:
+    def first_reply(self, channel_id: str, thread_ts: str) -> dict[str, Any] | None:
+        """The bot's first message in the thread (its greeting), or None."""
         resp = self.client.conversations_replies(channel=channel_id, ts=thread_ts, include_all_metadata=True,
                                                  limit=10)
         for m in resp.get("messages") or []:
@@ -265,10 +266,10 @@ class SlackThreadContexts:
         if metadata is None:
             return False
         deadline = time.monotonic() + wait_s
-        first = self._first_reply(channel_id, thread_ts)
+        first = self.first_reply(channel_id, thread_ts)
         while first is None and time.monotonic() < deadline:
             time.sleep(0.25)
-            first = self._first_reply(channel_id, thread_ts)
+            first = self.first_reply(channel_id, thread_ts)
         if first is None:
             return False
         kwargs: dict[str, Any] = {"channel": channel_id, "ts": first["ts"], "text": first.get("text") or "",
@@ -279,7 +280,7 @@ class SlackThreadContexts:
         return True
 
     def find(self, *, channel_id: str, thread_ts: str) -> AssistantThreadContext | None:
-        first = self._first_reply(channel_id, thread_ts)
+        first = self.first_reply(channel_id, thread_ts)
         meta = (first or {}).get("metadata") or {}
         payload = meta.get("event_payload") or {}
         if meta.get("event_type") != CONTEXT_EVENT_TYPE or not payload.get("channel_id"):

@@ -531,6 +531,13 @@ class SlackBot:
         t0 = _since(job.created)
         channel, thread_ts = str(p["channel"]), str(p["thread_ts"])
         error = reply_ts = None
+        if job.recovered:  # a worker died after greeting: do not greet twice
+            try:
+                greeted = self.contexts.first_reply(channel, thread_ts)
+            except SlackClientError:
+                greeted = None
+            if greeted:
+                return str(greeted.get("ts") or "") or None
         try:
             lang = self._user_language(p.get("user"))
             facts = self.knowledge.facts() if self.knowledge else None

@@ -8,6 +8,7 @@ server streaming server-sent events. Each test uses its own DM channel, so calls
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from bot.role_cards import RoleService
 from bot.server import EVENTS_PATH
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
-from tests.fakes.bot_server import make_settings, running
+from tests.fakes.bot_server import BotProcess, make_settings, running, settings_env
 from tests.fakes.openai_server import FakeOpenAI, Reply
 from tests.fakes.slack_server import BOT_USER_ID, TEST_SIGNING_SECRET, Call, FakeSlack, deliver, event_body
 from tests.test_llm import customer_service_reply
@@ -294,3 +295,29 @@ def test_suggested_prompts_follow_an_ingest(kb_copy: KnowledgeBase, tmp_path: Pa
     assert len(after.documents) == len(before.documents) + 1
     assert "field_notes.md" in [d.source for d in after.documents]
     assert after.last_ingest is not None and after.last_ingest >= (before.last_ingest or 0)
+
+
+# -- the bars, against the real `careerbot serve --http` process -----------------------------------------------
+def test_serve_http_process_greets_answers_and_publishes_home(
+    kb_data_dir: Path, kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(kb_data_dir, data)
+    with FakeSlack() as slack, BotProcess(settings_env(slack, data, CAREERBOT_ADMINS=ADMIN), tmp_path / "serve.log"
+                                          ) as proc:
+        send(proc.base, thread_started("D0PROC", "1900.0001"), "EvP01")
+        [prompts_call] = slack.wait_for("assistant.threads.setSuggestedPrompts", timeout=60)
+        names = catalog_names(kb, Settings(data_dir=tmp_path / "roles"))
+        assert any(n in p["message"] for p in prompts_call.params["prompts"] for n in names)
+        send(proc.base, user_message("D0PROC", "1900.0001", QUESTION, "1900.0002"), "EvP02")
+        answer = wait_final(slack, "D0PROC")
+        [status] = slack.calls_in("D0PROC", "assistant.threads.setStatus")
+        assert status.at <= answer.at
+        assert [c for c in slack.calls_in("D0PROC", "chat.postMessage") if c.params.get("thread_ts") == "1900.0001"
+                and "*Sources*" in json.dumps(c.params.get("blocks") or [])] == [answer]
+        send(proc.base, {"type": "app_home_opened", "user": ASKER, "channel": "D0PROCH", "tab": "home",
+                    "event_ts": "1900.1"}, "EvP03")
+        view = json.dumps(_published(slack, ASKER), ensure_ascii=False)
+        assert all(source in view for source in kb.sources())
+        assert "xoxb-test-0000" not in view and TEST_SIGNING_SECRET not in view
+    assert proc.exit_code == 0
