@@ -68,6 +68,8 @@ class LiveReply:
         self.pending = ""  # pushed but not yet sent (stream mode)
         self._last = 0.0
         self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None  # sends what is pending when the model pauses
+        self._done = False
         self.errors: list[str] = []
 
     # -- while writing ---------------------------------------------------------------------------
@@ -82,10 +84,26 @@ class LiveReply:
                 self._start_stream()
             elif self.mode == "update-new":
                 self._post_placeholder()
-            elif self.mode == "stream" and now - self._last >= STREAM_INTERVAL_S:
-                self._append()
-            elif self.mode == "update" and now - self._last >= UPDATE_INTERVAL_S:
-                self._update_live()
+            elif self.mode in ("stream", "update"):
+                interval = STREAM_INTERVAL_S if self.mode == "stream" else UPDATE_INTERVAL_S
+                if now - self._last >= interval:
+                    self._flush()
+                elif self._timer is None:  # the rest goes out on time even if the model pauses
+                    self._timer = threading.Timer(self._last + interval - now, self._on_timer)
+                    self._timer.daemon = True
+                    self._timer.start()
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._timer = None
+            if not self._done and self.pending:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self.mode == "stream":
+            self._append()
+        elif self.mode == "update":
+            self._update_live()
 
     def _start_stream(self) -> None:
         kwargs: dict[str, Any] = {"channel": self.channel, "thread_ts": self.thread_ts,
@@ -143,6 +161,10 @@ class LiveReply:
         """
         extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
         with self._lock:
+            self._done = True
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             if self.ts is not None and self.mode == "stream":
                 try:  # the rest of the model's text first, so the stream ends whole before it is replaced
                     self.client.chat_stopStream(channel=self.channel, ts=self.ts,

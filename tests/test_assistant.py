@@ -205,6 +205,9 @@ def test_llm_answer_streams_then_ends_as_the_verified_text_with_sources(
         [start] = slack.wait_until(lambda _: bool(slack.calls_in("D0STREAM", "chat.startStream")), 60) and \
             slack.calls_in("D0STREAM", "chat.startStream")
         assert start.params["markdown_text"].startswith("LLMs")
+        # and what the model wrote before it paused follows without waiting for its next words
+        slack.wait_until(lambda _: "increasingly" in "".join(
+            c.params.get("markdown_text", "") for c in slack.calls_in("D0STREAM", "chat.appendStream")), 30)
         assert not final_answers(slack, "D0STREAM")
     finally:
         release.set()
@@ -233,6 +236,20 @@ def test_without_chat_streaming_the_answer_is_a_message_that_is_updated(
     assert placeholder.params["text"] == "LLMs …" and placeholder.at <= answer.at
     assert answer.method == "chat.update"
     assert "003_0c1c93809ca1b7a8.txt" in json.dumps(answer.params["blocks"])
+
+
+def test_when_the_streamed_message_cannot_be_replaced_the_answer_is_posted_and_the_draft_removed(
+    served_llm: Any, slack: FakeSlack, model: FakeOpenAI
+) -> None:
+    _, base = served_llm
+    model.default = lambda request: Reply.stream(_pieces(request))
+    slack.fail("chat.update", error="message_not_found")
+    send(base, user_message("D0NOUPDATE", "1800.0800", QUESTION, "1800.0801"), "EvA14")
+    answer = wait_final(slack, "D0NOUPDATE")
+    assert answer.method == "chat.postMessage" and answer.params["thread_ts"] == "1800.0800"
+    [stop] = slack.calls_in("D0NOUPDATE", "chat.stopStream")
+    [deleted] = slack.calls_in("D0NOUPDATE", "chat.delete")
+    assert deleted.params["ts"] == stop.params["ts"]  # the unverified draft does not stay beside the answer
 
 
 def test_a_stream_cut_midway_ends_as_the_offline_answer_with_a_note(
