@@ -89,8 +89,8 @@ def _when(ts: float | None) -> str:
 
 
 def home_view(facts: KnowledgeFacts, *, bot_user_id: str | None = None, digest: FeedbackDigest | None = None,
-              is_admin: bool = False) -> dict[str, Any]:
-    """The Home tab view for one user (``views.publish``)."""
+              is_admin: bool = False, lang: str = "en") -> dict[str, Any]:
+    """The Home tab view for one user (``views.publish``); example questions in the user's language."""
     me = f"<@{bot_user_id}>" if bot_user_id else "@careerbot"
     blocks: list[Block] = [
         _header("careerbot"),
@@ -130,7 +130,7 @@ def home_view(facts: KnowledgeFacts, *, bot_user_id: str | None = None, digest: 
             "until you share it. `/career-roles` — the role catalog."
         ),
     ]
-    examples = facts.starters("en")
+    examples = facts.starters(lang)
     if examples:
         blocks.append(_section("*Try asking*\n" + "\n".join(f"• _{escape(s.message)}_" for s in examples)))
     blocks.append(_context("Every answer lists its sources, with 👍/👎 buttons — your votes help improve it."))

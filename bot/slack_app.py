@@ -760,7 +760,8 @@ class SlackBot:
                     digest = self.feedback_summary(time.time() - FEEDBACK_WINDOW_S)
                 except Exception as exc:
                     log.warning("feedback summary failed: %s", type(exc).__name__)
-            view = home_view(facts, bot_user_id=self.bot_user_id, digest=digest, is_admin=admin)
+            view = home_view(facts, bot_user_id=self.bot_user_id, digest=digest, is_admin=admin,
+                             lang=self._user_language(user))
             self.client.views_publish(user_id=user, view=view)
         except SlackClientError as exc:
             error = _slack_error(exc)
@@ -925,6 +926,11 @@ class SlackBot:
             warm()
         elif kb is not None:
             kb.search("warm up", k=1)
+        if self.knowledge is not None:  # the role catalog behind greetings and the Home tab
+            try:
+                self.knowledge.facts()
+            except Exception as exc:  # built on the first greeting instead
+                log.warning("knowledge summary not ready: %s", type(exc).__name__)
 
     def shutdown(self, timeout_s: float = 20.0) -> bool:
         """Stop leasing jobs, finish the ones running (bounded), hand the rest back to the shared queue."""
