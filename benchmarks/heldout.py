@@ -277,6 +277,7 @@ def check_roles(entries: list[dict[str, Any]], expected: list[tuple[list[str], s
     not_in_corpus: list[str] = []
     unstated_outlook: list[str] = []
     missed_outlook: list[str] = []
+    aliases_missed: list[str] = []  # an alias the corpus uses for a found role, not on its entry
     corpus_text = " ".join(ct.plain.values()).lower()
     for e in entries:
         terms = {_rnorm(t) for t in [e.get("name", ""), e.get("zh") or "", *e.get("aliases", [])] if t}
@@ -294,6 +295,9 @@ def check_roles(entries: list[dict[str, Any]], expected: list[tuple[list[str], s
             not_in_corpus.append(label)
             continue
         found.add(match[0])
+        for alias in match[1:]:
+            if alias.lower() in corpus_text and _rnorm(alias) not in terms:
+                aliases_missed.append(f"{label} ~ {alias}")
         shown = (e.get("outlook") or "").lower() not in ("", "unclear", "unknown", "none")
         stated = OUTLOOK_STATED.get(ct.name, set())
         if match[0].lower() in AMBIGUOUS_OUTLOOK.get(ct.name, set()):
@@ -306,6 +310,7 @@ def check_roles(entries: list[dict[str, Any]], expected: list[tuple[list[str], s
         "expected": len(mine), "found": len(found), "missing": [n[0] for n, _ in mine if n[0] not in found],
         "entries": len(entries), "not_roles": not_roles, "not_in_corpus": not_in_corpus,
         "unstated_outlook": unstated_outlook, "missed_outlook": missed_outlook,
+        "aliases_missed": aliases_missed,
     }
 
 
@@ -369,6 +374,7 @@ def run_corpus(name: str, work: Path, items: list[dict[str, Any]]) -> CorpusResu
     scans = [scan_answer(a, ct) for a in answers]
     roles_json = _json_lines(_run(["roles", "--json"], env))[-1]
     roles = check_roles(roles_json.get("roles", []), read_roles(DATA / "roles.txt"), ct)
+    roles["raw"] = roles_json.get("roles", [])
     roles["listing"] = [f"{e.get('name')} ({e.get('zh') or ''}; {', '.join(e.get('aliases', [])[:3])}) "
                         f"outlook={e.get('outlook')}" for e in roles_json.get("roles", [])]
     return CorpusResult(name, len(ct.raw), ev, answers, scans, roles, items)
@@ -443,12 +449,14 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"### {stamp}, commit {commit}, offline (extractive) answers", "", HEADER, *[row(r) for r in results], ""]
     for r in results:
         lines.append(f"- {r.name}: " + "; ".join(failures(r)))
-        if any(r.roles[k] for k in ("missing", "not_roles", "not_in_corpus", "unstated_outlook", "missed_outlook")):
+        if any(r.roles[k] for k in ("missing", "not_roles", "not_in_corpus", "unstated_outlook", "missed_outlook",
+                                       "aliases_missed")):
             lines.append(f"  - roles missing: {', '.join(r.roles['missing']) or '—'}; not roles: "
                          f"{', '.join(r.roles['not_roles']) or '—'}; not in corpus: "
                          f"{', '.join(r.roles['not_in_corpus']) or '—'}; unstated outlook: "
                          f"{', '.join(r.roles['unstated_outlook']) or '—'}; stated outlook missed: "
-                         f"{', '.join(r.roles['missed_outlook']) or '—'}")
+                         f"{', '.join(r.roles['missed_outlook']) or '—'}; aliases the corpus uses, missing: "
+                         f"{', '.join(r.roles['aliases_missed']) or '—'}")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.log:
