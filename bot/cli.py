@@ -274,7 +274,7 @@ def roles(as_json: bool) -> None:
       careerbot roles
       careerbot roles --json
     """
-    from .role_cards import RoleService
+    from .role_service import RoleService
 
     settings = _settings()
     kb = _knowledge(settings)
@@ -303,7 +303,7 @@ def role(name: str, as_json: bool) -> None:
       careerbot role 推荐算法工程师
       careerbot role "someone who writes prompts"
     """
-    from .role_cards import RoleService
+    from .role_service import RoleService
 
     settings = _settings()
     kb = _knowledge(settings)

@@ -107,7 +107,7 @@ def pick(table: dict[str, str], language: str) -> str:
     return table.get(language, table["en"])
 
 
-# --- role cards (bot/role_cards.py) ----------------------------------------------------------
+# --- role cards (bot/role_service.py) ----------------------------------------------------------
 
 ROLE_CARD_SYSTEM_PROMPT = """You are careerbot. You write a short card about one job role \
 using ONLY the numbered sources you are given.

@@ -7,7 +7,7 @@ replica dying. Workers (``JobRunner`` threads, here or in another replica) lease
 reaction), ask ``Pipeline.answer``, render Block Kit and post through one WebClient that talks to
 ``settings.slack_api_url`` and retries 429s, 5xx and connection errors. Every reply carries the job id in
 its message metadata, so a job taken over after a crash first looks in the thread for a reply that already
-reached Slack. Slash commands go to ``bot.role_cards`` through ``role_reply``.
+reached Slack. Slash commands go to ``bot.role_service`` through ``role_reply``.
 """
 
 from __future__ import annotations
@@ -773,11 +773,11 @@ class SlackBot:
 
     # -- slash commands and role cards ---------------------------------------------------------
     def roles_service(self) -> Any:
-        """bot.role_cards.RoleService, built once; None while the roles feature is not installed."""
+        """bot.role_service.RoleService, built once; None while the roles feature is not installed."""
         with self._roles_lock:
             if self._roles is None:
                 try:
-                    from .role_cards import RoleService
+                    from .role_service import RoleService
                 except ImportError:
                     return None
                 self._roles = RoleService(self.pipeline.kb, self.settings, self.pipeline)

@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.role_cards import RoleResult, RoleService
+from bot.role_cards import RoleResult
+from bot.role_service import RoleService
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig

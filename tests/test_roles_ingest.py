@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.role_cards import RoleService
+from bot.role_service import RoleService
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.role_cards import RoleService
+from bot.role_service import RoleService
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
 from knowledge.readers import quote_in_document
