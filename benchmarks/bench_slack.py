@@ -77,6 +77,7 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dic
             SLACK_SIGNING_SECRET=TEST_SIGNING_SECRET,
             SLACK_API_URL=slack.api_url,
             CAREERBOT_LOG_LEVEL="WARNING",
+            DATABASE_URL=f"sqlite:///{Path(tmp).resolve() / 'state.sqlite3'}",  # fresh claims: event ids repeat
         )
         with log_path.open("wb") as log:
             proc = subprocess.Popen(

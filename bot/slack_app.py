@@ -204,7 +204,9 @@ class SlackBot:
             signing_secret=self.settings.slack_signing_secret or "",
             authorize=authorize,
             request_verification_enabled=not socket_mode,
-            process_before_response=False,
+            # The listeners record the work (claims, the job) and return: bolt must not answer Slack before
+            # that is done. With False it acks Events API requests before the listener even runs.
+            process_before_response=True,
             listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="careerbot-ack"),
             logger=_bolt_logger(),
         )

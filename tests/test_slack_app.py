@@ -196,6 +196,17 @@ def test_unsigned_or_stale_requests_are_rejected(served: Any, slack: FakeSlack, 
     assert posts(slack, "C0SIG") == []
 
 
+def test_an_acknowledged_event_is_already_recorded(slack: FakeSlack, pipeline: Any, tmp_path: Path) -> None:
+    """The ack comes after the job is in the database: a replica dying right after it loses nothing."""
+    with running(_settings(slack, tmp_path), pipeline, workers=0) as (bot, base):  # nobody answers here
+        for i in range(5):
+            body = event_body(mention("C0DURABLE", f"<@{BOT_USER_ID}> {QUESTION}", f"1700.30{i:02d}"), f"EvDur{i}")
+            assert deliver(events_url(base), body).status == 200
+            assert bot.state.counts() == {"queued": i + 1}
+        assert deliver(events_url(base), body, retry_num=1).status == 200  # a retry: claimed already
+        assert bot.state.counts() == {"queued": 5}
+
+
 # -- feedback -----------------------------------------------------------------------------------------------
 def test_feedback_click_is_stored_and_acknowledged(served: Any, slack: FakeSlack, data_dir: Path) -> None:
     _, base = served
