@@ -9,7 +9,7 @@ CHROMA_HOST). Then:
 1. Duplicates: N signed app_mention events, each delivered to replica A and re-delivered (X-Slack-Retry-Num: 1)
    to replica B at the same time; wait for the answers: expected N answers, 0 duplicates.
 2. Ack cost: events one at a time to A, alternating events the bot ignores (a bot's own message: no database
-   work) with events it records (rate limit + claim + enqueue: two transactions): the difference of the ack
+   work) with events it records (claims + rate limit + job: one transaction, `State.admit`): the difference of the ack
    p50s is what the database adds to the ack. Also the same two calls timed directly against the database.
 3. SIGKILL mid-burst: M events to A at concurrency 8; A is killed with SIGKILL after half were acknowledged;
    the others fail to connect (not acknowledged: Slack would retry). Count the acknowledged questions still
@@ -123,8 +123,8 @@ def run(events: int, kill_events: int, lease_s: float) -> dict[str, Any]:
             with State.open(url) as state:
                 for i in range(500):
                     s0 = time.perf_counter()
-                    state.hit_rate_limit(f"UCOST{i % 50}", 1000, 60.0)
-                    state.enqueue("bench", {"i": i}, claims=[f"event:EvDirect{i}", f"msg:CD:{i}"])
+                    state.admit("bench", {"i": i}, claims=[f"event:EvDirect{i}", f"msg:CD:{i}"],
+                                user=f"UCOST{i % 50}", limit=1000)
                     direct.append(time.perf_counter() - s0)
                 from sqlalchemy import text
 

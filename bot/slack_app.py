@@ -260,30 +260,27 @@ class SlackBot:
             ack()
             self._log(t0, outcome="ignored", reason=reason, level=logging.DEBUG, **fields)
             return
-        # Recorded before the ack: a failure here is a 500, and Slack delivers the event again.
-        verdict = self.state.hit_rate_limit(event.get("user"), self.settings.rate_limit_per_minute, 60.0, "message")
-        if verdict is Verdict.SILENT:
-            ack()
-            self._log(t0, outcome="rate_limited", notice=False, **fields)
-            return
-        kind = ("assistant" if _in_dm_thread(event) else "event") if verdict is Verdict.ALLOW else "notice"
-        payload = {"event": event, "fields": fields}
-        job_id = self.state.enqueue(kind, payload, claims=[f"event:{event_id}" if event_id else None,
-                                                           f"msg:{event.get('channel')}:{event.get('ts')}"],
-                                    claim_ttl_s=CLAIM_TTL_S)
+        # Recorded before the ack (one transaction): a failure here is a 500, and Slack delivers the event again.
+        kind = "assistant" if _in_dm_thread(event) else "event"
+        admitted = self.state.admit(
+            kind, {"event": event, "fields": fields}, notice_kind="notice", claim_ttl_s=CLAIM_TTL_S,
+            claims=[f"event:{event_id}" if event_id else None, f"msg:{event.get('channel')}:{event.get('ts')}"],
+            user=event.get("user"), limit=self.settings.rate_limit_per_minute, surface="message")
         ack()
-        if job_id is None:
+        if admitted.duplicate:
             self._log(t0, outcome="duplicate", **fields)
             return
-        self.runner.wake()
-        if kind == "notice":
-            self._log(t0, outcome="rate_limited", notice=True, **fields)
+        if admitted.job_id:
+            self.runner.wake()
+        if admitted.verdict is not Verdict.ALLOW:
+            self._log(t0, outcome="rate_limited", notice=admitted.verdict is Verdict.NOTIFY, **fields)
 
     def job_handlers(self) -> dict[str, Callable[[Job], str | None]]:
         """What the job runner calls, by job kind (each returns the ts of the message it posted, or None)."""
         return {"event": self._run_event, "notice": self._run_notice, "command": self._run_command,
-                "share": self._run_share, "thanks": self._run_thanks, "assistant": self._run_assistant,
-                "greet": self._run_greet, "context": self._run_context, "home": self._run_home}
+                "command_notice": self._run_command_notice, "share": self._run_share, "thanks": self._run_thanks,
+                "assistant": self._run_assistant, "greet": self._run_greet, "context": self._run_context,
+                "home": self._run_home}
 
     def _run_event(self, job: Job) -> str | None:
         event = job.payload["event"]
@@ -807,20 +804,20 @@ class SlackBot:
         t0 = time.perf_counter()
         name = str(command.get("command", ""))
         fields: dict[str, Any] = {"kind": "command", "command": name}
-        verdict = self.state.hit_rate_limit(command.get("user_id"), self.settings.rate_limit_per_minute, 60.0,
-                                            "command")
-        if verdict is not Verdict.ALLOW:
-            ack()
-            if verdict is Verdict.NOTIFY:
-                text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
-                self._respond(command.get("response_url"), {"response_type": "ephemeral", "text": text})
-            self._log(t0, outcome="rate_limited", notice=verdict is Verdict.NOTIFY, **fields)
-            return
         payload = {"command": name, "text": str(command.get("text") or ""),
                    "response_url": command.get("response_url"), "fields": fields}
-        self.state.enqueue("command", payload)  # replayed commands are refused at the front door
+        # replayed commands are refused at the front door; here: the rate limit and the job, one transaction
+        admitted = self.state.admit("command", payload, user=command.get("user_id"), notice_kind="command_notice",
+                                    limit=self.settings.rate_limit_per_minute, surface="command")
         ack()
-        self.runner.wake()
+        if admitted.job_id:
+            self.runner.wake()
+        if admitted.verdict is not Verdict.ALLOW:
+            self._log(t0, outcome="rate_limited", notice=admitted.verdict is Verdict.NOTIFY, **fields)
+
+    def _run_command_notice(self, job: Job) -> None:
+        text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
+        self._respond(job.payload.get("response_url"), {"response_type": "ephemeral", "text": text})
 
     def _run_command(self, job: Job) -> None:
         p = job.payload

@@ -224,3 +224,20 @@ def test_runners_on_two_replicas_run_each_job_once_and_drain_releases_the_rest(
     assert a.job_status(slow) == "queued"
     assert sorted(ran) == list(range(40))
     gate.set()
+
+
+def test_admit_is_the_ack_path_in_one_transaction(replicas: tuple[State, State]) -> None:
+    a, b = replicas
+    first = a.admit("event", {"n": 1}, claims=["event:E1", "msg:C:1"], user="U1", limit=2, notice_kind="notice")
+    assert not first.duplicate and first.verdict is Verdict.ALLOW and first.job_id
+    again = b.admit("event", {"n": 1}, claims=["event:E1"], user="U1", limit=2, notice_kind="notice")
+    assert again.duplicate and again.job_id is None  # a retry: not counted against the limit either
+    second = b.admit("event", {"n": 2}, claims=["event:E2"], user="U1", limit=2, notice_kind="notice")
+    third = a.admit("event", {"n": 3}, claims=["event:E3"], user="U1", limit=2, notice_kind="notice")
+    fourth = b.admit("event", {"n": 4}, claims=["event:E4"], user="U1", limit=2, notice_kind="notice")
+    assert (second.verdict, third.verdict, fourth.verdict) == (Verdict.ALLOW, Verdict.NOTIFY, Verdict.SILENT)
+    assert fourth.job_id is None
+    kinds = []
+    while (job := a.lease("w", 30)) is not None:
+        kinds.append((job.kind, job.payload["n"]))
+    assert kinds == [("event", 1), ("event", 2), ("notice", 3)]

@@ -2,6 +2,7 @@
 
 from .runner import JobRunner
 from .store import (
+    Admission,
     Job,
     RatedAnswer,
     State,
@@ -14,5 +15,5 @@ from .store import (
     safe_url,
 )
 
-__all__ = ["Job", "JobRunner", "RatedAnswer", "State", "StateError", "Summary", "Verdict", "Vote", "default_url",
-           "normalise_url", "safe_url"]
+__all__ = ["Admission", "Job", "JobRunner", "RatedAnswer", "State", "StateError", "Summary", "Verdict", "Vote",
+           "default_url", "normalise_url", "safe_url"]

@@ -9,6 +9,8 @@ Interface (all times are seconds; ``now`` is this host's wall clock):
 
     State.open(url) / State.from_settings(settings)   # engine + schema upgraded (Alembic, idempotent)
     claim(*keys, ttl_s) -> bool                       # insert-if-absent for all keys at once; False if any is live
+    admit(kind, payload, *, claims, user, limit, window_s, surface, notice_kind) -> Admission
+                                                      # the ack path in one commit: claims, rate limit, job
     enqueue(kind, payload, *, claims=(), claim_ttl_s) -> str | None
                                                       # durable job (and its claims) in one transaction;
                                                       # None when a claim was already taken (a duplicate)
@@ -110,6 +112,15 @@ class Job:
     def recovered(self) -> bool:
         """Leased before (by a worker that died, stopped, or ran out of lease): a reply may already be out."""
         return self.attempts > 1
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What ``State.admit`` decided for one request."""
+
+    duplicate: bool  # a claim was held: seen before (a retry, or the same message under another event)
+    verdict: Verdict  # the rate limit's word (ALLOW for a duplicate: it was not counted)
+    job_id: str | None  # the job recorded, if any
 
 
 @dataclass(frozen=True)
@@ -430,31 +441,58 @@ class State:
         """Count one request for ``user`` in a sliding window (two fixed windows, weighted), shared by every replica.
 
         Over the limit: NOTIFY once per window and ``surface`` (a channel post, an ephemeral command reply),
-        then SILENT until the next window.
+        then SILENT until the next window. A refused request is not counted.
         """
+        with self.engine.begin() as conn:
+            return self._rate_in(conn, user, limit, window_s, surface, time.time())
+
+    def _rate_in(self, conn: Connection, user: str | None, limit: int, window_s: float, surface: str,
+                 now: float) -> Verdict:
         if limit <= 0 or not user:
             return Verdict.ALLOW
-        user = _text(user)
-        now = time.time()
+        user = _text(user)[:64]
         window = int(now // window_s * window_s)  # the window's start, in epoch seconds
-        previous = int(window - window_s)
-        stmt = self._insert(rate_t).values(user=user[:64], window=window, hits=1)
+        stmt = self._insert(rate_t).values(user=user, window=window, hits=1)
         stmt = stmt.on_conflict_do_update(index_elements=["user", "window"],
                                           set_={"hits": rate_t.c.hits + 1}).returning(rate_t.c.hits)
-        with self.engine.begin() as conn:
-            hits = int(conn.execute(stmt).scalar_one())
-            before = conn.execute(sa.select(rate_t.c.hits).where(rate_t.c.user == user[:64],
-                                                                 rate_t.c.window == previous)).scalar()
-            # a sliding window, approximated: the previous window's hits weighted by how much still overlaps
-            overlap = 1.0 - (now - window) / window_s
-            allowed = hits + int((before or 0) * overlap) <= limit
-            if not allowed:  # a refused request is not counted
-                conn.execute(rate_t.update().where(rate_t.c.user == user[:64], rate_t.c.window == window)
-                             .values(hits=rate_t.c.hits - 1))
-        if allowed:
+        hits = int(conn.execute(stmt).scalar_one())
+        before = conn.execute(sa.select(rate_t.c.hits).where(rate_t.c.user == user,
+                                                             rate_t.c.window == int(window - window_s))).scalar()
+        # a sliding window, approximated: the previous window's hits weighted by how much of it still overlaps
+        overlap = 1.0 - (now - window) / window_s
+        if hits + int((before or 0) * overlap) <= limit:
             return Verdict.ALLOW
-        told = self.claim(f"rate-told:{user[:64]}:{surface}:{window}", ttl_s=window + window_s - time.time() + 1)
+        conn.execute(rate_t.update().where(rate_t.c.user == user, rate_t.c.window == window)
+                     .values(hits=rate_t.c.hits - 1))
+        told = self._claim_in(conn, [f"rate-told:{user}:{surface}:{window}"], window + window_s - now + 1, now)
         return Verdict.NOTIFY if told else Verdict.SILENT
+
+    def admit(self, kind: str, payload: dict[str, Any], *, claims: Iterable[str | None] = (),
+              claim_ttl_s: float = 3600.0, user: str | None = None, limit: int = 0, window_s: float = 60.0,
+              surface: str = "message", notice_kind: str | None = None) -> Admission:
+        """The whole ack path in one transaction (one commit): claims, the rate limit, the job.
+
+        A held claim: a duplicate, nothing counted or recorded. Otherwise the request counts against
+        ``user``'s limit; allowed, a ``kind`` job is recorded; refused with a notice due (NOTIFY), a
+        ``notice_kind`` job when one is given; SILENT, nothing.
+        """
+        now = time.time()
+        live = [k for k in dict.fromkeys(claims) if k]
+        body = json.dumps(payload, separators=(",", ":"))
+        job_id = uuid.uuid4().hex
+        try:
+            with self.engine.begin() as conn:
+                if live and not self._claim_in(conn, live, claim_ttl_s, now):
+                    raise _Duplicate
+                verdict = self._rate_in(conn, user, limit, window_s, surface, now)
+                job_kind = kind if verdict is Verdict.ALLOW else (notice_kind if verdict is Verdict.NOTIFY else None)
+                if job_kind:
+                    conn.execute(jobs_t.insert().values(id=job_id, kind=job_kind, payload=body, status="queued",
+                                                        lease_until=0.0, attempts=0, created=now, updated=now))
+        except _Duplicate:
+            return Admission(duplicate=True, verdict=Verdict.ALLOW, job_id=None)
+        self._maybe_sweep()
+        return Admission(duplicate=False, verdict=verdict, job_id=job_id if job_kind else None)
 
     # -- answers and votes -------------------------------------------------------------------------------------------
     def record_answer(self, *, question: str, answer: str, sources: Sequence[dict[str, Any]] = (), mode: str | None,
