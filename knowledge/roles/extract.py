@@ -120,8 +120,8 @@ def build_catalog(chunks: Sequence[ChunkLike], curated: Sequence[CuratedRole] | 
         cands.extend(_candidates(d))
         cands.extend(_field_candidates(d, curated))
     drafts = _merge(cands, curated)
-    sentences = [s for d in docs for s in d.sentences]
-    roles = [r for r in (_role(dr, docs, sentences) for dr in drafts) if r is not None]
+    mentions = _Mentions([s for d in docs for s in d.sentences])
+    roles = [r for r in (_role(dr, docs, mentions) for dr in drafts) if r is not None]
     _outlooks(roles, embed)
     relate(roles)
     roles.sort(key=lambda r: (_OUTLOOK_ORDER[r.outlook], r.name.lower()))
@@ -370,7 +370,26 @@ def _pretty(name: str) -> str:
 
 # --- roles and their evidence ------------------------------------------------------------------------
 
-def _role(d: _Draft, docs: list[Document], sentences: list[Sentence]) -> Role | None:
+class _Mentions:
+    """Which sentences name a term: a substring prefilter, then the word-boundary check, cached per term."""
+
+    def __init__(self, sentences: list[Sentence]) -> None:
+        self.sentences = sentences
+        self._lower = [s.text.lower() for s in sentences]
+        self._cache: dict[str, list[int]] = {}
+
+    def of(self, terms: list[str]) -> list[Sentence]:
+        hits: set[int] = set()
+        for t in terms:
+            if t not in self._cache:
+                low = t.lower()
+                self._cache[t] = [i for i, text in enumerate(self._lower)
+                                  if low in text and find_term(t, self.sentences[i].text)]
+            hits.update(self._cache[t])
+        return [self.sentences[i] for i in sorted(hits)]
+
+
+def _role(d: _Draft, docs: list[Document], mentions: _Mentions) -> Role | None:
     cr = d.curated
     names = dedupe([d.name, *(display(n) for n in d.names), *d.names])
     aliases = [n for n in names if merge_key(n) != merge_key(d.name)]
@@ -411,13 +430,12 @@ def _role(d: _Draft, docs: list[Document], sentences: list[Sentence]) -> Role | 
                 add(s, "section", parent)
             elif parent and s.section == section[:-1]:
                 add(s, "context", parent)
-    for s in sentences:
-        if any(find_term(t, s.text) for t in terms):
-            add(s, "mention")
+    for s in mentions.of(terms):
+        add(s, "mention")
     if role.topics and ev:
         docs_with = {e.source for e in ev.values()}
-        for s in sentences:
-            if s.source in docs_with and any(find_term(t, s.text) for t in role.topics):
+        for s in mentions.of(role.topics):
+            if s.source in docs_with:
                 add(s, "topic")
     evidence = sorted(ev.values(), key=lambda e: (e.source, e.order))
     described = [e for e in evidence if e.kind != "context" and _substantial(e.text)]
