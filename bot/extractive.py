@@ -273,16 +273,32 @@ class ExtractiveWriter:
             # Sentences that share a content word with the question (or are very close in meaning)
             # go first: same-language filler otherwise outranks the real answer.
             order = grounded
+        pool = set(order)
+        seen: set[int] = set()  # considered once: chosen, or passed over
         best = cands[order[0]].score
-        for i in order:
-            c = cands[i]
-            if len(chosen) >= MAX_SENTENCES:
+        while len(chosen) < MAX_SENTENCES:
+            # The sentence right after a chosen one usually goes on answering ("They should also know
+            # Tableau…"): it competes with its own score plus a margin, grounded or not.
+            follows = {(cands[j].passage.id, cands[j].index + 1) for j in chosen}
+
+            def effective(i: int, follows: set[tuple[str, int]] = follows) -> float:
+                nxt = (cands[i].passage.id, cands[i].index) in follows
+                return cands[i].score + (cal.score_margin if nxt else 0.0)
+
+            options = [
+                i for i in range(len(cands))
+                if i not in chosen and i not in seen and (i in pool or effective(i) > cands[i].score)
+            ]
+            if not options:
                 break
+            i = max(options, key=effective)
+            c, score = cands[i], effective(i)
             limit = cal.score_margin if len(chosen) >= MIN_SENTENCES else 2 * cal.score_margin
-            if c.score < best - limit:
+            if score < best - limit:
                 break
-            other_source = chosen and c.passage.source != cands[chosen[0]].passage.source
-            if other_source and c.score < best - cal.other_source_margin:
+            seen.add(i)
+            chosen_sources = {cands[j].passage.source for j in chosen}
+            if chosen_sources and c.passage.source not in chosen_sources and score < best - cal.other_source_margin:
                 continue  # a second source has to be nearly as good to join the answer
             toks = set(words(c.shown, cjk=has_cjk(c.shown)))
             dup = False
