@@ -195,23 +195,36 @@ class RoleService:
                 k = (c.source, c.quote)
                 if k not in numbers:
                     numbers[k] = len(citations) + 1
-                    citations.append(Citation(numbers[k], c.source, c.title, c.url, c.quote))
+                    citations.append(Citation(numbers[k], c.source, c.title, c.url, c.quote, c.location))
                 local[c.n] = numbers[k]
             nums = [local[n] for n in dict.fromkeys(markers(checked)) if n in local]
             plain = MARKER_RE.sub("", checked).strip()
             if nums and plain and plain.lower().rstrip(".") != "none":
                 found.setdefault(mm.group(1).lower(), []).append(CardLine(plain, nums))
-        if not citations or "outlook" not in found:
-            return None, "reply had no supported outlook"
+        if not role.outlook_evidence():
+            found.pop("outlook", None)  # no source states its outlook: the card says so, whatever the model wrote
+        if not found:
+            return None, "reply had no supported line"
         sections = [
             CardSection("does", lab["does"], found.get("does") or [CardLine(lab["no_does"])]),
             CardSection("skills", lab["skills"], found.get("skills") or [CardLine(lab["no_skills"])]),
-            CardSection("outlook", f"{lab['outlook']}: {tag_text(role.outlook, lang)}", found["outlook"]),
+            CardSection("outlook", f"{lab['outlook']}: {tag_text(role.outlook, lang)}",
+                        found.get("outlook") or [CardLine(lab["no_outlook"])]),
         ]
         if found.get("human"):
             sections.append(CardSection("human", lab["human"], found["human"]))
+        # Number the citations the kept lines use, 1..N in order of first use.
+        renumber: dict[int, int] = {}
+        for sec in sections:
+            for ln in sec.lines:
+                for n in ln.citations:
+                    renumber.setdefault(n, len(renumber) + 1)
+                ln.citations = [renumber[n] for n in ln.citations]
+        kept = [Citation(renumber[c.n], c.source, c.title, c.url, c.quote, c.location)
+                for c in citations if c.n in renumber]
+        kept.sort(key=lambda c: c.n)
         return RoleCard(offline.key, offline.title, offline.name, offline.zh, offline.aliases, offline.outlook,
-                        sections, offline.related, list(citations), "llm", lang), None
+                        sections, offline.related, kept, "llm", lang), None
 
     def _searched(self, role: Role) -> list[Evidence]:
         """Sentences from role-focused searches that name the role, from documents that speak about it."""

@@ -94,3 +94,25 @@ def test_llm_failure_falls_back_to_the_offline_card(fake_llm: FakeOpenAI, kb: Kn
     fake_llm.push(lambda p: Reply.chat(f"OUTLOOK: {SERVICE} [{_source_number(p, 'customer service roles')}]."))
     again = service.card("customer service")
     assert again.card is not None and again.card.mode == "llm"
+
+
+RESEARCH = ("These professionals conduct cutting-edge research in machine learning and LLMs, often working in academic "
+            "or industrial research labs")
+
+
+def test_llm_outlook_is_dropped_when_no_source_states_one(fake_llm: FakeOpenAI, kb: KnowledgeBase,
+                                                          tmp_path: Path) -> None:
+    """The seeds state no outlook for research scientists: whatever the model claims, the card says so."""
+    def respond(payload: dict[str, Any]) -> Reply:
+        n = _source_number(payload, "cutting-edge research")
+        return Reply.chat(f"DOES: {RESEARCH} [{n}].\nSKILLS: none\nOUTLOOK: {RESEARCH} [{n}].")
+
+    fake_llm.push(respond)
+    result = RoleService(kb, _settings(fake_llm, tmp_path)).card("research scientist")
+    card = result.card
+    assert card is not None and card.mode == "llm" and card.outlook == "unclear"
+    outlook = next(s for s in card.sections if s.key == "outlook")
+    assert [ln.citations for ln in outlook.lines] == [[]] and "say nothing" in outlook.lines[0].text
+    does = next(s for s in card.sections if s.key == "does")
+    assert "cutting-edge research" in does.lines[0].text and does.lines[0].citations == [1]
+    assert [c.n for c in card.citations] == [1]
