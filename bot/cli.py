@@ -180,7 +180,10 @@ def search(query: str, k: int, mode: str, as_json: bool) -> None:
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
               help="Retrieval mode for recall and for the answers.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N questions.")
-def eval_command(file: Path, as_json: bool, mode: str, limit: int | None) -> None:
+@click.option("--corpus", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="Answer from this folder's documents, ingested into a store of its own "
+                   "(CAREERBOT_DATA_DIR/eval/NAME), not from the main store.")
+def eval_command(file: Path, as_json: bool, mode: str, limit: int | None, corpus: Path | None) -> None:
     """Run a question set and print retrieval, citation, refusal and latency figures.
 
     FILE is JSON lines: {"q", "sources": [...], "facts": [...], "kind":
@@ -190,13 +193,23 @@ def eval_command(file: Path, as_json: bool, mode: str, limit: int | None) -> Non
     Examples:
       careerbot eval benchmarks/data/questions.jsonl
       careerbot eval benchmarks/data/questions.jsonl --mode dense --limit 20 --json
+      careerbot eval tests/corpus/questions.jsonl --corpus tests/corpus
     """
+    from dataclasses import replace
+
     from .evaluation import load_items, run_eval
 
     items = load_items(file, limit)  # a bad line fails here, before the model loads
     settings = _settings()
-    kb = _knowledge(settings)
-    kb.ensure_ingested([settings.seeds_dir])
+    if corpus is not None:
+        # Each corpus is measured on its own store, so figures are never mixed across corpora.
+        settings = replace(settings, data_dir=settings.data_dir / "eval" / corpus.resolve().name, seeds_dir=corpus)
+        kb = _knowledge(settings)
+        skip = {"SOURCES.md", "README.md", file.name}
+        kb.ingest(sorted(p for p in corpus.iterdir() if p.is_file() and p.name not in skip and p.suffix != ".jsonl"))
+    else:
+        kb = _knowledge(settings)
+        kb.ensure_ingested([settings.seeds_dir])
 
     def progress(done: int, total: int) -> None:
         if not as_json and sys.stderr.isatty():

@@ -137,3 +137,16 @@ def test_json_output_parses(kb_copy: KnowledgeBase, clean_env: Path, monkeypatch
     assert set(data["by_language"]) == {"en"}
     assert data["overall"]["refusals_expected"] == 1
     assert data["items"][1]["refused"] is True and data["overall"]["refusal_accuracy"] == 1.0
+
+
+def test_eval_on_a_corpus_of_its_own(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = Path(__file__).parent / "corpus"
+    monkeypatch.setenv("CAREERBOT_DATA_DIR", str(clean_env / "data"))
+    result = CliRunner().invoke(cli, ["eval", str(corpus / "questions.jsonl"), "--corpus", str(corpus), "--json",
+                                      "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["overall"]["in_scope"] == 3 and data["overall"]["cited_right"] is not None
+    # Its own store: the main one (seeds) was never created.
+    assert (clean_env / "data" / "eval" / "corpus").is_dir()
+    assert {i["line"] for i in data["items"]} == {1, 2, 3}
