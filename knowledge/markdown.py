@@ -203,7 +203,7 @@ def _lead_split(children: Sequence[Token]) -> tuple[list[Token], list[Token]] | 
 class _HtmlText(HTMLParser):
     """Text pieces of a raw HTML block, cut at block elements; link-dominated pieces (nav, badges) marked."""
 
-    BLOCK = {"p", "div", "br", "li", "tr", "td", "th", "section", "article", "ul", "ol", "table", "blockquote",
+    BLOCK = {"p", "div", "li", "tr", "td", "th", "section", "article", "ul", "ol", "table", "blockquote",
              "h1", "h2", "h3", "h4", "h5", "h6", "details", "summary", "dd", "dt", "pre", "hr", "center"}
     SKIP = {"script", "style", "noscript", "nav", "footer", "form", "svg", "button"}
 
@@ -225,6 +225,8 @@ class _HtmlText(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self.SKIP:
             self._skip += 1
+        elif tag == "br":
+            self._buf.append(" ")
         elif tag in self.BLOCK:
             self._flush()
             self._tag = tag
