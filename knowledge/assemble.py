@@ -242,7 +242,11 @@ def build(units: list[Unit], notes: list[str]) -> list[Block]:
             continue
         if u.kind == "heading":
             if question is not None and q_level and u.level > q_level:
-                continue  # a sub-heading inside a heading question's answer: not a section of its own
+                # A sub-heading inside a heading question's answer: a section of the answer, same question.
+                while stack and stack[-1][0] >= u.level:
+                    stack.pop()
+                stack.append((u.level, u.text, u.numbering))
+                continue
             close_question(pending)
             pending = None
             if u.question:

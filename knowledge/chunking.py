@@ -188,7 +188,7 @@ def render(blocks: Sequence[Block]) -> str:
                 lines += ["", "#" * (depth + 1) + " " + number + b.section[depth], ""]
             section = b.section
             question = None
-        if b.question and b.question != question and b.section[-1:] != (b.question,):
+        if b.question and b.question != question and b.question not in b.section:
             lines.append(f"{b.numbering} {b.question}" if b.numbering else b.question)
         question = b.question
         lines.append(b.text)

@@ -88,6 +88,14 @@ def test_a_table_of_contents_is_not_passage_text_and_question_headings_are_locat
     assert (c.kind, c.question, c.numbering) == ("answer", "Do recruiters read cover letters?", "2.3")
     assert c.location == "Careers FAQ › Do recruiters read cover letters?"
     assert c.text == "Rarely; a short note in the application form does the same job."
+    nested = load_document(_write(tmp_path / "n.md", "## How do I prepare for interviews?\n\n### Coding\n\n"
+                                  "Practise two problems a day.\n\n### System design\n\nSketch one system a week.\n"))
+    assert [(c.section, c.question, c.text) for c in chunk_document(nested)] == [
+        (("How do I prepare for interviews?", "Coding"), "How do I prepare for interviews?",
+         "Practise two problems a day."),
+        (("How do I prepare for interviews?", "System design"), "How do I prepare for interviews?",
+         "Sketch one system a week."),
+    ]
 
 
 def test_a_wholly_bold_short_line_is_a_heading_not_a_sentence(tmp_path: Path) -> None:
