@@ -108,9 +108,15 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                 # item's lead-in): shown in front of the next line's first sentence, never quoted.
                 label = display_text(line).rstrip(":：")
                 continue
-            for sentence in split_sentences(line):
+            sentences = split_sentences(line)
+            for k, sentence in enumerate(sentences):
                 idx += 1
                 shown = display_text(sentence)
+                if k == 0 and k + 1 < len(sentences) and _is_lead(shown):
+                    # "Research scientist vs. research engineer. This is a rare role…": a short opening
+                    # phrase is the paragraph's lead-in, shown in front of the sentence it introduces.
+                    label = shown.rstrip(".。:：")
+                    continue
                 if label:
                     shown = f"{label}: {shown}" if not has_cjk(label) else f"{label}：{shown}"
                     label = ""
@@ -127,6 +133,14 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                 seen.add(sentence)
                 out.append(Candidate(p, rank, li, idx, sentence, shown))
     return out
+
+
+def _is_lead(shown: str) -> bool:
+    """A paragraph's short opening phrase (at most six words, no clause punctuation): a lead-in."""
+    body = shown.rstrip(".。:：")
+    if has_cjk(body):
+        return 0 < weight(body) <= 24 and not re.search(r"[，,；;]", body)
+    return 0 < len(body.split()) <= 6 and not re.search(r"[,;]", body)
 
 
 def _is_label(line: str) -> bool:

@@ -111,3 +111,11 @@ def test_scope_can_be_set_in_settings(pipeline: Pipeline, tmp_path: Path) -> Non
     custom = build_pipeline(settings, kb=pipeline.kb)
     a = custom.answer("上海哪家火锅店最好吃？")
     assert a.refused and "evaluation and ML platform careers" in a.text
+
+
+def test_a_bold_lead_in_is_not_shown_as_a_sentence_of_its_own(pipeline: Pipeline) -> None:
+    a = pipeline.answer("Who decides whether a new model version can ship?")
+    assert not a.refused
+    assert "Owning release gates." not in a.text and "Owning release gates [" not in a.text, a.text
+    assert any("release gates" in c.location or "thresholds" in c.quote for c in a.citations if c.location) \
+        or "thresholds" in a.text
