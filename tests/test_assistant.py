@@ -19,7 +19,7 @@ import pytest
 from bot import prompts
 from bot.assistant import KnowledgeView
 from bot.pipeline import build_pipeline
-from bot.role_cards import RoleService
+from bot.role_service import RoleService
 from bot.server import EVENTS_PATH
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
