@@ -166,7 +166,7 @@ class KnowledgeView:
 
     def __init__(self, kb: Any, roles: Callable[[], Any]) -> None:
         self.kb = kb
-        self._roles = roles  # () -> bot.roles.RoleService | None
+        self._roles = roles  # () -> bot.role_service.RoleService | None
         self._cached: KnowledgeFacts | None = None
         self._lock = threading.Lock()
 
