@@ -314,3 +314,12 @@ def catalog_blocks_of(entries: list[CatalogEntry], budget: int = MAX_BLOCKS) -> 
         for piece in split_text("\n".join(lines), SECTION_LIMIT):
             blocks.append(_section(piece))
     return blocks[: max(1, budget)]
+
+
+def __getattr__(name: str) -> Any:
+    """``RoleService`` moved to ``bot.role_service``; still importable from here for code written before."""
+    if name == "RoleService":
+        from .role_service import RoleService
+
+        return RoleService
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
