@@ -8,6 +8,12 @@ reaction), ask ``Pipeline.answer``, render Block Kit and post through one WebCli
 ``settings.slack_api_url`` and retries 429s, 5xx and connection errors. Every reply carries the job id in
 its message metadata, so a job taken over after a crash first looks in the thread for a reply that already
 reached Slack. Slash commands go to ``bot.role_service`` through ``role_reply``.
+
+Slack's AI app surface: bolt's ``Assistant`` routes ``assistant_thread_started`` (a "greet" job: greeting
+and suggested prompts from ``bot.assistant``) and ``assistant_thread_context_changed`` (kept as metadata on
+the greeting); a question typed in an assistant thread is an "assistant" job: status, title, the answer —
+streamed through ``bot.streaming.LiveReply`` in LLM mode. ``app_home_opened`` is a "home" job that
+publishes ``bot.home.home_view``.
 """
 
 from __future__ import annotations
@@ -69,7 +75,7 @@ EVENTS = {"app_mention": "app_mention", "message.im": "message", "app_home_opene
           "assistant_thread_context_changed": "assistant_thread_context_changed"}
 ASSISTANT_EVENTS = ("assistant_thread_started", "assistant_thread_context_changed")  # bolt's Assistant routes these
 CHANNEL_CONTEXT_MESSAGES = 10
-CONTEXT_WAIT_S = 5.0  # a context change racing the thread's greeting waits this long for it
+CONTEXT_WAIT_S = 10.0  # a context change racing the thread's greeting waits this long for it
 FEEDBACK_WINDOW_S = 7 * 86400.0
 ALLOWED_SUBTYPES = (None, "thread_broadcast", "file_share")
 REJECTED_TOKEN_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")

@@ -176,6 +176,8 @@ def test_the_channel_in_view_is_read_only_when_the_question_is_about_it(served: 
                "assistant_thread": {"user_id": ASKER, "channel_id": "D0CTX", "thread_ts": "1800.0400",
                                     "context": {"channel_id": "C0WATCHED", "team_id": "T0TEST001"}}}
     send(base, changed, "EvA06")
+    slack.wait_until(lambda _: any("C0WATCHED" in json.dumps(c.params.get("metadata") or {})
+                                   for c in slack.calls_in("D0CTX", "chat.update")), 60)  # kept on the greeting
     send(base, user_message("D0CTX", "1800.0400", QUESTION, "1800.0402"), "EvA07")
     wait_final(slack, "D0CTX")
     assert not [c for c in slack.calls("conversations.history") if c.params.get("channel") == "C0WATCHED"]
