@@ -367,12 +367,33 @@ def read_markdown_units(body: str) -> tuple[list[Unit], list[str], str | None]:
     return units, notes, inline.first_url
 
 
+_SECTION_NUMBER_RE = re.compile(r"\d{1,3}[.．]\d|第")
+
+
+def _numbered_heading_line(children: Sequence[Token]) -> list[Unit] | None:
+    """A paragraph whose first line is a section-numbered title ("1.1.2 Research engineer") and whose other lines
+    are its text: the heading and the text, not one glued sentence."""
+    lines = [clean_inline(html.unescape("".join(x.parts))).strip() for x in InlineRenderer().lines(children)]
+    lines = [x for x in lines if x and not URL_ONLY_RE.match(x)]
+    if len(lines) < 2:
+        return None
+    number, title = split_numbering(lines[0])
+    if number is None or not _SECTION_NUMBER_RE.match(number) or weight(title) > PSEUDO_HEADING_MAX_WEIGHT \
+            or _NOT_A_HEADING_END_RE.search(title) or title[0].islower() or lines[1][0].islower():
+        return None  # "1.5 million people / work in AI today." is one wrapped sentence
+    return [Unit(title, "heading", level=PSEUDO_HEADING_LEVEL, numbering=number), Unit(join_lines(lines[1:]))]
+
+
 def _paragraph_units(inline: InlineRenderer, children: Sequence[Token], kind: str) -> list[Unit]:
     """A paragraph as units: a question-shaped lead (bold question, "Q:" line) split from its answer."""
     text = inline.render(children)
     if not text:
         return []
     base = kind  # paragraph | list_item | quote
+    if base == "paragraph" and "\n" not in text:
+        glued = _numbered_heading_line(children)
+        if glued is not None:
+            return glued
     lead = _lead_split(children)
     if lead is not None:
         q = InlineRenderer().render(lead[0]).replace("\n", " ").strip()

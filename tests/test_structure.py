@@ -111,6 +111,16 @@ def test_a_wholly_bold_short_line_is_a_heading_not_a_sentence(tmp_path: Path) ->
     assert chunks[2].question == "Is a PhD worth it?" and chunks[2].section == ("Industry or PhD",)
 
 
+def test_a_numbered_title_line_inside_a_paragraph_is_a_heading(tmp_path: Path) -> None:
+    raw = "# Book\n\n1.1.2.2 Research scientist vs. research engineer\nThis is a rare role in industry.\n"
+    (c,) = chunk_document(load_document(_write(tmp_path / "book2.md", raw)))
+    assert (c.section, c.numbering, c.text) == (
+        ("Book", "Research scientist vs. research engineer"), "1.1.2.2", "This is a rare role in industry.")
+    (wrapped,) = chunk_document(load_document(_write(tmp_path / "stat.md", "# Book\n\n1.5 million people\n"
+                                                     "work in AI today.\n")))
+    assert (wrapped.section, wrapped.text) == (("Book",), "1.5 million people work in AI today.")
+
+
 def test_a_bold_lead_in_glued_to_its_sentence_is_separated(tmp_path: Path) -> None:
     doc = load_document(_write(tmp_path / "zh.md",
                                "# 课程亮点\n\n1.\u00a0**系统化的学习路径**项目把课程分为基础、科学家和工程师三部分。"))
