@@ -20,7 +20,6 @@ Block = dict[str, Any]
 MAX_DOCS_SHOWN = 20
 MAX_ROLES_SHOWN = 30
 MAX_LOWEST = 5
-FEEDBACK_WINDOW_S = 7 * 24 * 3600
 _OUTLOOK_EMOJI = {"growing": ":chart_with_upwards_trend:", "reshaped": ":arrows_counterclockwise:",
                   "at risk": ":warning:", "unclear": ":grey_question:"}
 
@@ -55,19 +54,6 @@ def digest_from_summary(summary: Any) -> FeedbackDigest:
               for a in summary.lowest if a.down][:MAX_LOWEST]
     return FeedbackDigest(summary.since, summary.up, summary.down, summary.answers, lowest,
                           list(summary.down_sources)[:MAX_LOWEST])
-
-
-def digest_from_votes(votes: list[Any], since: float) -> FeedbackDigest:
-    """A digest from ``bot.feedback.Vote``-like rows (answer_id, question, vote, created)."""
-    recent = [v for v in votes if v.created >= since]
-    per: dict[str, list[Any]] = {}
-    for v in recent:
-        per.setdefault(v.answer_id, []).append(v)
-    rated = [RatedAnswer(str(vs[0].question or "(unknown question)"), sum(v.vote == "up" for v in vs),
-                         sum(v.vote == "down" for v in vs)) for vs in per.values()]
-    lowest = sorted((r for r in rated if r.down), key=lambda r: (r.up - r.down, -r.down))[:MAX_LOWEST]
-    return FeedbackDigest(since, sum(v.vote == "up" for v in recent), sum(v.vote == "down" for v in recent),
-                          None, lowest)
 
 
 def _header(text: str) -> Block:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot import prompts
-from bot.assistant import KnowledgeView
+from bot.assistant import DocumentFact, KnowledgeFacts, KnowledgeView, RoleFact
 from bot.pipeline import build_pipeline
 from bot.role_service import RoleService
 from bot.server import EVENTS_PATH
@@ -340,3 +340,19 @@ def test_serve_http_process_greets_answers_and_publishes_home(
         assert all(source in view for source in kb.sources())
         assert "xoxb-test-0000" not in view and TEST_SIGNING_SECRET not in view
     assert proc.exit_code == 0
+
+
+def test_suggested_prompts_come_from_whatever_the_catalog_holds() -> None:
+    """Another team's corpus, other roles: the prompts name those roles and that corpus's central document."""
+    facts = KnowledgeFacts("1", [DocumentFact("a.md", "Warehouse automation survey", None),
+                                 DocumentFact("b.md", "Notes", None)],
+                           [RoleFact("Forklift Operator", None, "at risk", ("a.md",)),
+                            RoleFact("Robotics Technician", "机器人技术员", "growing", ("a.md", "b.md")),
+                            RoleFact("Fleet Planner", None, "growing", ("a.md",))])
+    en = [s.message for s in facts.starters("en")]
+    assert len(en) == 4
+    assert "Robotics Technician" in en[0] and "Forklift Operator" in en[1]
+    assert any("Warehouse automation survey" in m for m in en)
+    zh = [s.message for s in facts.starters("zh")]
+    assert "机器人技术员" in zh[0]
+    assert KnowledgeFacts("empty").starters("en") == []
