@@ -8,7 +8,8 @@ CHROMA_HOST). Then:
 
 1. Duplicates: N signed app_mention events, each delivered to replica A and re-delivered (X-Slack-Retry-Num: 1)
    to replica B at the same time; wait for the answers: expected N answers, 0 duplicates.
-2. Ack cost: events one at a time to A, alternating events the bot ignores (a bot's own message: no database
+2. Ack cost: events one at a time to a third replica C that only acknowledges (`--workers 0`; A and B answer),
+   alternating events the bot ignores (a bot's own message: no database
    work) with events it records (claims + rate limit + job: one transaction, `State.admit`): the difference of the ack
    p50s is what the database adds to the ack. Also the same two calls timed directly against the database.
 3. SIGKILL mid-burst: M events to A at concurrency 8; A is killed with SIGKILL after half were acknowledged;
@@ -109,17 +110,23 @@ def run(events: int, kill_events: int, lease_s: float, fsync: bool = True) -> di
                 "seconds_to_last_answer": round(last - t0, 1),
             }
 
-            # 2. ack cost: ignored (no database) vs recorded events, alternating, one at a time
+            # 2. ack cost: ignored (no database) vs recorded events, alternating, one at a time, to a replica
+            # that only acknowledges (--workers 0: A and B answer), so answering does not share its interpreter
+            (tmp / "c").mkdir()
+            c = BotProcess({**env, "CAREERBOT_DATA_DIR": str(tmp / "c")}, tmp / "c.log", workers=0).__enter__()
             ignored: list[float] = []
             recorded: list[float] = []
-            for i in range(200):
-                if i % 2:
-                    ev = mention("C0COST", i, "2")
-                    ev["text"] = f"<@{BOT_USER_ID}>"  # the help reply: cheap for the workers
-                    recorded.append(deliver(a.events_url, event_body(ev, f"EvCost{i:05d}")).seconds)
-                else:
-                    ev = {**mention("C0COST", i, "2"), "bot_id": BOT_ID}  # a bot's message: ignored, no DB work
-                    ignored.append(deliver(a.events_url, event_body(ev, f"EvCost{i:05d}")).seconds)
+            try:
+                for i in range(200):
+                    if i % 2:
+                        ev = mention("C0COST", i, "2")
+                        ev["text"] = f"<@{BOT_USER_ID}>"  # the help reply: cheap for the workers
+                        recorded.append(deliver(c.events_url, event_body(ev, f"EvCost{i:05d}")).seconds)
+                    else:
+                        ev = {**mention("C0COST", i, "2"), "bot_id": BOT_ID}  # a bot's message: no DB work
+                        ignored.append(deliver(c.events_url, event_body(ev, f"EvCost{i:05d}")).seconds)
+            finally:
+                c.stop()
             direct: list[float] = []
             with State.open(url) as state:
                 for i in range(500):

@@ -234,7 +234,8 @@ def eval_command(file: Path, as_json: bool, mode: str, limit: int | None, corpus
 @click.option("--http", "http", is_flag=True, help="HTTP mode even when SLACK_APP_TOKEN is set.")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on (HTTP mode).")
 @click.option("--port", type=int, default=3000, envvar="PORT", show_default=True, help="Port (HTTP mode; also $PORT).")
-@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True, help="Answering threads.")
+@click.option("--workers", type=click.IntRange(0, 64), default=4, show_default=True,
+              help="Answering threads (0: only acknowledge; replicas sharing DATABASE_URL answer).")
 def serve(http: bool, host: str, port: int, workers: int) -> None:
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.
 

@@ -43,7 +43,7 @@ class JobRunner:
         self._posting: set[str] = set()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
-        self._wake = threading.Event()
+        self._wake = threading.Condition()  # wake() rouses one idle worker, not all of them
         self._accepting = True
         self._stopped = threading.Event()
         self._last_error = 0.0
@@ -76,12 +76,14 @@ class JobRunner:
                 self._posting.add(job_id)
 
     def wake(self) -> None:
-        self._wake.set()
+        with self._wake:
+            self._wake.notify()
 
     def stop_accepting(self) -> None:
         """Lease nothing more (jobs already running go on)."""
         self._accepting = False
-        self._wake.set()
+        with self._wake:
+            self._wake.notify_all()
 
     def drain(self, timeout_s: float, in_flight_s: float = 15.0) -> bool:
         """Stop leasing, wait up to ``timeout_s`` for running jobs, then hand back the ones still running.
@@ -119,8 +121,9 @@ class JobRunner:
                 self._stopped.wait(1.0)
                 continue
             if job is None:
-                if self._wake.wait(self.poll_s):
-                    self._wake.clear()
+                with self._wake:
+                    if self._accepting:
+                        self._wake.wait(self.poll_s)
                 continue
             if not self._accepting:  # SIGTERM arrived while leasing: give it straight back
                 self._safe(self.state.release, job.id)
