@@ -592,7 +592,31 @@ class SlackBot:
             if posted:
                 self._log(t0, outcome="already_answered", **fields)
                 return posted
+            self._remove_drafts(event)
         return self.answer_assistant(event, t0=t0, fields=fields, job=job)
+
+    def _remove_drafts(self, event: dict[str, Any]) -> None:
+        """Delete a half-streamed reply a dead worker left under this question (no job metadata yet).
+
+        Only the bot's untagged messages between this question and the next message of the user count,
+        so a later question's answer or the greeting are never touched.
+        """
+        channel, thread, ts = str(event["channel"]), str(event["thread_ts"]), float(event["ts"])
+        try:
+            resp = self.client.conversations_replies(channel=channel, ts=thread, include_all_metadata=True, limit=200)
+        except SlackClientError as exc:
+            log.warning("looking for a draft reply failed: %s", _slack_error(exc))
+            return
+        later = sorted((m for m in resp.get("messages") or [] if _float(m.get("ts")) > ts),
+                       key=lambda m: _float(m.get("ts")))
+        for m in later:
+            if m.get("user") != self.bot_user_id:
+                break  # the user spoke again: what follows belongs to another question
+            if not m.get("metadata") and m.get("subtype") is None:
+                try:
+                    self.client.chat_delete(channel=channel, ts=str(m["ts"]))
+                except SlackClientError as exc:
+                    log.warning("removing a draft reply failed: %s", _slack_error(exc))
 
     def _show_status(self, event: dict[str, Any], question: str) -> str:
         """"careerbot is reading the sources…" under the thread; a reaction where that is not possible."""
@@ -977,6 +1001,13 @@ def cut_markup(text: str, limit: int) -> str:
     if cut.rfind("<") > cut.rfind(">"):
         cut = cut[: cut.rfind("<")]
     return cut
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _since(created: float) -> float:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 
 from bot import prompts
 from bot.assistant import DocumentFact, KnowledgeFacts, KnowledgeView, RoleFact
@@ -22,6 +24,7 @@ from bot.pipeline import build_pipeline
 from bot.role_service import RoleService
 from bot.server import EVENTS_PATH
 from bot.settings import Settings
+from bot.state import Job
 from knowledge.base import KnowledgeBase
 from tests.fakes.bot_server import BotProcess, make_settings, running, settings_env
 from tests.fakes.openai_server import FakeOpenAI, Reply
@@ -356,3 +359,19 @@ def test_suggested_prompts_come_from_whatever_the_catalog_holds() -> None:
     zh = [s.message for s in facts.starters("zh")]
     assert "机器人技术员" in zh[0]
     assert KnowledgeFacts("empty").starters("en") == []
+
+
+def test_a_recovered_question_replaces_the_half_stream_a_dead_worker_left(served: Any, slack: FakeSlack) -> None:
+    """A worker died mid-stream; the job's next attempt removes the untagged draft and answers once."""
+    bot, _ = served
+    question = user_message("D0DRAFT", "1800.0900", QUESTION, "1800.0901")
+    draft = WebClient(token="xoxb-test-0000", base_url=slack.api_url).chat_startStream(
+        channel="D0DRAFT", thread_ts="1800.0900", markdown_text="LLMs are incr")
+    job = Job(id="job-draft-1", kind="assistant", payload={"event": question, "fields": {"channel_type": "im"}},
+              attempts=2, created=time.time())
+    reply_ts = bot.job_handlers()["assistant"](job)
+    [deleted] = slack.calls_in("D0DRAFT", "chat.delete")
+    assert deleted.params["ts"] == draft["ts"]
+    [answer] = final_answers(slack, "D0DRAFT")
+    assert answer.method == "chat.postMessage" and reply_ts and deleted.at <= answer.at
+    assert answer.params["metadata"]["event_payload"]["job"] == "job-draft-1"
