@@ -1,16 +1,23 @@
 """Benchmark 4: the Slack HTTP endpoint under a burst of signed app_mention events.
 
-    python benchmarks/bench_slack.py --data-dir DIR [--events N] [--retries R] [--out FILE.json]
+    python benchmarks/bench_slack.py --data-dir DIR [--events N] [--retries R] [--workers W] [--out FILE.json]
 
 Starts the fake Slack Web API (tests/fakes/slack_server.py) in this process and
 `careerbot serve --http` as a child process pointed at it (offline answers, store in
-DIR already ingested, default worker count). Then N signed app_mention events from N
+DIR already ingested; the front door process plus W answering threads in worker processes of 4).
+Then N signed app_mention events from N
 different users are POSTed to /slack/events at once (one thread each, released by a
 barrier), plus R re-deliveries of the first events with ``X-Slack-Retry-Num: 1``, as
 Slack sends when an ack is slow. We measure each ack (HTTP response) latency, then
 wait for the answers in the fake Slack: answers posted (one per event expected),
 duplicates (a thread answered more than once), busy/rate-limit notices, and the time
 from the burst until the last answer was posted.
+
+Then the attack phase: 1000 idle TCP connections are opened and held while 8 threads
+POST unsigned 844 KB form bodies (fresh timestamp, wrong signature: the server must read
+and hash each one), and 40 valid signed events are sent one by one meanwhile; we
+measure their acks, how many flood requests were turned away, and the front door's
+resident memory (peak while held, and after everything closed).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from common import careerbot_cmd, load_questions, offline_env, percentile, write
 
 CHANNEL = "C0BENCH001"
 SOLO_CHANNEL = "C0BENCHSOLO"  # the one-at-a-time baseline events, kept out of the burst's counts
+RUN = int(time.time())  # event ids and ts unique per run: the data dir's database remembers claimed event ids
 
 
 def _free_port() -> int:
@@ -54,18 +62,82 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None
     raise RuntimeError(f"careerbot serve was not listening after {timeout:.0f} s")
 
 
-def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dict[str, Any]:
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _attack(url: str, port: int, pid: int, *, idle: int = 1000, flooders: int = 8, valid: int = 40) -> dict[str, Any]:
+    """Valid acks while ``idle`` idle connections and an unsigned flood are held; the door's RSS."""
+    import resource
+
+    from tests.fakes.slack_server import deliver, event_body
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, idle + 512), hard), hard))
+    before = _rss_mib(pid)
+    held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(idle)]
+    stop = threading.Event()
+    flood = {"sent": 0, "401": 0, "other": 0}
+    body = b"f=" + b"x" * 844_000
+
+    def unsigned() -> None:
+        while not stop.is_set():
+            try:
+                d = deliver(url, body, content_type="application/x-www-form-urlencoded", signature="v0=" + "0" * 64,
+                            timeout=10)
+                flood["401" if d.status == 401 else "other"] += 1
+            except OSError:
+                flood["other"] += 1
+            flood["sent"] += 1
+
+    threads = [threading.Thread(target=unsigned, daemon=True) for _ in range(flooders)]
+    for t in threads:
+        t.start()
+    acks: list[float] = []
+    peak = before
+    try:
+        while flood["sent"] < flooders:
+            time.sleep(0.05)
+        for i in range(valid):
+            ts = f"{RUN}2.{i:06d}"
+            event = {"type": "app_mention", "user": f"UATK{i:05d}", "text": "<@UBOT0001> hello", "ts": ts,
+                     "event_ts": ts, "channel": "C0BENCHATK", "channel_type": "channel"}
+            d = deliver(url, event_body(event, f"EvATK{RUN}{i:06d}"), timeout=30)
+            acks.append(d.seconds * 1000 if d.status == 200 else float("inf"))
+            peak = max(peak, _rss_mib(pid))
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+        for s in held:
+            s.close()
+    deadline = time.monotonic() + 30
+    after = _rss_mib(pid)
+    while after > before + 50 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        after = _rss_mib(pid)
+    return {"idle_connections": idle, "flood_requests": flood["sent"], "flood_401": flood["401"],
+            "valid_acked": sum(1 for a in acks if a != float("inf")), "valid": valid,
+            "valid_ack_ms": {"p50": percentile(acks, 50), "p99": percentile(acks, 99), "max": max(acks)},
+            "rss_mib": {"before": before, "peak": peak, "after": after}}
+
+
+def run(data_dir: Path, events: int, retries: int, answer_timeout: float, workers: int = 8) -> dict[str, Any]:
     from bot.slack_app import BUSY_TEXT, RATE_LIMITED_TEXT
     from tests.fakes.slack_server import TEST_SIGNING_SECRET, FakeSlack, deliver, event_body
 
     questions = [q["q"] for q in load_questions() if q.get("kind", "in_scope") == "in_scope"]
     bodies: list[tuple[bytes, int | None]] = []
     for i in range(events):
-        ts = f"1764000000.{i:06d}"
+        ts = f"{RUN}0.{i:06d}"
         text = f"<@UBOT0001> {questions[i % len(questions)]}"
         event = {"type": "app_mention", "user": f"UBENCH{i:05d}", "text": text, "ts": ts, "event_ts": ts,
                  "channel": CHANNEL, "channel_type": "channel"}
-        bodies.append((event_body(event, f"EvBENCH{i:06d}"), None))
+        bodies.append((event_body(event, f"EvBENCH{RUN}{i:06d}"), None))
     bodies += [(bodies[i][0], 1) for i in range(min(retries, events))]
 
     port = _free_port()
@@ -81,7 +153,8 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dic
         )
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
-                [*careerbot_cmd(), "serve", "--http", "--host", "127.0.0.1", "--port", str(port)],
+                [*careerbot_cmd(), "serve", "--http", "--host", "127.0.0.1", "--port", str(port),
+                 "--workers", str(workers)],
                 env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp,
             )
             try:
@@ -91,10 +164,10 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dic
                 url = f"http://127.0.0.1:{port}/slack/events"
                 solo: list[float] = []
                 for i in range(5):  # baseline: one event at a time on an idle server
-                    ts = f"1764000001.{i:06d}"
+                    ts = f"{RUN}1.{i:06d}"
                     event = {"type": "app_mention", "user": f"USOLO{i:05d}", "text": f"<@UBOT0001> {questions[i]}",
                              "ts": ts, "event_ts": ts, "channel": SOLO_CHANNEL, "channel_type": "channel"}
-                    d = deliver(url, event_body(event, f"EvSOLO{i:06d}"), timeout=30)
+                    d = deliver(url, event_body(event, f"EvSOLO{RUN}{i:06d}"), timeout=30)
                     if d.status == 200:
                         solo.append(d.seconds * 1000)
                 slack.wait_for("chat.postMessage", 5, timeout=answer_timeout)
@@ -141,6 +214,7 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dic
                     1 for c in slack.calls("chat.postMessage", ok_only=True)
                     if c.params.get("channel") == CHANNEL and str(c.params.get("thread_ts", "")) in answered
                 ) - len(answered)
+                attack = _attack(url, port, proc.pid)
             finally:
                 proc.terminate()
                 try:
@@ -153,6 +227,7 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dic
     lat = [ms for status, ms, _ in first if status == 200]
     return {
         "events": events,
+        "workers": workers,
         "retries": len(bodies) - events,
         "startup_s": startup_s,
         "acked_200": len(lat),
@@ -165,6 +240,7 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float) -> dic
         "duplicates": dupes,
         "notices": notices,
         "last_answer_s": last_at - burst_at,
+        "attack": attack,
         "server_log_tail": tail if len(answered) < events else "",
     }
 
@@ -177,7 +253,8 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"{r['events']} signed app_mention events at once (+{r['retries']} Slack retries of the first ones) "
-            f"to `careerbot serve --http` (default workers, offline answers), fake Slack Web API; "
+            f"to `careerbot serve --http --workers {r.get('workers', 8)}` (front door + answering processes, "
+            f"offline answers), fake Slack Web API; "
             f"server ready {r['startup_s']:.1f} s after start.",
             "",
             "| measure | value | target | |",
@@ -193,8 +270,25 @@ def markdown(r: dict[str, Any]) -> str:
             f"| duplicate answers | {r['duplicates']} | 0 | {'met' if r['duplicates'] == 0 else '**not met**'} |",
             f"| busy / rate-limit notices | {r['notices']} | | |",
             f"| time until the last answer | {r['last_answer_s']:.1f} s | | |",
+            *_attack_rows(r.get("attack")),
         ]
     )
+
+
+def _attack_rows(a: dict[str, Any] | None) -> list[str]:
+    if not a:
+        return []
+    v, m = a["valid_ack_ms"], a["rss_mib"]
+    return [
+        f"| under attack: {a['idle_connections']} idle connections + unsigned 844 KB flood "
+        f"({a['flood_requests']} requests, {a['flood_401']} answered 401) — valid acks | "
+        f"{a['valid_acked']}/{a['valid']} | {a['valid']}/{a['valid']} "
+        f"| {'met' if a['valid_acked'] == a['valid'] else '**not met**'} |",
+        f"| under attack: valid ack p50 / p99 / max | {v['p50']:.0f} / {v['p99']:.0f} / {v['max']:.0f} ms "
+        f"| p99 ≤ 100 ms | {'met' if v['p99'] <= 100 else '**not met**'} |",
+        f"| front door RSS before / peak / after | {m['before']:.0f} / {m['peak']:.0f} / {m['after']:.0f} MiB "
+        f"| after ≤ before + 50 | {'met' if m['after'] <= m['before'] + 50 else '**not met**'} |",
+    ]
 
 
 def main() -> None:
@@ -203,9 +297,10 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=200)
     ap.add_argument("--retries", type=int, default=20)
     ap.add_argument("--answer-timeout", type=float, default=300)
+    ap.add_argument("--workers", type=int, default=8, help="answering threads (4 per worker process)")
     ap.add_argument("--out")
     args = ap.parse_args()
-    write_result(args.out, run(args.data_dir, args.events, args.retries, args.answer_timeout))
+    write_result(args.out, run(args.data_dir, args.events, args.retries, args.answer_timeout, args.workers))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=500)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--retries", type=int, default=10, help="re-deliveries of the first events (must not re-answer)")
-    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=4, help="answering threads")
     ap.add_argument("--data-dir", type=Path, default=None, help="an ingested store (default: a fresh temp one)")
     ap.add_argument("--settle", type=float, default=10.0, help="seconds to wait after the last answer before the "
                                                                 "final RSS")

@@ -235,18 +235,22 @@ def eval_command(file: Path, as_json: bool, mode: str, limit: int | None, corpus
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on (HTTP mode).")
 @click.option("--port", type=int, default=3000, envvar="PORT", show_default=True, help="Port (HTTP mode; also $PORT).")
 @click.option("--workers", type=click.IntRange(0, 64), default=4, show_default=True,
-              help="Answering threads (0: only acknowledge; replicas sharing DATABASE_URL answer).")
+              help="Answering threads (HTTP mode: in worker processes of up to 4 threads each; 0: only acknowledge, "
+                   "replicas sharing DATABASE_URL answer).")
 def serve(http: bool, host: str, port: int, workers: int) -> None:
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.
 
     HTTP mode serves POST /slack/events (events, slash commands, interactivity)
-    and GET /healthz. SIGTERM stops taking work, finishes answers in progress
-    (up to 20 s) and exits 0.
+    and GET /healthz: a front door that verifies, records and acknowledges each
+    request, and worker processes that answer from the shared job queue. SIGTERM
+    stops taking work, finishes answers in progress (up to 20 s; the rest stays
+    queued for the next start or another replica) and exits 0.
 
     \b
     Examples:
       careerbot serve                      # Socket Mode (SLACK_APP_TOKEN set)
       careerbot serve --http --port 3000   # behind a public HTTPS URL
+      careerbot serve --http --workers 8   # two answering processes
     """
     settings = _settings()
     from .server import configure_logging, run_http, run_socket_mode
@@ -261,16 +265,18 @@ def serve(http: bool, host: str, port: int, workers: int) -> None:
 
     kb = _knowledge(settings)
     kb.ensure_ingested([settings.seeds_dir])
-    bot = SlackBot(settings, build_pipeline(settings, kb=kb), auth=auth, client=client, socket_mode=socket_mode,
-                   workers=workers)
-    bot.warm()
     name = auth.get("user") or "careerbot"
     if socket_mode:
+        bot = SlackBot(settings, build_pipeline(settings, kb=kb), auth=auth, client=client, socket_mode=True,
+                       workers=workers)
+        bot.warm()
         code = run_socket_mode(bot, str(settings.slack_app_token), drain_timeout_s=settings.drain_timeout_s,
                                on_ready=lambda: click.echo(f"{name}: connected in Socket Mode", err=True))
     else:
-        code = run_http(bot, host, port, drain_timeout_s=settings.drain_timeout_s, on_ready=lambda s: click.echo(
-            f"{name}: listening on http://{s.host}:{s.port} (POST /slack/events, GET /healthz)", err=True))
+        code = run_http(settings, auth, kb, host, port, workers=workers,
+                        drain_timeout_s=settings.drain_timeout_s, on_ready=lambda s: click.echo(
+                            f"{name}: listening on http://{s.host}:{s.port} (POST /slack/events, GET /healthz)",
+                            err=True))
     sys.exit(code)
 
 

@@ -1,45 +1,85 @@
-"""Serving the Slack app: a waitress WSGI server (HTTP mode) or a Socket Mode connection.
+"""Serving the Slack app: the front door and queue workers (HTTP mode), or a Socket Mode connection.
 
-HTTP mode routes ``POST /slack/events`` (events, slash commands, interactivity) to bolt's
-``App.dispatch`` — signature checks included — and answers ``GET /healthz`` from cached,
-bounded checks, so a load balancer's probe never waits on Chroma or the LLM. SIGTERM flips the
-server to draining (new requests get 503, /healthz says so), lets the worker pool finish the
-answers it accepted (bounded), then exits 0.
+HTTP mode: ``bot/frontdoor.py`` verifies, records and acknowledges ``POST /slack/events`` and answers
+``GET /healthz`` from cached, bounded checks; queue workers lease the recorded requests and answer them
+through bolt. ``careerbot serve --http`` runs the front door in its own process and the ``--workers``
+answering threads in child processes of up to four threads each, so answering never competes with acking
+in one interpreter;
+``HTTPServer`` runs both in one process (tests, embedding). SIGTERM flips the front door to draining
+(new requests get 503, /healthz says so), lets the workers finish the answers in hand (bounded) —
+anything still queued stays in the durable queue for the next start — then exits 0.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from slack_bolt.request import BoltRequest
-
+from .frontdoor import CLAIM_TTL_S, EVENTS_PATH, HEALTH_PATH, FrontDoor, Limits
+from .intake import Intake
+from .settings import Settings
 from .slack_app import SlackBot
+from .state import State
 
 log = logging.getLogger("careerbot.server")
-request_log = logging.getLogger("careerbot.requests")
 
-EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
-MAX_BODY = 1_000_000
+__all__ = ["EVENTS_PATH", "HEALTH_PATH", "HTTPServer", "Health", "run_http", "run_socket_mode"]
+
 DRAIN_TIMEOUT_S = 20.0
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
-            413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
+WORKER_THREADS = 4  # answering threads in each worker process
+WORKER_START_TIMEOUT_S = 300.0
+WORKER_NICE = 10  # worker processes run at a lower CPU priority than the front door
+
+
+def _pending_of(state: State) -> Callable[[], int]:
+    def pending() -> int:
+        counts = state.counts()
+        return int(counts.get("queued", 0)) + int(counts.get("leased", 0))
+
+    return pending
+
+
+def open_queue(settings: Settings) -> tuple[State, Callable[[], int]]:
+    """The shared state (DATABASE_URL or SQLite in the data dir) and a count of unfinished jobs."""
+    state = State.from_settings(settings)
+    return state, _pending_of(state)
+
+
+def open_intake(settings: Settings, state: State, pending: Callable[[], int],
+                notify: Callable[[], None]) -> tuple[Any, Intake | None, Callable[[], int]]:
+    """Where the front door records: its own journal on SQLite (see bot/intake.py), else the shared queue.
+
+    Returns (sink, intake or None, a count of unfinished work including the journal).
+    """
+    if state.dialect != "sqlite":
+        return state, None, pending
+    intake = Intake.in_data_dir(settings.data_dir, state, claim_ttl_s=CLAIM_TTL_S, notify=notify).start()
+    return intake, intake, lambda: intake.pending() + pending()
+
+
+def limits_for(settings: Settings) -> Limits:
+    return Limits(header_timeout_s=settings.http_timeout_s, body_timeout_s=settings.http_timeout_s)
 
 
 class Health:
-    """What /healthz reports: store reachable, embedder id, LLM configured — cached, never slow."""
+    """What /healthz reports: store reachable, embedder id, LLM configured, queue depth — cached, never slow."""
 
-    def __init__(self, bot: SlackBot, mode: str, *, ttl_s: float = 5.0, check_timeout_s: float = 1.0) -> None:
-        self.bot = bot
+    def __init__(self, settings: Settings, kb: Any, mode: str, *, pending: Callable[[], int] = lambda: 0,
+                 ttl_s: float = 5.0, check_timeout_s: float = 1.0) -> None:
+        self.settings = settings
+        self.kb = kb
         self.mode = mode
+        self.pending = pending
         self.ttl_s = ttl_s
         self.check_timeout_s = check_timeout_s
         self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careerbot-health")
@@ -50,14 +90,13 @@ class Health:
         self.draining = False
 
     def _check_store(self) -> dict[str, Any]:
-        kb = getattr(self.bot.pipeline, "kb", None)
-        if kb is None:
+        if self.kb is None:
             return {"ok": False, "detail": "no knowledge base"}
         try:
-            chunks = int(kb.store.count())
+            chunks = int(self.kb.store.count())
         except Exception as exc:
             return {"ok": False, "detail": type(exc).__name__}
-        return {"ok": chunks > 0, "chunks": chunks, "kind": "server" if self.bot.settings.chroma_host else "embedded"}
+        return {"ok": chunks > 0, "chunks": chunks, "kind": "server" if self.settings.chroma_host else "embedded"}
 
     def store(self) -> dict[str, Any]:
         with self._lock:
@@ -75,10 +114,13 @@ class Health:
         return result
 
     def snapshot(self) -> tuple[int, dict[str, Any]]:
-        settings = self.bot.settings
-        kb = getattr(self.bot.pipeline, "kb", None)
-        embedder = getattr(getattr(kb, "embedder", None), "id", None)
+        settings = self.settings
+        embedder = getattr(getattr(self.kb, "embedder", None), "id", None)
         store = self.store()
+        try:
+            queued: int | None = self.pending()
+        except Exception:
+            queued = None
         status = "draining" if self.draining else ("ok" if store.get("ok") else "degraded")
         body = {
             "status": status,
@@ -86,167 +128,43 @@ class Health:
             "store": store,
             "embedder": embedder,
             "llm": {"configured": settings.llm_enabled, "model": settings.chat_model if settings.llm_enabled else None},
-            "queue": {"pending": self.bot.pool.pending},
+            "queue": {"pending": queued},
         }
         return (200 if status == "ok" else 503), body
 
 
-class WSGIApp:
-    """The WSGI callable waitress serves."""
-
-    def __init__(self, bot: SlackBot, health: Health) -> None:
-        self.bot = bot
-        self.health = health
-        self._in_flight = 0
-        self._lock = threading.Lock()
-
-    @property
-    def in_flight(self) -> int:
-        with self._lock:
-            return self._in_flight
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        with self._lock:
-            self._in_flight += 1
-        try:
-            status, headers, body = self._handle(environ)
-        except Exception as exc:  # never a traceback to the client
-            log.error("request failed: %s", type(exc).__name__, exc_info=self.bot.settings.debug)
-            status, headers, body = 500, {"content-type": "text/plain"}, b"internal error"
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-        start_response(f"{status} {_REASONS.get(status, 'Status')}",
-                       [(k, v) for k, v in headers.items()] + [("content-length", str(len(body)))])
-        return [body]
-
-    def _handle(self, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
-        t0 = time.perf_counter()
-        method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "/")
-        if path == HEALTH_PATH:
-            if method not in ("GET", "HEAD"):
-                return 405, {"content-type": "text/plain"}, b"method not allowed"
-            code, data = self.health.snapshot()
-            return code, {"content-type": "application/json"}, json.dumps(data).encode()
-        if path != EVENTS_PATH:
-            return 404, {"content-type": "text/plain"}, b"not found"
-        if method != "POST":
-            return 405, {"content-type": "text/plain"}, b"method not allowed"
-        if self.health.draining:
-            _log_http(t0, 503, "draining")
-            return 503, {"content-type": "text/plain", "retry-after": "5"}, b"shutting down"
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return 400, {"content-type": "text/plain"}, b"bad content-length"
-        if length > MAX_BODY:
-            _log_http(t0, 413, "too_large")
-            return 413, {"content-type": "text/plain"}, b"too large"
-        raw = environ["wsgi.input"].read(length) if length > 0 else b""
-        headers: dict[str, str | Sequence[str]] = {}
-        for key, value in environ.items():
-            if key.startswith("HTTP_"):
-                headers[key[5:].lower().replace("_", "-")] = value
-        if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = environ["CONTENT_TYPE"]
-        try:
-            req = BoltRequest(body=raw.decode("utf-8"), query=environ.get("QUERY_STRING", ""), headers=headers)
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError):
-            _log_http(t0, 400, "malformed")
-            return 400, {"content-type": "text/plain"}, b"malformed request"
-        if not _well_formed(req.body):
-            _log_http(t0, 400, "malformed")
-            return 400, {"content-type": "text/plain"}, b"malformed request"
-        resp = self.bot.app.dispatch(req)
-        out_headers = {k: (v[0] if isinstance(v, list) and v else str(v)) for k, v in resp.headers.items()}
-        out_headers.setdefault("content-type", "text/plain;charset=utf-8")
-        if resp.status >= 300:
-            _log_http(t0, resp.status, "rejected" if resp.status == 401 else "unhandled")
-        body = resp.body if isinstance(resp.body, bytes) else str(resp.body or "").encode()
-        return resp.status, out_headers, body
-
-
-_OBJECT_FIELDS = ("event", "team", "user", "channel", "enterprise", "container", "message", "view")
-_EVENT_TEXT_FIELDS = ("type", "user", "channel", "ts", "thread_ts", "text", "subtype", "channel_type", "bot_id",
-                      "event_ts")
-
-
-def _well_formed(body: Any) -> bool:
-    """The shape bolt's middleware and our listeners rely on; anything else is a 400, never a 500.
-
-    Slack never sends other shapes, but a broken client or a fuzzer does, and bolt then fails inside
-    its middleware (a 500 and an error log line) or our listener raises on a non-string field.
-    """
-    if not isinstance(body, dict):
-        return False
-    for key in _OBJECT_FIELDS:
-        if body.get(key) is not None and not isinstance(body[key], dict):
-            return False
-    for key in ("authorizations", "actions"):
-        value = body.get(key)
-        if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
-            return False
-    if body.get("type") == "block_actions":  # bolt's action matcher reads actions[0]["action_id"]
-        actions = body.get("actions")
-        if not actions or not all(isinstance(a.get("action_id"), str) for a in actions):
-            return False
-    event = body.get("event")
-    if isinstance(event, dict):
-        for key in _EVENT_TEXT_FIELDS:
-            if event.get(key) is not None and not isinstance(event[key], str):
-                return False
-    return True
-
-
-def _log_http(t0: float, status: int, outcome: str) -> None:
-    request_log.info(json.dumps({"kind": "http", "status": status, "outcome": outcome,
-                                 "latency_ms": round((time.perf_counter() - t0) * 1000, 1)}))
-
-
 class HTTPServer:
-    """waitress around ``WSGIApp``; ``start`` runs it in a thread, ``stop`` drains and closes."""
+    """Front door and the bot's own job runner in one process: ``start`` serves, ``stop`` drains and closes.
 
-    def __init__(self, bot: SlackBot, host: str = "0.0.0.0", port: int = 3000, *, threads: int = 8) -> None:
-        from waitress.server import create_server
+    ``careerbot serve --http`` uses ``run_http`` instead, with worker processes.
+    """
 
+    def __init__(self, bot: SlackBot, host: str = "0.0.0.0", port: int = 3000, *,
+                 limits: Limits | None = None) -> None:
         self.bot = bot
-        self.health = Health(bot, "http")
-        self.wsgi = WSGIApp(bot, self.health)
-        self._server: Any = create_server(self.wsgi, host=host, port=port, threads=threads,
-                                          ident="careerbot", connection_limit=1000, backlog=1024)
+        self.state, queued = bot.state, _pending_of(bot.state)
+        sink, self.intake, self.pending = open_intake(bot.settings, self.state, queued, bot.runner.wake)
+        self.health = Health(bot.settings, getattr(bot.pipeline, "kb", None), "http", pending=self.pending)
+        self.door = FrontDoor(bot.settings.slack_signing_secret or "", sink, self.health.snapshot, host=host,
+                              port=port, limits=limits or limits_for(bot.settings),
+                              notify=None if self.intake else bot.runner.wake)
         self.host = host
-        self.port: int = int(self._server.effective_port)
-        self._thread: threading.Thread | None = None
-        self._stopping = False
+        self.port = port
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="careerbot-http", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._server.run()
-        except (OSError, ValueError):
-            if not self._stopping:  # closing the sockets under select() is how the loop ends
-                raise
+        self.door.start()
+        self.port = self.door.port
 
     def stop(self, drain_timeout_s: float = DRAIN_TIMEOUT_S) -> bool:
-        """503 for new requests, finish accepted answers (bounded), then close the listener."""
-        self.health.draining = True
+        """503 for new requests, answer what was acknowledged (bounded), then close the listener."""
+        self.door.draining = self.health.draining = True
         deadline = time.monotonic() + drain_timeout_s
-        finished = self.bot.shutdown(drain_timeout_s)
-        while self.wsgi.in_flight and time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.pending():
             time.sleep(0.05)
-        self._stopping = True
-        try:
-            for dispatcher in list(self._server._map.values()):  # the listener, open connections, the trigger
-                dispatcher.close()
-            self._server.task_dispatcher.shutdown(timeout=2)
-        except Exception as exc:  # closing a socket that is already gone
-            log.debug("server close: %s", type(exc).__name__)
-        if self._thread is not None:
-            self._thread.join(timeout=3)
+        if self.intake is not None:
+            self.intake.stop(max(0.0, deadline - time.monotonic()))
+        finished = self.bot.shutdown(max(0.0, deadline - time.monotonic()))
+        self.door.stop()
         return finished
 
 
@@ -263,18 +181,153 @@ def wait_for_signal(stop: threading.Event | None = None) -> threading.Event:
     return stop
 
 
-def run_http(bot: SlackBot, host: str, port: int, *, on_ready: Callable[[HTTPServer], None] | None = None,
-             drain_timeout_s: float = DRAIN_TIMEOUT_S) -> int:
-    """Serve until SIGTERM/SIGINT, then drain; returns the exit status (0)."""
-    stop = wait_for_signal()
-    server = HTTPServer(bot, host, port)
-    server.start()
-    if on_ready:
-        on_ready(server)
-    while not stop.wait(0.5):
+def _die_with_parent(parent: int) -> None:
+    """A worker dies with its front door (SIGKILL on Linux), as one replica: the queue's leases then hand
+    what it held to the next replica, rather than an orphan answering for a replica that is gone."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
         pass
-    finished = server.stop(drain_timeout_s)
-    log.info(json.dumps({"kind": "lifecycle", "outcome": "stopped", "drained": finished}))
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(0)
+
+
+def _worker_process(settings: Settings, auth: dict[str, Any], threads: int, ready: Any, wake: Any) -> None:
+    """A worker process: its own pipeline and bolt app, answering jobs leased from the queue."""
+    parent = os.getppid()
+    _die_with_parent(parent)
+    stop = wait_for_signal()
+    configure_logging(settings.log_level, settings.secret_values())
+    try:  # answering yields the CPU to acking: the front door keeps Slack's deadline while workers are busy
+        os.nice(WORKER_NICE)
+    except OSError:
+        pass
+    from .pipeline import build_pipeline
+
+    bot = SlackBot(settings, build_pipeline(settings), auth=auth, workers=threads, start=False)
+    bot.warm()  # before any job: the store is opened once, by one thread
+    runner = bot.runner
+    runner.start()
+
+    def relay_wakes() -> None:  # the front door recorded jobs (a byte on the pipe): cut the runner's poll delay
+        while not stop.is_set():
+            try:
+                if wake.poll(1.0):
+                    os.read(wake.fileno(), 65536)
+                    runner.wake()
+            except (OSError, EOFError):  # the front door is gone; the parent check below ends this process
+                return
+
+    threading.Thread(target=relay_wakes, name="careerbot-wake", daemon=True).start()
+    ready.set()
+    while not stop.wait(0.5):
+        if os.getppid() != parent:  # the front door died: finish what is in hand, leave the rest queued
+            break
+    finished = bot.shutdown(settings.drain_timeout_s)
+    log.info(json.dumps({"kind": "lifecycle", "outcome": "worker stopped", "drained": finished}))
+    sys.stdout.flush()
+    os._exit(0)  # past the drain: no interpreter teardown racing library threads
+
+
+class WorkerProcesses:
+    """``count`` worker processes (spawned, not forked: no locks or threads copied), restarted if one dies."""
+
+    def __init__(self, settings: Settings, auth: dict[str, Any], count: int, threads: int = WORKER_THREADS) -> None:
+        self.ctx = multiprocessing.get_context("spawn")
+        self.settings, self.auth, self.count, self.threads = settings, auth, count, threads
+        self.procs: list[Any] = []
+        self.ready: list[Any] = []
+        self.pipes: list[int] = []  # write ends: one byte wakes a worker (never blocks: a full pipe is awake enough)
+        self._writers: list[Any] = []
+        self.stopping = False
+
+    def _spawn(self) -> tuple[Any, Any]:
+        ready = self.ctx.Event()
+        reader, writer = self.ctx.Pipe(duplex=False)
+        proc = self.ctx.Process(target=_worker_process, name="careerbot-worker",
+                                args=(self.settings, self.auth, self.threads, ready, reader), daemon=False)
+        proc.start()
+        reader.close()
+        os.set_blocking(writer.fileno(), False)
+        self._writers.append(writer)  # keep the Connection objects (and so their fds) alive
+        self.pipes.append(writer.fileno())
+        return proc, ready
+
+    def wake(self) -> None:
+        """Tell every worker that jobs were recorded (called by the front door once per committed batch)."""
+        for fd in list(self.pipes):
+            try:
+                os.write(fd, b"!")
+            except BlockingIOError:
+                pass
+            except OSError:  # that worker is gone
+                self.pipes.remove(fd)
+
+    def start(self, timeout_s: float = WORKER_START_TIMEOUT_S) -> bool:
+        for _ in range(self.count):
+            proc, ready = self._spawn()
+            self.procs.append(proc)
+            self.ready.append(ready)
+        deadline = time.monotonic() + timeout_s
+        for proc, ready in zip(self.procs, self.ready, strict=True):
+            while not ready.wait(0.2):
+                if not proc.is_alive() or time.monotonic() > deadline:
+                    return False
+        return True
+
+    def check(self) -> None:
+        """Replace a worker that died (its leased jobs come back when their lease runs out)."""
+        for i, proc in enumerate(self.procs):
+            if not self.stopping and not proc.is_alive():
+                log.warning(json.dumps({"kind": "lifecycle", "outcome": "worker died", "exitcode": proc.exitcode}))
+                self.procs[i], self.ready[i] = self._spawn()
+
+    def stop(self, timeout_s: float) -> None:
+        self.stopping = True
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.terminate()  # SIGTERM: the worker drains
+        deadline = time.monotonic() + timeout_s + 5
+        for proc in self.procs:
+            proc.join(timeout=max(0.1, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
+
+
+def run_http(settings: Settings, auth: dict[str, Any], kb: Any, host: str, port: int, *, workers: int = 4,
+             on_ready: Callable[[FrontDoor], None] | None = None,
+             drain_timeout_s: float = DRAIN_TIMEOUT_S) -> int:
+    """Front door here, ``workers`` answering threads in child processes; serve until SIGTERM/SIGINT, then drain."""
+    stop = wait_for_signal()
+    state, queued = open_queue(settings)
+    processes = -(-workers // WORKER_THREADS)  # ceil: four answering threads a process at most (0: acks only)
+    pool = WorkerProcesses(settings, auth, processes, threads=-(-workers // processes) if processes else 0)
+    sink, intake, pending = open_intake(settings, state, queued, pool.wake)
+    health = Health(settings, kb, "http", pending=pending)
+    door = FrontDoor(settings.slack_signing_secret or "", sink, health.snapshot, host=host, port=port,
+                     limits=limits_for(settings), notify=None if intake else pool.wake)
+    if not pool.start():  # the workers are warm before the front door listens
+        log.error("worker processes did not start")
+        pool.stop(1)
+        if intake is not None:
+            intake.stop(5)
+        return 1
+    door.start()
+    if on_ready:
+        on_ready(door)
+    while not stop.wait(0.5):
+        pool.check()
+    door.draining = health.draining = True
+    if intake is not None:
+        intake.stop(5)  # hand what is journaled to the queue, where the next start finds it
+    pool.stop(drain_timeout_s)
+    door.stop()
+    log.info(json.dumps({"kind": "lifecycle", "outcome": "stopped", "queued": pending()}))
     return 0
 
 
@@ -335,10 +388,10 @@ def configure_logging(level: str, secrets: list[str]) -> None:
     if not root.handlers:
         logging.basicConfig(format="%(message)s")
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
-    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "httpx", "httpcore", "openai", "chromadb", "waitress"):
+    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "httpx", "httpcore", "openai", "chromadb", "alembic"):
         logger = logging.getLogger(noisy)
         if logger.getEffectiveLevel() < logging.INFO or root.level < logging.INFO:
-            logger.setLevel(logging.INFO if noisy in ("waitress",) else logging.WARNING)
+            logger.setLevel(logging.WARNING)
     scrub = SecretFilter(secrets)
     for handler in root.handlers:
         handler.filters = [f for f in handler.filters if not isinstance(f, SecretFilter)]

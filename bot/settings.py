@@ -53,6 +53,7 @@ class Settings:
     scope: str | None = None  # what the knowledge base covers, for refusals; unset: derived from the documents
     job_lease_s: float = 30.0  # a dead replica's jobs are taken over after this long
     drain_timeout_s: float = 20.0  # SIGTERM: how long to finish running answers before handing them back
+    http_timeout_s: float = 10.0  # the front door's limit for a request head, and for its body
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -124,6 +125,7 @@ class Settings:
             scope=get("CAREERBOT_SCOPE"),
             job_lease_s=max(1.0, get_float("CAREERBOT_JOB_LEASE_S", 30.0)),
             drain_timeout_s=max(0.0, get_float("CAREERBOT_DRAIN_TIMEOUT_S", 20.0)),
+            http_timeout_s=max(0.5, get_float("CAREERBOT_HTTP_TIMEOUT", 10.0)),
         )
 
     @property

@@ -23,12 +23,13 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, Assistant
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -169,6 +170,7 @@ class SlackBot:
         socket_mode: bool = False,
         workers: int = 4,
         lease_s: float | None = None,
+        start: bool = True,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -180,8 +182,6 @@ class SlackBot:
         self.runner = JobRunner(self.state, self.job_handlers(), workers=workers,
                                 lease_s=lease_s if lease_s is not None else settings.job_lease_s)
         self.pool = self.runner  # pending / accepting / stop_accepting / drain, as the server reads them
-        if workers > 0:
-            self.runner.start()
         self._roles: Any = None
         self._roles_lock = threading.Lock()
         self._names: dict[str, str | None] = {}
@@ -191,6 +191,8 @@ class SlackBot:
         self.feedback_summary: FeedbackSource = feedback_summary or (
             lambda since: digest_from_summary(self.state.feedback_summary(since)))
         self.app = self._build_app(socket_mode)
+        if workers > 0 and start:  # last: a job left in the queue may be leased at once, and needs all above
+            self.runner.start()
 
     # -- wiring ----------------------------------------------------------------------
     def _build_app(self, socket_mode: bool) -> App:
@@ -209,7 +211,9 @@ class SlackBot:
             client=make_client(self.settings, None),
             signing_secret=self.settings.slack_signing_secret or "",
             authorize=authorize,
-            request_verification_enabled=not socket_mode,
+            # Socket Mode has no signature; in HTTP mode the front door (bot/frontdoor.py) verified each request
+            # on its raw bytes before recording it, and a recovered request may be older than the 5-minute window.
+            request_verification_enabled=False,
             # The listeners record the work (claims, the job) and return: bolt must not answer Slack before
             # that is done. With False it acks Events API requests before the listener even runs.
             process_before_response=True,
@@ -283,10 +287,20 @@ class SlackBot:
 
     def job_handlers(self) -> dict[str, Callable[[Job], str | None]]:
         """What the job runner calls, by job kind (each returns the ts of the message it posted, or None)."""
-        return {"event": self._run_event, "notice": self._run_notice, "command": self._run_command,
-                "command_notice": self._run_command_notice, "share": self._run_share, "thanks": self._run_thanks,
-                "assistant": self._run_assistant, "greet": self._run_greet, "context": self._run_context,
-                "home": self._run_home}
+        return {"request": self._run_request, "event": self._run_event, "notice": self._run_notice,
+                "command": self._run_command, "command_notice": self._run_command_notice, "share": self._run_share,
+                "thanks": self._run_thanks, "assistant": self._run_assistant, "greet": self._run_greet,
+                "context": self._run_context, "home": self._run_home}
+
+    def _run_request(self, job: Job) -> str | None:
+        """A request the front door verified and recorded: dispatched through bolt, whose listeners record the
+        answering jobs (claims, rate limits) exactly as for a request that came straight to them."""
+        payload = job.payload if isinstance(job.payload, dict) else {}
+        headers: dict[str, str | Sequence[str]] = {str(k): str(v) for k, v in (payload.get("headers") or {}).items()}
+        resp = self.app.dispatch(BoltRequest(body=str(payload.get("body") or ""), headers=headers, mode="http"))
+        if resp.status >= 500:  # nothing was recorded: fail the job (logged by the runner)
+            raise RuntimeError(f"listener failed: HTTP {resp.status}")
+        return None
 
     def _run_event(self, job: Job) -> str | None:
         event = job.payload["event"]

@@ -76,3 +76,19 @@ def test_the_notice_comes_again_in_the_next_window(tmp_path: Path) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert [state.hit_rate_limit("U1", 1, window) for _ in range(2)] == [Verdict.NOTIFY, Verdict.SILENT]
+
+
+def test_a_burst_is_recorded_in_one_call_with_each_claim_honoured(tmp_path: object) -> None:
+    """The front door's group commit: duplicates inside the batch and against earlier claims get None."""
+    from pathlib import Path
+
+    from bot.state import State
+
+    state = State.open(f"sqlite:///{Path(str(tmp_path)) / 'state.sqlite3'}")
+    assert state.enqueue("event", {"n": 0}, claims=["ev:old"]) is not None
+    ids = state.enqueue_many([("event", {"n": 1}, ["ev:1", "msg:C:1"]), ("event", {"n": 2}, ["ev:2", "msg:C:1"]),
+                              ("event", {"n": 3}, ["ev:old"]), ("command", {"n": 4}, ["cmd:x", None])])
+    assert [i is not None for i in ids] == [True, False, False, True]
+    assert state.counts() == {"queued": 3}
+    assert state.claim("ev:2")  # the refused item claimed nothing
+    assert not state.claim("msg:C:1") and not state.claim("cmd:x")

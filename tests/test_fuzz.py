@@ -1,7 +1,7 @@
 """Bad input, property-based: whatever people (or a broken client) send, the bot answers within Slack's limits.
 
 Hypothesis generates the questions, event payloads, form bodies and file contents; each property is
-bounded (``max_examples``) so the module runs in well under a minute. One real HTTP server (waitress)
+bounded (``max_examples``) so the module runs in well under a minute. One real HTTP server (the front door)
 serves every Slack property; the fake Slack records what was posted. The properties:
 
 * a mention with any text → 200 in < 3 s, exactly one reply, within Slack's limits, no broadcast ping;

@@ -1,6 +1,6 @@
 """The Slack app end to end, offline: signed requests to the real HTTP server, a fake Slack Web API.
 
-The bot runs in-process (waitress on a free loopback port) with the real answer pipeline over the
+The bot runs in-process (front door + job runner, free loopback port) with the real answer pipeline over the
 session's seeded Chroma store; Slack is tests/fakes/slack_server.py. Each test uses its own
 channel so late posts from another test cannot be mistaken for its own.
 """

@@ -1,4 +1,4 @@
-"""The bot under test, served for real: in-thread (waitress) or as a `careerbot serve --http` process.
+"""The bot under test, served for real: in-thread (front door + job runner) or as a `careerbot serve --http` process.
 
 Shared by the fault, fuzz, security and load tests and by benchmarks/load.py, so every one of them
 talks to the same HTTP server with signed requests (tests/fakes/slack_server.py) and reads what
@@ -53,7 +53,7 @@ def make_settings(slack: FakeSlack, data_dir: Path, **env: str) -> Any:
 
 @contextmanager
 def running(settings: Any, pipeline: Any, *, workers: int = 4) -> Iterator[tuple[Any, str]]:
-    """A SlackBot behind the real waitress server on a free loopback port; yields (bot, base URL)."""
+    """A SlackBot behind the real front door, answering in its own job runner; yields (bot, base URL)."""
     from bot.server import HTTPServer
     from bot.slack_app import SlackBot, check_auth, make_client
 

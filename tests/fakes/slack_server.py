@@ -94,6 +94,11 @@ class FakeSlack:
                                 pass
                 path = urlparse(self.path).path
                 token = (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+                if path.startswith("/redirect/"):  # a response_url that redirects elsewhere (?to=URL)
+                    self._record("redirect", params, path)
+                    target = dict(parse_qsl(urlparse(self.path).query)).get("to", "/")
+                    self._send(302, "", content_type="text/plain", headers={"Location": target})
+                    return
                 if path.startswith("/response/"):
                     self._record("response_url", params, path)
                     self._send(200, "ok", content_type="text/plain")
@@ -255,6 +260,12 @@ class FakeSlack:
 
     def response_url(self, name: str = "r1") -> str:
         return f"http://127.0.0.1:{self.port}/response/{name}"
+
+    def redirect_url(self, to: str) -> str:
+        """A response_url on this (allowed) origin that answers 302 to ``to``."""
+        from urllib.parse import quote
+
+        return f"http://127.0.0.1:{self.port}/redirect/r?to={quote(to, safe='')}"
 
     def reset(self) -> None:
         with self.state.lock:
