@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from typing import Any
 
 from .frontdoor import CLAIM_TTL_S, EVENTS_PATH, HEALTH_PATH, FrontDoor, Limits
@@ -63,7 +64,10 @@ def open_intake(settings: Settings, state: State, pending: Callable[[], int],
     """
     if state.dialect != "sqlite":
         return state, None, pending
-    intake = Intake.in_data_dir(settings.data_dir, state, claim_ttl_s=CLAIM_TTL_S, notify=notify).start()
+    database = state.engine.url.database  # the journal lives beside the database it feeds
+    path = (Path(database).with_name(Path(database).stem + ".intake.sqlite3") if database and database != ":memory:"
+            else Path(settings.data_dir) / "intake.sqlite3")
+    intake = Intake(path, state, claim_ttl_s=CLAIM_TTL_S, notify=notify).start()
     return intake, intake, lambda: intake.pending() + pending()
 
 

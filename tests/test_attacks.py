@@ -57,7 +57,7 @@ def bot(slack: FakeSlack, kb_data_dir: Path, tmp_path_factory: pytest.TempPathFa
                        CAREERBOT_LOG_LEVEL="INFO")
     with BotProcess(env, root / "serve.log", workers=4) as proc:
         proc.state = State.open(Settings.from_env(env, dotenv=False).state_url(), migrate=False)  # type: ignore[attr-defined]
-        proc.journal = root / "data" / "intake.sqlite3"  # type: ignore[attr-defined]
+        proc.journal = root / "data" / "careerbot.intake.sqlite3"  # type: ignore[attr-defined]
         ask(proc, slack, "C0WARM")  # the first answer loads what answering needs
         wait_answered(proc)
         yield proc
