@@ -54,6 +54,10 @@ _PROMO_REQUEST = [
     r"二维码",
     r"(加|添加).{0,4}(微信|vx|V信)",
     r"扫码|扫描",
+    r"(付费|收费).{0,4}(社群|群|星球|课程)|(加|进|入)(群|社群|星球)|知识星球",
+    r"\bjoin\b.{0,30}\b(paid|private|vip)\b.{0,20}\b(group|community|channel|course)\b",
+    r"\b(promote|advertise|advertising|plug)\b.{0,40}\b(group|course|channel|community|discount|coupon)\b",
+    r"\b(discount|coupon|promo|referral)\s+codes?\b",
 ]
 _INJECTION_RE = [re.compile(p, re.I) for p in _INJECTION]
 _SECRET_RE = [re.compile(p, re.I) for p in _SECRET]
@@ -68,7 +72,7 @@ TOKEN_RE = re.compile(
 REDACTED = "[redacted]"
 
 _PROMO_SENTENCE_RE = re.compile(
-    r"qr[\s-]*code|scan (the|this|below|it)|we\s*chat|二维码|扫码|扫描|加(我|上)?微信|vx|V信|领取|"
+    r"qr[\s-]*code|scan (the|this|below|it)|we\s*chat|二维码|扫码|扫描|加(我|上)?微信|vx|V信|领取|付费社群|知识星球|"
     r"免费.{0,6}(资料|课程)|free (course|resource|gift|pack)|course pack",
     re.I,
 )
