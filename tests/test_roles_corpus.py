@@ -216,3 +216,24 @@ def test_list_items_opening_with_a_title_are_lead_ins_and_section_titles_are_not
                                                  "ML solutions architect"]
     devrel = cat.match("devrel")
     assert devrel is not None and devrel.role.name == "Developer advocate"
+
+
+def test_other_names_the_text_gives_become_aliases_and_question_verbs_stay_out_of_chinese_titles() -> None:
+    chunks = [
+        _Chunk("a", "\n".join([
+            "- ML hardware engineer designs the chips and kernels for training, also called an accelerator engineer.",
+            "- Developer advocates (DevRel) write tutorials and give talks to the developers who use the tools.",
+            "- An ML platform engineer, also known as an ML infrastructure engineer, builds the shared tooling.",
+        ]), {"source": "roles.md", "title": "Roles", "position": 0, "section": "Other roles", "kind": "list_item"}),
+        _Chunk("b", "问AI产品经理：这个岗位每天要和算法团队一起定义需求、验收模型效果并推动上线。\n"
+                    "大模型会不会取代算法工程师？算法工程师需要理解业务，并持续改进模型和数据。",
+               {"source": "qa.md", "title": "问答", "position": 0, "section": "问答"}),
+    ]
+    cat = build_catalog(chunks)
+    aliases = {r.name: r.aliases for r in cat.roles}
+    assert "accelerator engineer" in aliases["ML hardware engineer"]
+    assert "DevRel" in aliases["Developer advocate"]
+    assert "ML infrastructure engineer" in aliases["ML platform engineer"]
+    names = {r.name for r in cat.roles}
+    assert {"AI产品经理", "算法工程师"} <= names
+    assert not any(n.startswith(("问", "大模型会")) for n in names), names

@@ -122,6 +122,7 @@ def build_catalog(chunks: Sequence[ChunkLike], curated: Sequence[CuratedRole] | 
     drafts = _merge(cands, curated)
     mentions = _Mentions([s for d in docs for s in d.sentences])
     roles = [r for r in (_role(dr, docs, mentions) for dr in drafts) if r is not None]
+    _aliases_from_text(roles)
     _outlooks(roles, embed)
     relate(roles)
     roles.sort(key=lambda r: (_OUTLOOK_ORDER[r.outlook], r.name.lower()))
@@ -218,7 +219,8 @@ def _candidates(doc: Document) -> list[_Candidate]:
             # whose emphasis the reader dropped. The title must open the item and be capitalised there.
             item = _LIST_MARK_RE.sub("", ln.text)
             nps = noun_phrases(item[:100])
-            if nps and nps[0][0] == 0 and item[:1].isupper() and _substantial(item):
+            art = re.match(r"(?:An?|The)\s+", item)
+            if nps and nps[0][0] == (art.end() if art else 0) and item[:1].isupper() and _substantial(item):
                 names, abbrs = [nps[0][2]], abbreviation(item[nps[0][1]:nps[0][1] + 40])[1][:1]
                 after = item[nps[0][1]:].lstrip()
                 if after.startswith(("(", ":", "—", "–", "-", ",")) or re.match(r"[a-z]+s\b", after):
@@ -444,6 +446,38 @@ def _role(d: _Draft, docs: list[Document], mentions: _Mentions) -> Role | None:
         return None
     role.evidence = evidence
     return role
+
+
+_ALSO_RE = re.compile(
+    r"\b(?:also|sometimes|often|commonly)\s+(?:called|known as|referred to as|titled)\s+(?:an?\s+|the\s+)?"
+    r"(?P<alias>[A-Za-z][\w\-/ ]{1,60}?)(?=\s*[,.;:)\"”]|\s+(?:in|at|is|are|by|who|which|that)\b|$)",
+    re.I,
+)
+
+
+def _aliases_from_text(roles: list[Role]) -> None:
+    """Other names the documents give a role: "(also called an accelerator engineer)", "DevOps (SRE)"."""
+    taken = {merge_key(t): r.key for r in roles for t in r.terms()}
+    for r in roles:
+        found: list[str] = []
+        own = [e for e in r.evidence if e.kind in ("definition", "section", "mention")]
+        for e in own:
+            for m in _ALSO_RE.finditer(e.text):
+                if e.kind == "mention" and not any(find_term(t, e.text[:m.start()]) for t in r.text_terms()):
+                    continue
+                found.extend(p.strip() for p in re.split(r"\s+or\s+|,", m.group("alias")))
+            for t in r.text_terms():
+                if has_cjk(t):
+                    continue
+                for m in re.finditer(r"(?<![A-Za-z])" + re.escape(t) + r"(?:s|es)?\s*\(([^()]{2,30})\)", e.text, re.I):
+                    found.append(m.group(1).strip())
+        for a in dedupe(found):
+            abbrev = re.fullmatch(r"[A-Za-z][A-Za-z0-9&/\-]{1,11}", a) is not None and any(c.isupper() for c in a[1:])
+            if not (is_role_name(a) or abbrev) or taken.get(merge_key(a), r.key) != r.key:
+                continue
+            if all(merge_key(a) != merge_key(t) for t in r.terms()):
+                r.aliases.append(a)
+                taken[merge_key(a)] = r.key
 
 
 def _zh_of(names: list[str]) -> str | None:

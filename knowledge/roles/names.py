@@ -70,6 +70,8 @@ _EN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9+#'\-]*|[0-9]+[A-Za-z]+")
 # Characters that end a Chinese title's modifiers on the left (function words, verbs of hiring).
 _ZH_STOP_CHARS = set("的是在做个位名招聘和与及或为成当了、，。：:；;！？“”\"'（）()【】《》　"
                      "一二三四五六七八九十几些者要想从到把被让给对向跟请")
+# Verbs and Q&A markers that come before a title but are never part of it (问/答, 取代, 成为, 应聘 …).
+_ZH_CUT_RE = re.compile(r"问|答|取代|替代|成为|转行|应聘|面试|担任|从事|会不会|不会|找|去|想")
 _ZH_HEAD_RE = re.compile("(" + "|".join(sorted(ZH_HEADS, key=len, reverse=True)) + ")(?!位)")
 _ZH_MOD_RE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 _ABBREV = {"machine learning": "ml", "artificial intelligence": "ai", "natural language processing": "nlp",
@@ -195,7 +197,11 @@ def zh_role_names(text: str) -> list[str]:
         ):
             i -= 1
         mod = text[i:m.start()].strip()
-        mod = re.sub(r"^[0-9]+", "", mod)
+        cut = _ZH_CUT_RE.search(mod)  # "会不会取代算法" → "算法": a verb or Q&A marker ends the modifiers
+        while cut:
+            mod = mod[cut.end():]
+            cut = _ZH_CUT_RE.search(mod)
+        mod = re.sub(r"^[0-9]+", "", mod).strip()
         if len(re.sub(r"\s", "", mod)) >= 2 or (mod and re.fullmatch(r"[A-Za-z]{2,}", mod)):
             out.append((mod + m.group(1)).strip())
     return out
