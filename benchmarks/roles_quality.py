@@ -74,7 +74,7 @@ def supported(role: Role) -> tuple[int, list[str]]:
     for e in lines:
         names_it = any(find_term(t, e.text) for t in terms)
         own = e.kind in ("definition", "section")
-        if not (names_it or own) or not is_outlook_statement(e.text):
+        if not (names_it or own) or not is_outlook_statement(e.text, terms if own else ()):
             bad.append(e.text)
     return len(lines), bad
 

@@ -121,7 +121,7 @@ def _document(source: str, chunks: list[ChunkLike]) -> Document:
             stack = [*base, (2, str(m.get("heading")))]  # an older chunk that starts mid-section
             lines.append(Line(source, title, url, c.id, pos, len(lines), stack[-1][1], "heading",
                               tuple(t for _, t in stack), 2))
-        for s in _logical_lines(c.text):
+        for s in _logical_lines(c.text, join=not meta_section):  # structured blocks are already unwrapped
             h = _HEADING_RE.match(s) if not meta_section else None
             if h:
                 level, text = len(h.group(1)), h.group(2).strip()
@@ -161,12 +161,15 @@ _ENDS_LINE_RE = re.compile(r"[.!?。！？:：;；)）\]”\"'」』]$")
 _STARTS_BLOCK_RE = re.compile(r"(?:#|[-*•+]\s|\d{1,3}[.)、]\s?|\*\*|\||>|Q\d*\s*[:：]|A\s*[:：])")
 
 
-def _logical_lines(text: str) -> list[str]:
+def _logical_lines(text: str, join: bool = True) -> list[str]:
     """Stored lines with hard-wrapped paragraphs joined back (kept with their newline, so verbatim)."""
     out: list[str] = []
     for raw in text.split("\n"):
         s = raw.strip()
         if not s:
+            continue
+        if not join:
+            out.append(s)
             continue
         prev = out[-1] if out else ""
         wrapped = len(prev.rsplit("\n", 1)[-1]) >= 40  # a hard-wrapped line is long; a title line is short

@@ -507,7 +507,8 @@ def _outlooks(roles: list[Role], embed: Embed | None) -> None:
     chosen: dict[str, list[Evidence]] = defaultdict(list)
     for r in roles:
         for e in r.evidence:
-            if e.kind == "context" or not is_outlook_statement(e.text):
+            own = e.kind in ("definition", "section")
+            if e.kind == "context" or not is_outlook_statement(e.text, r.text_terms() if own else ()):
                 continue
             cues = outlook_cues(e.text)
             if e.kind in ("definition", "section") and (cues["at risk"] or cues["growing"]):

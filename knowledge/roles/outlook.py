@@ -20,14 +20,17 @@ _RISK_RE = re.compile(
     r"\bat risk\b|\brisks? of (?:being )?(?:replac|automat)|\bthreat(?:en)?s?\b|\bdisrupt\w*|"
     r"\breplac(?:e|ed|es|ing)\b|\bautomat(?:ed|ing) away\b|\bjob loss(?:es)?\b|\bdeclin(?:e|es|ed|ing)\b|"
     r"\bshrink\w*|\bfewer\b|\bobsolete\b|\bsaturat\w*|"
-    r"萎靡|萎缩|见顶|缩招|裁员|取代|替代|失业|饱和|需求(?:减少|下降|不多|已经不多|萎缩)",
+    r"萎靡|萎缩|见顶|缩招|裁员|取代|替代|失业|饱和|过剩|内卷|很卷|寒冬|劝退|难找|不好找|"
+    r"需求(?:减少|下降|不多|已经不多|萎缩)",
     re.I,
 )
 _GROWTH_RE = re.compile(
-    r"\bgrow(?:s|ing|th)\b|\bdemand for\b|\bin (?:high |great |strong )?demand\b|\bincreas(?:ed|ing) demand\b|"
+    r"\bgrew\b|\bgrown\b|\bgrow(?:s|ing|th)\b|\brising\b|\brise in\b|\bbooming\b|\bscarce\b|\bshort supply\b|"
+    r"\bdemand for\b|\bin (?:high |great |strong )?demand\b|\bincreas(?:ed|ing) demand\b|"
     r"\bsought[- ]after\b|\bshortage\b|\bwill be (?:vital|crucial|essential|in demand)\b|"
     r"\bincreasingly (?:important|valuable|needed)\b|\bemerg(?:e|es|ing)\b|\blucrative\b|"
-    r"招人|紧缺|缺口|火热|风口|需求(?:增长|暴增|旺盛|很大|大增)|大量(?:\S{0,6})?(?:人才|岗位)",
+    r"招人|缺人|紧缺|稀缺|缺口|供不应求|火热|火爆|很火|风口|红利|前景(?:好|不错|广阔|很好)|"
+    r"需求(?:增长|暴增|旺盛|很大|大增)|大量(?:\S{0,6})?(?:人才|岗位)",
     re.I,
 )
 _RESHAPE_RE = re.compile(
@@ -44,12 +47,16 @@ _JOBS_RE = re.compile(
 _OUTLOOK_CLAUSE_RE = re.compile(r"[,;:，；：—]|\s(?:but|while|although|whereas)\s", re.I)
 
 
-def is_outlook_statement(text: str) -> bool:
+def is_outlook_statement(text: str, names: Sequence[str] = ()) -> bool:
     """An outlook cue in a clause about jobs, hiring or the people doing the work ('all roles that are
     likely to see continued growth', '岗位需求萎靡'); 'reducing the risk of errors', 'a growing field',
-    'Transformers' are not."""
+    'Transformers' are not. ``names``: the role's own names, which count as the people doing the work
+    ('CV算法工程师现在很卷') when the sentence sits in the role's own section."""
+    from .names import find_term
+
     for clause in _OUTLOOK_CLAUSE_RE.split(text):
-        if clause and any(outlook_cues(clause).values()) and _JOBS_RE.search(clause):
+        if clause and any(outlook_cues(clause).values()) and (
+                _JOBS_RE.search(clause) or any(find_term(n, clause) for n in names)):
             return True
     return False
 
