@@ -27,12 +27,12 @@ from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig
 from tests.fakes.bot_server import (
     EVENTS_PATH,
-    QUIET,
     blocks_text,
     make_settings,
     mention,
     posts,
     running,
+    settle,
     wait_posts,
 )
 from tests.fakes.chroma_server import ChromaServer
@@ -90,12 +90,12 @@ def _reset_llm(llm: FakeOpenAI) -> Iterator[None]:
     llm.default = Reply.chat(GOOD_LLM_REPLY)
 
 
-def wait_done(slack: FakeSlack, channel: str, timeout: float = 40.0) -> None:
-    """Until the job for ``channel`` finished (the progress reaction is taken away last), plus a quiet spell."""
+def wait_done(bot: Any, slack: FakeSlack, channel: str, timeout: float = 40.0) -> None:
+    """Until the job for ``channel`` finished (the progress reaction is taken away last) and the bot settled."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(c.params.get("channel") == channel for c in slack.calls("reactions.remove")):
-            time.sleep(QUIET)
+            settle(bot)
             return
         time.sleep(0.03)
     raise AssertionError(f"the job for {channel} did not finish")
@@ -198,12 +198,12 @@ def test_slack_5xx_once_is_retried_and_posted_once(llm_served: Any, slack: FakeS
 def test_slack_5xx_that_persists_is_given_up_logged_once(llm_served: Any, slack: FakeSlack,
                                                          caplog: pytest.LogCaptureFixture) -> None:
     """Slack down for good: a bounded number of tries, one warning naming the error, then back to work."""
-    _, base = llm_served
+    bot, base = llm_served
     caplog.set_level(logging.INFO)
     slack.fail("chat.postMessage", status=500, times=50)
     try:
         ask(base, "C0SLDOWN")
-        wait_done(slack, "C0SLDOWN")
+        wait_done(bot, slack, "C0SLDOWN")
         attempts = posts(slack, "C0SLDOWN", ok_only=False)
         assert 1 < len(attempts) <= 4 and all(c.params.get("_failed") for c in attempts)
     finally:
@@ -216,12 +216,12 @@ def test_slack_5xx_that_persists_is_given_up_logged_once(llm_served: Any, slack:
 def test_slack_refuses_the_channel_logged_once_not_retried(llm_served: Any, slack: FakeSlack,
                                                            caplog: pytest.LogCaptureFixture, error: str) -> None:
     """Nowhere to post: no retry storm (one try), one warning with the cause, and the next question is answered."""
-    _, base = llm_served
+    bot, base = llm_served
     caplog.set_level(logging.INFO)
     channel = f"C0{error.upper()[:8]}"
     slack.fail("chat.postMessage", error=error)
     ask(base, channel)
-    wait_done(slack, channel)
+    wait_done(bot, slack, channel)
     wait_quiet = [c for c in slack.calls("chat.postMessage") if c.params.get("channel") == channel]
     assert len(wait_quiet) == 1 and wait_quiet[0].params.get("_failed")
     assert len(warnings_with(caplog, "chat.postMessage failed", error)) == 1

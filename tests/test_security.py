@@ -27,7 +27,6 @@ from knowledge.base import KnowledgeBase
 from knowledge.errors import SlackError
 from tests.fakes.bot_server import (
     EVENTS_PATH,
-    QUIET,
     BotProcess,
     everything_posted,
     make_settings,
@@ -35,6 +34,7 @@ from tests.fakes.bot_server import (
     posts,
     running,
     settings_env,
+    settle,
     wait_posts,
 )
 from tests.fakes.openai_server import FakeOpenAI, Reply
@@ -140,7 +140,7 @@ FORGERIES: dict[str, Any] = {  # how each forgery is sent (computed when sent: t
 @pytest.mark.parametrize("forgery", [*FORGERIES, "tampered-body", "replayed-with-old-signature"])
 def test_forged_or_stale_requests_get_401_and_nothing_is_done(served: Any, slack: FakeSlack, data_dir: Path,
                                                               kind: str, forgery: str) -> None:
-    _, base = served
+    bot, base = served
     channel = "C0FORGED"
     n = next(_ids)
     body = {"event": event_body(mention(channel, f"<@{BOT_USER_ID}> {QUESTION}", f"1730.{n:06d}"), f"EvForge{n}"),
@@ -157,7 +157,7 @@ def test_forged_or_stale_requests_get_401_and_nothing_is_done(served: Any, slack
         kwargs = FORGERIES[forgery]()
     r = deliver(base + EVENTS_PATH, body, content_type=ctype, **kwargs)
     assert r.status == 401
-    time.sleep(QUIET)
+    settle(bot)
     assert slack.calls()[before:] == []  # no post, no reaction, no response_url
     votes = State.open(f"sqlite:///{data_dir.resolve() / 'careerbot.sqlite3'}").votes()
     assert [v for v in votes if v.user == "U0FORGER"] == []

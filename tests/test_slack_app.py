@@ -26,7 +26,7 @@ from bot.server import EVENTS_PATH
 from bot.settings import Settings
 from bot.slack_app import SlackBot
 from bot.state import State
-from tests.fakes.bot_server import QUIET, blocks_text, mention, posts, running, wait_posts
+from tests.fakes.bot_server import blocks_text, mention, posts, running, settle, wait_posts
 from tests.fakes.openai_server import FakeOpenAI, Reply
 from tests.fakes.slack_server import (
     BOT_ID,
@@ -161,10 +161,10 @@ def test_empty_mention_gets_a_helpful_reply(served: Any, slack: FakeSlack) -> No
      "channel": "D0IGNORE"},
 ], ids=["own", "other-bot", "edit", "delete", "channel-message"])
 def test_bots_edits_and_non_dm_messages_are_ignored(served: Any, slack: FakeSlack, event: dict) -> None:
-    _, base = served
+    bot, base = served
     r = deliver(events_url(base), event_body(event, f"EvIgnore{event['ts']}"))
     assert r.status == 200
-    time.sleep(QUIET)
+    settle(bot)
     assert posts(slack, "D0IGNORE") == []
     assert [c for c in slack.calls("reactions.add") if c.params.get("channel") == "D0IGNORE"] == []
 
@@ -182,7 +182,7 @@ def test_output_cannot_ping_the_channel(served: Any, slack: FakeSlack) -> None:
 # -- security -----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("how", ["bad", "missing", "stale", "wrong-secret"])
 def test_unsigned_or_stale_requests_are_rejected(served: Any, slack: FakeSlack, how: str) -> None:
-    _, base = served
+    bot, base = served
     body = event_body(mention("C0SIG", f"<@{BOT_USER_ID}> {QUESTION}", "1700.0701"), f"EvSig{how}")
     variants: dict[str, dict[str, Any]] = {
         "bad": {"signature": "v0=" + "0" * 64},
@@ -193,7 +193,7 @@ def test_unsigned_or_stale_requests_are_rejected(served: Any, slack: FakeSlack, 
     kwargs = variants[how]
     r = deliver(events_url(base), body, **kwargs)
     assert r.status == 401
-    time.sleep(QUIET)
+    settle(bot)
     assert posts(slack, "C0SIG") == []
 
 
@@ -272,7 +272,7 @@ def test_not_in_channel_is_survived(served: Any, slack: FakeSlack) -> None:
     slack.fail("chat.postMessage", error="not_in_channel")
     deliver(events_url(base), event_body(mention("C0NOTIN", f"<@{BOT_USER_ID}> {QUESTION}", "1700.1001"), "Ev10"))
     slack.wait_for("reactions.remove")
-    time.sleep(QUIET)
+    settle(bot)
     assert posts(slack, "C0NOTIN") == []  # nowhere to post; no retry storm
     # still serving
     deliver(events_url(base), event_body(mention("C0AFTER", f"<@{BOT_USER_ID}> {QUESTION}", "1700.1002"), "Ev11"))

@@ -25,7 +25,8 @@ from tests.fakes.slack_server import TEST_SIGNING_SECRET, Call, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS_PATH = "/slack/events"
-QUIET = 0.4  # seconds to wait to be sure nothing more is posted
+QUIET = 0.4  # seconds wait_posts waits after the posts it wanted, for an unwanted extra one
+_SERVERS: dict[int, Any] = {}  # id(bot) -> its HTTPServer, for settle()
 
 # Slack's own limits on a chat.postMessage (https://api.slack.com/reference/block-kit/blocks)
 MAX_BLOCKS = 50
@@ -62,10 +63,24 @@ def running(settings: Any, pipeline: Any, *, workers: int = 4) -> Iterator[tuple
                    workers=workers)
     server = HTTPServer(bot, "127.0.0.1", 0)
     server.start()
+    _SERVERS[id(bot)] = server
     try:
         yield bot, f"http://127.0.0.1:{server.port}"
     finally:
+        _SERVERS.pop(id(bot), None)
         server.stop(drain_timeout_s=10)
+
+
+def settle(bot: Any, timeout: float = 30.0) -> None:
+    """Until the bot served by ``running`` has nothing left to do: no job journaled, queued or leased, and no
+    worker busy. Whatever it would post for the requests acknowledged so far has been posted by then, so a
+    test can assert that something was *not* posted without guessing how long the bot needs."""
+    server = _SERVERS[id(bot)]
+    deadline = time.monotonic() + timeout
+    while server.pending() or bot.runner.pending:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the bot did not settle in {timeout} s ({server.pending()} job(s) left)")
+        time.sleep(0.02)
 
 
 def mention(channel: str, text: str, ts: str, *, user: str = "U0ASKER1", thread_ts: str | None = None) -> dict:
