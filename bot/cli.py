@@ -1,7 +1,7 @@
 """The `careerbot` command line.
 
 Every command builds one Settings object and passes it down. Errors a user can cause
-are CareerbotError subclasses, printed as one line with a non-zero exit
+are bot.errors.USER_ERRORS, printed as one line with a non-zero exit
 (a traceback only with CAREERBOT_DEBUG=1).
 """
 
@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from knowledge.errors import CareerbotError
-
+from .errors import USER_ERRORS
 from .settings import Settings
 
 
@@ -27,19 +25,19 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except CareerbotError as exc:
-            if os.environ.get("CAREERBOT_DEBUG", "") in ("1", "true"):
+        except USER_ERRORS as exc:
+            if Settings.console_from_env()[1]:
                 raise
             click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            ctx.exit(getattr(exc, "exit_code", 1))
 
 
 def _settings() -> Settings:
     try:
         return Settings.from_env()
-    except CareerbotError as exc:
+    except USER_ERRORS as exc:
         click.echo(f"Error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        sys.exit(getattr(exc, "exit_code", 1))
 
 
 def _knowledge(settings: Settings) -> Any:
@@ -60,8 +58,9 @@ def cli() -> None:
       careerbot ingest seeds/
       careerbot serve --http --port 3000
     """
+    level, _ = Settings.console_from_env()
     logging.basicConfig(
-        level=os.environ.get("CAREERBOT_LOG_LEVEL", "WARNING").upper() if "serve" not in sys.argv else logging.INFO,
+        level=(level or "WARNING") if "serve" not in sys.argv else logging.INFO,
         format="%(message)s",
     )
 

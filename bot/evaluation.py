@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.errors import EvalFileError
 from knowledge.readers import plain, quote_in_document
 from knowledge.text import language
+
+from .errors import EvalFileError
 
 KINDS = ("in_scope", "out_of_scope", "adversarial")
 MODES = ("hybrid", "dense", "lexical")

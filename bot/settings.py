@@ -24,6 +24,10 @@ def _default_seeds_dir() -> Path:
     return bundled_seeds_dir()
 
 
+def _is_true(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class Settings:
     slack_bot_token: str | None = field(default=None, repr=False)
@@ -54,6 +58,16 @@ class Settings:
     job_lease_s: float = 30.0  # a dead replica's jobs are taken over after this long
     drain_timeout_s: float = 20.0  # SIGTERM: how long to finish running answers before handing them back
     http_timeout_s: float = 10.0  # the front door's limit for a request head, and for its body
+
+    @staticmethod
+    def console_from_env(env: Mapping[str, str] | None = None) -> tuple[str | None, bool]:
+        """CAREERBOT_LOG_LEVEL (None when unset) and CAREERBOT_DEBUG, for the command line before a command runs.
+
+        Read from the process environment only (no .env, no validation): the command's own Settings may fail.
+        """
+        env = os.environ if env is None else env
+        level = (env.get("CAREERBOT_LOG_LEVEL") or "").strip().upper() or None
+        return level, _is_true(env.get("CAREERBOT_DEBUG"))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -117,7 +131,7 @@ class Settings:
             data_dir=Path(get("CAREERBOT_DATA_DIR") or ".careerbot"),
             seeds_dir=Path(seeds) if seeds else _default_seeds_dir(),
             log_level=(get("CAREERBOT_LOG_LEVEL") or "INFO").upper(),
-            debug=(get("CAREERBOT_DEBUG") or "0").lower() in ("1", "true", "yes"),
+            debug=_is_true(get("CAREERBOT_DEBUG")),
             rate_limit_per_minute=get_int("CAREERBOT_RATE_LIMIT_PER_MINUTE", 10),
             llm_timeout_s=get_float("CAREERBOT_LLM_TIMEOUT", 20.0),
             llm_total_timeout_s=get_float("CAREERBOT_LLM_TOTAL_TIMEOUT", 45.0),

@@ -38,7 +38,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from knowledge.errors import ConfigError, SlackError
+from knowledge.errors import ConfigError
 
 from . import blocks as bk
 from . import prompts
@@ -53,6 +53,7 @@ from .assistant import (
     question_language,
     title_for,
 )
+from .errors import SlackError
 from .home import FeedbackDigest, FeedbackSource, digest_from_summary, home_view
 from .hooks import post_response
 from .markup import decode, escape

@@ -17,8 +17,8 @@ from typing import Any
 
 from .config import KnowledgeConfig
 from .embeddings import Embedder, QueryCache, make_embedder
-from .errors import IngestError
-from .ingest import Chunk, Document, SkipFile, chunk_document, iter_files, load_document, load_fetched
+from .errors import IngestError, SkipFile
+from .ingest import Chunk, Document, chunk_document, iter_files, load_document, load_fetched
 from .retrieval import Mode, Retrieval, Retriever
 from .roles import RoleCatalog, build_catalog
 from .store import Store, connect

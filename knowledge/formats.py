@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from .errors import SkipFile
 from .htmlpage import read_html
-from .ingest import BYTES_SUFFIXES, SkipFile, _parse
+from .ingest import BYTES_SUFFIXES, _parse
 from .pdffile import read_pdf
 from .structure import Parsed
 from .web import Fetched

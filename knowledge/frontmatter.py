@@ -13,10 +13,7 @@ from typing import Any
 
 import yaml
 
-
-class FrontMatterError(ValueError):
-    """Front matter that is there but cannot be read; the message is the one-line reason."""
-
+from .errors import FrontMatterError
 
 _YAML_RE = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
 _TOML_RE = re.compile(r"\A\+\+\+[ \t]*\n(.*?)\n\+\+\+[ \t]*(?:\n|\Z)", re.S)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .chunking import CHUNK_WEIGHT, Chunk, chunk_blocks, render, split_paragraph
-from .frontmatter import FrontMatterError
+from .errors import FrontMatterError, SkipFile
 from .readers import TEXT_READERS, collapse, plain
 from .structure import Block, Parsed
 from .text import split_sentences, weight
@@ -27,10 +27,6 @@ BYTES_SUFFIXES = (".html", ".htm", ".pdf", ".docx")  # read from bytes by knowle
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", *BYTES_SUFFIXES)
 MAX_BYTES = 5 * 1024 * 1024
 GENERIC_HEADINGS = {"summary", "introduction", "links", "topics", "overview", "conclusion", "contents"}
-
-
-class SkipFile(Exception):
-    """A file that cannot be ingested; the message is the one-line reason."""
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any
 
 from .assemble import Unit, assemble, ends_as_question, split_numbering
-from .ingest import SkipFile
+from .errors import SkipFile
 from .plaintext import read_plain_units
 from .richtext import locate
 from .structure import Parsed

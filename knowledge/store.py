@@ -7,7 +7,6 @@ Only this module talks to chromadb. The client is injectable so tests hand in an
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,11 +16,10 @@ import numpy as np
 
 from .config import KnowledgeConfig
 from .embeddings import CareerbotEmbeddingFunction, Embedder
-from .errors import EmbedderMismatch, StoreUnavailable
+from .errors import CollectionGone, EmbedderMismatch, StoreUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 @dataclass(frozen=True)
@@ -219,7 +217,7 @@ class Store:
         def read(col: Any) -> str:
             fresh = self._client.get_collection(self.name)
             if fresh.id != col.id:  # dropped and re-created (ingest --rebuild elsewhere)
-                raise _Gone(self.name)
+                raise CollectionGone(self.name)
             return f"{(fresh.metadata or {}).get('version', 0)}"
 
         return self._with_collection(read, "empty")
@@ -324,15 +322,8 @@ class Store:
         self._with_collection(run, None, create=True)
 
 
-class _Gone(Exception):
-    """The cached collection handle points at a collection that was dropped."""
-
-    def __str__(self) -> str:
-        return f"collection {self.args[0]!r} does not exist any more"
-
-
 def _is_gone(exc: Exception) -> bool:
-    if isinstance(exc, _Gone):
+    if isinstance(exc, CollectionGone):
         return True
     name = type(exc).__name__
     text = str(exc).lower()

@@ -24,12 +24,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from .config import KnowledgeConfig
+from .errors import FetchError
 
 REDIRECTS = (301, 302, 303, 307, 308)
-
-
-class FetchError(Exception):
-    """A URL that could not be fetched; the message is the one-line reason."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from .assemble import Unit, assemble, ends_as_question, split_numbering
-from .ingest import SkipFile
+from .errors import SkipFile
 from .richtext import paragraph_units
 from .structure import Parsed
 

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from bot.answer import Answer, Citation
 from bot.cli import cli
+from bot.errors import EvalFileError
 from bot.evaluation import EvalItem, ItemResult, SourceTexts, Summary, check_citations, load_items, run_eval
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
-from knowledge.errors import EvalFileError
 
 JOBS = "003_0c1c93809ca1b7a8.txt"  # "The Impact of LLMs on the Job Market"
 ZH = "004_a012fad4e6cda691.txt"  # recommendation engineer -> LLM inference engineer (Chinese)

@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
+from bot.errors import SlackError
 from bot.pipeline import build_pipeline
 from bot.slack_app import check_auth, make_client
 from bot.state import State
 from knowledge.base import KnowledgeBase
-from knowledge.errors import SlackError
 from tests.fakes.bot_server import (
     EVENTS_PATH,
     BotProcess,

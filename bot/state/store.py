@@ -51,7 +51,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from knowledge.errors import CareerbotError
+from ..errors import CareerbotError
 
 log = logging.getLogger("careerbot.state")
 
