@@ -18,7 +18,7 @@ from .chunking import CHUNK_WEIGHT, Chunk, chunk_blocks, render, split_paragraph
 from .errors import FrontMatterError, SkipFile
 from .readers import TEXT_READERS, collapse, plain
 from .structure import Block, Parsed
-from .text import split_sentences, weight
+from .text import has_cjk, split_sentences, weight
 
 if TYPE_CHECKING:
     from .web import Fetched
@@ -132,7 +132,7 @@ def derive_title(meta: dict[str, object], text: str, url: str | None, fallback: 
     if first:
         sentence = split_sentences(first)[0] if split_sentences(first) else first
         sentence = sentence.rstrip("。.，,")
-        limit = 30 if re.search(r"[\u4e00-\u9fff]", sentence) else 80
+        limit = 30 if has_cjk(sentence) else 80
         return sentence if len(sentence) <= limit else sentence[:limit].rstrip() + "…"
     return fallback
 

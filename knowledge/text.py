@@ -11,9 +11,11 @@ import json
 import re
 import threading
 from functools import lru_cache
+from typing import Any
 
-CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs: extension A, unified, compatibility
+CJK_RE = re.compile(f"[{_CJK}]")
+CJK_RUN_RE = re.compile(f"[{_CJK}]+")
 _WORD_RE = re.compile(r"[a-z0-9][a-z0-9+#.\-]*[a-z0-9+#]|[a-z0-9]")
 # A sentence ends at . ! ? followed by space/end (English) or at 。！？； (Chinese),
 # keeping closing quotes/brackets with the sentence.
@@ -51,7 +53,7 @@ def language(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # type: ignore[no-untyped-def]
+def _jieba() -> Any:
     with _jieba_lock:
         import logging
 
@@ -77,7 +79,7 @@ def _stem(word: str) -> str:
 
 
 def cjk_runs(text: str) -> list[str]:
-    return _CJK_RUN_RE.findall(text)
+    return CJK_RUN_RE.findall(text)
 
 
 def segment_with_jieba(run: str) -> list[str]:
@@ -102,10 +104,10 @@ def tokenize(text: str) -> list[str]:
     """Lexical tokens for BM25: stemmed English words and jieba words for Chinese."""
     lowered = text.lower()
     tokens: list[str] = []
-    for word in _WORD_RE.findall(_CJK_RUN_RE.sub(" ", lowered)):
+    for word in _WORD_RE.findall(CJK_RUN_RE.sub(" ", lowered)):
         if word not in STOPWORDS:
             tokens.append(_stem(word))
-    for run in _CJK_RUN_RE.findall(lowered):
+    for run in CJK_RUN_RE.findall(lowered):
         known = _known_segments().get(run)
         tokens.extend(known if known is not None else segment_with_jieba(run))
     return tokens
