@@ -504,20 +504,21 @@ class State:
         if limit <= 0 or not user:
             return Verdict.ALLOW
         user = _text(user)[:64]
-        window = int(now // window_s * window_s)  # the window's start, in epoch seconds
+        start = now // window_s * window_s  # the window's start, in epoch seconds
+        window, previous = int(start * 1000), int((start - window_s) * 1000)  # keys: epoch milliseconds
         stmt = self._insert(rate_t).values(user=user, window=window, hits=1)
         stmt = stmt.on_conflict_do_update(index_elements=["user", "window"],
                                           set_={"hits": rate_t.c.hits + 1}).returning(rate_t.c.hits)
         hits = int(conn.execute(stmt).scalar_one())
         before = conn.execute(sa.select(rate_t.c.hits).where(rate_t.c.user == user,
-                                                             rate_t.c.window == int(window - window_s))).scalar()
+                                                             rate_t.c.window == previous)).scalar()
         # a sliding window, approximated: the previous window's hits weighted by how much of it still overlaps
-        overlap = 1.0 - (now - window) / window_s
-        if hits + int((before or 0) * overlap) <= limit:
+        overlap = 1.0 - (now - start) / window_s
+        if hits + (before or 0) * overlap <= limit:
             return Verdict.ALLOW
         conn.execute(rate_t.update().where(rate_t.c.user == user, rate_t.c.window == window)
                      .values(hits=rate_t.c.hits - 1))
-        told = self._claim_in(conn, [f"rate-told:{user}:{surface}:{window}"], window + window_s - now + 1, now)
+        told = self._claim_in(conn, [f"rate-told:{user}:{surface}:{window}"], start + window_s - now + 1, now)
         return Verdict.NOTIFY if told else Verdict.SILENT
 
     def admit(self, kind: str, payload: dict[str, Any], *, claims: Iterable[str | None] = (),
@@ -638,7 +639,7 @@ class State:
         now = time.time()
         with self.engine.begin() as conn:
             conn.execute(claims_t.delete().where(claims_t.c.expires_at < now))
-            conn.execute(rate_t.delete().where(rate_t.c.window < int(now - 86400)))
+            conn.execute(rate_t.delete().where(rate_t.c.window < int((now - 86400) * 1000)))
             conn.execute(jobs_t.delete().where(jobs_t.c.status.in_(["done", "failed"]),
                                                jobs_t.c.updated < now - keep_done_s))
             conn.execute(jobs_t.update().where(jobs_t.c.status.in_(["queued", "leased"]),
