@@ -59,15 +59,18 @@ def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     return pieces
 
 
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+def section(text: str) -> Block:
+    """A mrkdwn section block, within Slack's limit."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
 
 
-def _context(text: str) -> Block:
+def context(text: str) -> Block:
+    """A context block (small grey text) of one mrkdwn element, within Slack's limit."""
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_LIMIT]}]}
 
 
-def _short(text: str, limit: int) -> str:
+def short(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
@@ -79,7 +82,7 @@ def body_sections(text: str, budget: int) -> list[Block]:
         pieces = pieces[:budget]
         last = pieces[-1]
         pieces[-1] = last[: SECTION_LIMIT - len(TRUNCATED_NOTE) - 1].rstrip() + " " + TRUNCATED_NOTE
-    return [_section(p) for p in pieces]
+    return [section(p) for p in pieces]
 
 
 def feedback_actions(feedback_id: str) -> Block:
@@ -108,12 +111,12 @@ def source_blocks(answer: Answer) -> list[Block]:
     """A Sources heading and one context block per citation (title, link where known, where in it, short quote)."""
     if not answer.citations:
         return []
-    out = [_context("*Sources*")]
+    out = [context("*Sources*")]
     for c in answer.citations[:10]:
         title = link(c.url, c.title or c.source)
-        quote = escape(_short(c.quote, QUOTE_CHARS))
+        quote = escape(short(c.quote, QUOTE_CHARS))
         where = f" · {escape(c.location)}" if c.location else ""
-        out.append(_context(f"*[{c.n}]* {title} · `{escape(c.source)}`{where}\n> {quote}"))
+        out.append(context(f"*[{c.n}]* {title} · `{escape(c.source)}`{where}\n> {quote}"))
     return out
 
 
@@ -121,7 +124,7 @@ def answer_blocks(answer: Answer, feedback_id: str | None = None) -> list[Block]
     """The whole answer message: text sections, a note, sources, feedback buttons (≤ 50 blocks)."""
     tail: list[Block] = []
     if answer.note:
-        tail.append(_context(f"_{escape(answer.note)}_"))
+        tail.append(context(f"_{escape(answer.note)}_"))
     tail.extend(source_blocks(answer))
     if feedback_id:
         tail.append(feedback_actions(feedback_id))
@@ -131,7 +134,7 @@ def answer_blocks(answer: Answer, feedback_id: str | None = None) -> list[Block]
 
 def answer_fallback(answer: Answer) -> str:
     """The plain ``text`` of the message: notifications, screen readers, old clients."""
-    lines = [escape(_short(answer.text, FALLBACK_CHARS))]
+    lines = [escape(short(answer.text, FALLBACK_CHARS))]
     if answer.citations:
         refs = "; ".join(f"[{c.n}] {escape(c.title or c.source)} ({escape(c.source)})" for c in answer.citations[:10])
         lines.append(f"Sources: {refs}")
@@ -140,12 +143,12 @@ def answer_fallback(answer: Answer) -> str:
 
 def notice_blocks(text: str) -> list[Block]:
     """A one-section message (errors, rate-limit and help notices). ``text`` is trusted mrkdwn."""
-    return [_section(text[:SECTION_LIMIT])]
+    return [section(text[:SECTION_LIMIT])]
 
 
 def question_echo(question: str) -> Block:
     """Restates what was asked (slash command replies)."""
-    return _context(f"You asked: *{escape(_short(question, 300))}*")
+    return context(f"You asked: *{escape(short(question, 300))}*")
 
 
 def share_button(value: str) -> Block:

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .assistant import KnowledgeFacts, shorten
+from .blocks import Block
+from .blocks import context as _context
+from .blocks import section as _section
 from .markup import escape, link
 
-Block = dict[str, Any]
 MAX_DOCS_SHOWN = 20
 MAX_ROLES_SHOWN = 30
 MAX_LOWEST = 5
@@ -58,14 +60,6 @@ def digest_from_summary(summary: Any) -> FeedbackDigest:
 
 def _header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": True}}
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
 
 
 def _when(ts: float | None) -> str:

@@ -906,7 +906,7 @@ class SlackBot:
                                              "text": ROLES_UNAVAILABLE_TEXT})
                 return None
             result = roles.card(query)
-            shared_by = bk._context(f"Shared by <@{user}> · `/career-role {escape(query)}`") if user else None
+            shared_by = bk.context(f"Shared by <@{user}> · `/career-role {escape(query)}`") if user else None
             card = list(result.to_blocks())[: bk.MAX_BLOCKS - 1]
             error, reply_ts = self._post_ts(str(channel), None, escape(str(result.to_text()))[:3000],
                                             [*([shared_by] if shared_by else []), *card], job_id=job.id)
