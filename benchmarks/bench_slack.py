@@ -127,7 +127,7 @@ def _attack(url: str, port: int, pid: int, *, idle: int = 1000, flooders: int = 
 
 
 def run(data_dir: Path, events: int, retries: int, answer_timeout: float, workers: int = 8) -> dict[str, Any]:
-    from bot.slack_app import BUSY_TEXT, RATE_LIMITED_TEXT
+    from bot.prompts import BUSY_TEXT, RATE_LIMITED_TEXT
     from tests.fakes.slack_server import TEST_SIGNING_SECRET, FakeSlack, deliver, event_body
 
     questions = [q["q"] for q in load_questions() if q.get("kind", "in_scope") == "in_scope"]

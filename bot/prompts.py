@@ -1,4 +1,4 @@
-"""Every piece of wording the bot says on its own: the LLM prompts, lead-ins, refusals, notes.
+"""Every piece of wording the bot says on its own: the LLM prompts, lead-ins, refusals, notes, Slack notices.
 
 Kept in one module so the voice of the bot can be reviewed and translated in one place.
 Sources and the question are passed to the model inside clearly delimited blocks and
@@ -182,3 +182,28 @@ STARTER_DOCUMENT = {
     "en": ("{title}", "What are the main points of “{title}”?"),
     "zh": ("{title}", "《{title}》的要点是什么？"),
 }
+
+
+# --- Slack messages the bot posts on its own (bot/blocks.py, bot/slack_app.py) ----------------------------------
+ERROR_TEXT = "Sorry, I couldn't answer that just now — please try again."
+EMPTY_QUESTION_TEXT = (
+    "Hi! Ask me a career question about AI and LLM work, for example: "
+    "_Which jobs are most exposed to disruption by LLMs?_ or _What skills does an ML engineer need?_ "
+    "Try `/career-roles` for the role catalog."
+)
+TRUNCATED_NOTE = "… _(answer shortened to fit in Slack)_"
+YOU_ASKED = "You asked: *{question}*"
+SHARE_BUTTON = "Share in channel"
+RATE_LIMITED_TEXT = (
+    "You're asking faster than I can keep up (limit: {n} questions a minute). "
+    "Please wait a moment and ask again."
+)
+BUSY_TEXT = "I'm swamped right now and couldn't take your question — please ask again in a minute."
+ROLES_UNAVAILABLE_TEXT = (
+    "Role summaries are not available yet. Meanwhile, mention me with a question, "
+    "e.g. _What does an ML engineer do?_"
+)
+ROLE_USAGE_TEXT = "Usage: `/career-role ROLE`, for example `/career-role machine learning engineer`. " \
+    "See `/career-roles` for the catalog."
+THANKS_TEXT = "Thanks for the feedback!"
+SHARE_FAILED_TEXT = "I can't post in this channel — invite me first (`/invite @careerbot`), then share again."

@@ -82,21 +82,8 @@ FEEDBACK_WINDOW_S = 7 * 86400.0
 ALLOWED_SUBTYPES = (None, "thread_broadcast", "file_share")
 REJECTED_TOKEN_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
 
-RATE_LIMITED_TEXT = (
-    "You're asking faster than I can keep up (limit: {n} questions a minute). "
-    "Please wait a moment and ask again."
-)
-BUSY_TEXT = "I'm swamped right now and couldn't take your question — please ask again in a minute."
-ROLES_UNAVAILABLE_TEXT = (
-    "Role summaries are not available yet. Meanwhile, mention me with a question, "
-    "e.g. _What does an ML engineer do?_"
-)
-ROLE_USAGE_TEXT = "Usage: `/career-role ROLE`, for example `/career-role machine learning engineer`. " \
-    "See `/career-roles` for the catalog."
-THANKS_TEXT = "Thanks for the feedback!"
 CLAIM_TTL_S = 24 * 3600.0  # Slack retries within minutes; a day covers a replica restored from a long outage
 ANSWER_EVENT_TYPE = "careerbot_answer"  # message metadata on every reply: {"job": id}
-SHARE_FAILED_TEXT = "I can't post in this channel — invite me first (`/invite @careerbot`), then share again."
 
 
 class GatewayErrorRetryHandler(ServerErrorRetryHandler):
@@ -319,7 +306,7 @@ class SlackBot:
         event = job.payload["event"]
         if job.recovered and (posted := self._find_reply(event, job.id)):
             return posted
-        text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
+        text = prompts.RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
         _, ts = self._post_ts(str(event["channel"]), self._reply_thread(event), text, bk.notice_blocks(text),
                               job_id=job.id)
         return ts
@@ -369,8 +356,8 @@ class SlackBot:
             question = decode(cut_markup(event.get("text") or "", QUESTION_CHARS), bot_user_id=self.bot_user_id,
                               user_name=names)[:QUESTION_CHARS]
             if not question:
-                error, reply_ts = self._post_ts(channel, thread, bk.EMPTY_QUESTION_TEXT,
-                                                bk.notice_blocks(bk.EMPTY_QUESTION_TEXT), job_id=job_id)
+                error, reply_ts = self._post_ts(channel, thread, prompts.EMPTY_QUESTION_TEXT,
+                                                bk.notice_blocks(prompts.EMPTY_QUESTION_TEXT), job_id=job_id)
                 mode = "help"
                 return reply_ts
             in_thread = bool(event.get("thread_ts")) and event.get("thread_ts") != ts
@@ -380,7 +367,7 @@ class SlackBot:
             except Exception as exc:  # the asker must still hear back
                 log.error("answer failed: %s", type(exc).__name__, exc_info=self.settings.debug)
                 error = f"pipeline:{type(exc).__name__}"
-                _, reply_ts = self._post_ts(channel, thread, bk.ERROR_TEXT, bk.notice_blocks(bk.ERROR_TEXT),
+                _, reply_ts = self._post_ts(channel, thread, prompts.ERROR_TEXT, bk.notice_blocks(prompts.ERROR_TEXT),
                                             job_id=job_id)
                 return reply_ts
             mode, refused = answer.mode, answer.refused
@@ -664,8 +651,8 @@ class SlackBot:
         live: LiveReply | None = None
         try:
             if not question:
-                error, reply_ts = self._post_ts(channel, thread, bk.EMPTY_QUESTION_TEXT,
-                                                bk.notice_blocks(bk.EMPTY_QUESTION_TEXT), job_id=job_id)
+                error, reply_ts = self._post_ts(channel, thread, prompts.EMPTY_QUESTION_TEXT,
+                                                bk.notice_blocks(prompts.EMPTY_QUESTION_TEXT), job_id=job_id)
                 mode = "help"
                 return reply_ts
             history = self._history(channel, event, names)
@@ -681,9 +668,10 @@ class SlackBot:
                 log.error("answer failed: %s", type(exc).__name__, exc_info=self.settings.debug)
                 error = f"pipeline:{type(exc).__name__}"
                 if live is not None:
-                    live.finish(bk.ERROR_TEXT, bk.notice_blocks(bk.ERROR_TEXT), metadata=self._job_meta(job_id))
+                    live.finish(prompts.ERROR_TEXT, bk.notice_blocks(prompts.ERROR_TEXT),
+                                metadata=self._job_meta(job_id))
                     return live.ts
-                _, reply_ts = self._post_ts(channel, thread, bk.ERROR_TEXT, bk.notice_blocks(bk.ERROR_TEXT),
+                _, reply_ts = self._post_ts(channel, thread, prompts.ERROR_TEXT, bk.notice_blocks(prompts.ERROR_TEXT),
                                             job_id=job_id)
                 return reply_ts
             if live is not None and live.shown and answer.note:  # the model's stream broke off midway
@@ -833,12 +821,12 @@ class SlackBot:
             roles = self.roles_service()
         except Exception as exc:
             log.error("role service failed to start: %s", type(exc).__name__)
-            return bk.notice_blocks(bk.ERROR_TEXT), bk.ERROR_TEXT, False
+            return bk.notice_blocks(prompts.ERROR_TEXT), prompts.ERROR_TEXT, False
         if roles is None:
-            return bk.notice_blocks(ROLES_UNAVAILABLE_TEXT), ROLES_UNAVAILABLE_TEXT, False
+            return bk.notice_blocks(prompts.ROLES_UNAVAILABLE_TEXT), prompts.ROLES_UNAVAILABLE_TEXT, False
         if command == "/career-roles" or not query.strip():
             # `/career-role` with no name shows the catalog too, topped with how to ask for one card.
-            usage = [bk.notice_blocks(ROLE_USAGE_TEXT)[0]] if command != "/career-roles" else []
+            usage = [bk.notice_blocks(prompts.ROLE_USAGE_TEXT)[0]] if command != "/career-roles" else []
             blocks = [*usage, *roles.catalog_blocks()][: bk.MAX_BLOCKS]
             return blocks, str(roles.catalog_text()), False
         result = roles.card(query)
@@ -861,7 +849,7 @@ class SlackBot:
             self._log(t0, outcome="rate_limited", notice=admitted.verdict is Verdict.NOTIFY, **fields)
 
     def _run_command_notice(self, job: Job) -> None:
-        text = RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
+        text = prompts.RATE_LIMITED_TEXT.format(n=self.settings.rate_limit_per_minute)
         self._respond(job.payload.get("response_url"), {"response_type": "ephemeral", "text": text})
 
     def _run_command(self, job: Job) -> None:
@@ -877,7 +865,7 @@ class SlackBot:
         except Exception as exc:
             log.error("%s failed: %s", name, type(exc).__name__, exc_info=self.settings.debug)
             error = type(exc).__name__
-            blocks, text = bk.notice_blocks(bk.ERROR_TEXT), bk.ERROR_TEXT
+            blocks, text = bk.notice_blocks(prompts.ERROR_TEXT), prompts.ERROR_TEXT
         payload = {"response_type": "ephemeral", "text": escape(text)[:3000], "blocks": blocks}
         if not self._respond(p.get("response_url"), payload):
             error = error or "response_url"
@@ -903,7 +891,7 @@ class SlackBot:
             roles = self.roles_service()
             if roles is None or not channel:
                 self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
-                                             "text": ROLES_UNAVAILABLE_TEXT})
+                                             "text": prompts.ROLES_UNAVAILABLE_TEXT})
                 return None
             result = roles.card(query)
             shared_by = bk.context(f"Shared by <@{user}> · `/career-role {escape(query)}`") if user else None
@@ -912,14 +900,14 @@ class SlackBot:
                                             [*([shared_by] if shared_by else []), *card], job_id=job.id)
             if error:
                 self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
-                                             "text": SHARE_FAILED_TEXT})
+                                             "text": prompts.SHARE_FAILED_TEXT})
             else:
                 self._respond(response_url, {"delete_original": True})
         except Exception as exc:
             log.error("share failed: %s", type(exc).__name__, exc_info=self.settings.debug)
             error = type(exc).__name__
             self._respond(response_url, {"response_type": "ephemeral", "replace_original": False,
-                                         "text": bk.ERROR_TEXT})
+                                         "text": prompts.ERROR_TEXT})
         finally:
             self._log(t0, kind="action", action=bk.SHARE_ROLE, outcome="error" if error else "shared", error=error)
         return reply_ts
@@ -942,14 +930,14 @@ class SlackBot:
     def _run_thanks(self, job: Job) -> None:
         p = job.payload
         try:
-            kwargs: dict[str, Any] = {"channel": p["channel"], "user": p["user"], "text": THANKS_TEXT}
+            kwargs: dict[str, Any] = {"channel": p["channel"], "user": p["user"], "text": prompts.THANKS_TEXT}
             if p.get("thread"):
                 kwargs["thread_ts"] = p["thread"]
             self.client.chat_postEphemeral(**kwargs)
         except SlackClientError as exc:
             error = _slack_error(exc)
             if not self._respond(p.get("response_url"), {"response_type": "ephemeral", "replace_original": False,
-                                                         "text": THANKS_TEXT}):
+                                                         "text": prompts.THANKS_TEXT}):
                 log.warning("feedback acknowledgement failed: %s", error)
         return None
 

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.answer import Answer, Citation
-from bot.blocks import MAX_BLOCKS, SECTION_LIMIT, TRUNCATED_NOTE, answer_blocks, answer_fallback, split_text
+from bot.blocks import MAX_BLOCKS, SECTION_LIMIT, answer_blocks, answer_fallback, split_text
 from bot.markup import decode, escape
+from bot.prompts import TRUNCATED_NOTE
 
 
 def _answer(text: str, n_citations: int = 3) -> Answer:
