@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 from tests.fakes.chroma_server import ChromaServer
 from tests.fakes.postgres_server import PostgresServer, PostgresUnavailable
+from tests.fakes.slack_server import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -174,3 +175,16 @@ _databases = iter(range(1, 1_000_000))
 def pg_url(postgres: PostgresServer) -> str:
     """A fresh, empty database on the session's PostgreSQL server."""
     return postgres.create_database(f"t{next(_databases)}")
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[FakeSlack]:
+    """One fake Slack Web API (tests/fakes/slack_server.py) per test module."""
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder (state database, intake journal) per test module."""
+    return tmp_path_factory.mktemp("data")

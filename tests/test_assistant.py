@@ -38,17 +38,6 @@ QUESTION = "Will AI chatbots replace customer service representatives?"
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("assistant")
-
-
-@pytest.fixture(scope="module")
 def served(kb: KnowledgeBase, slack: FakeSlack, data_dir: Path) -> Iterator[tuple[Any, str]]:
     """The offline bot (no OPENAI_API_KEY) over the seeded store, one admin configured."""
     settings = make_settings(slack, data_dir, CAREERBOT_ADMINS=ADMIN)

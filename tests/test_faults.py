@@ -61,12 +61,6 @@ def warnings_with(caplog: pytest.LogCaptureFixture, *needles: str) -> list[loggi
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def llm() -> Iterator[FakeOpenAI]:
     with FakeOpenAI(default=Reply.chat(GOOD_LLM_REPLY)) as fake:
         yield fake

@@ -75,12 +75,6 @@ questions = st.one_of(form_questions, st.tuples(surrogates, st.just(QUESTION)).m
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def pipeline(slack: FakeSlack, kb: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     p = build_pipeline(make_settings(slack, tmp_path_factory.mktemp("fuzzdata")), kb=kb)
     kb.search("warm up", k=1)

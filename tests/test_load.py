@@ -23,12 +23,6 @@ RSS_ALLOWANCE_KB = 40 * 1024  # a second wave may not add more than this
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def bot(slack: FakeSlack, kb_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     root = tmp_path_factory.mktemp("load")
     shutil.copytree(kb_data_dir, root / "data")

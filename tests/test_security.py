@@ -73,17 +73,6 @@ def ask(base: str, channel: str, text: str = QUESTION, **kw: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("secdata")
-
-
-@pytest.fixture(scope="module")
 def served(slack: FakeSlack, kb: KnowledgeBase, data_dir: Path) -> Iterator[tuple[Any, str]]:
     settings = make_settings(slack, data_dir)
     kb.search("warm up", k=1)
