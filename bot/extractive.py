@@ -117,9 +117,9 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                     # phrase is the paragraph's lead-in, shown in front of the sentence it introduces.
                     label = shown.rstrip(".。:：")
                     continue
-                if label:
+                if label and not _repeats_heading(label, p):
                     shown = f"{label}: {shown}" if not has_cjk(label) else f"{label}：{shown}"
-                    label = ""
+                label = ""
                 if (
                     sentence in seen
                     or weight(shown) < 40
@@ -135,12 +135,40 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
     return out
 
 
+# English closed-class words that make a short phrase a clause (a finite verb, a subject pronoun):
+# grammar, not vocabulary of any corpus.
+_CLAUSE_WORDS = frozenset(
+    "is are was were be been am has have had do does did can could will would shall should may might must "
+    "i you we they he she it this that these those there".split()
+)
+
+
+def _repeats_heading(label: str, p: Passage) -> bool:
+    """A lead-in that restates the section's own heading ("AI hardware engineer, accelerator engineer"
+    under "AI hardware engineer"): the heading is already the citation's location, so it is dropped."""
+    heading = (p.heading or (p.section.split("›")[-1] if p.section else "")).strip()
+    if not heading:
+        return False
+    a, b = display_text(label).lower(), display_text(heading).lower()
+    b = re.sub(r"^(?:chapter\s+)?\d+(?:\.\d+)*\.?\s*", "", b)
+    return bool(b) and (a.startswith(b) or b.startswith(a))
+
+
 def _is_lead(shown: str) -> bool:
-    """A paragraph's short opening phrase (at most six words, no clause punctuation): a lead-in."""
+    """A paragraph's short opening phrase: at most six words with no clause punctuation, or a list of
+    names ("Platform engineer, infrastructure engineer (PE)." — each part at most four words, no verb or
+    subject pronoun in it): a lead-in label, not a sentence."""
     body = shown.rstrip(".。:：")
     if has_cjk(body):
         return 0 < weight(body) <= 24 and not re.search(r"[，,；;]", body)
-    return 0 < len(body.split()) <= 6 and not re.search(r"[,;]", body)
+    if 0 < len(body.split()) <= 6 and not re.search(r"[,;]", body):
+        return True
+    parts = [p.split() for p in body.split(",")]
+    words = [w.strip("()").lower() for p in parts for w in p]
+    return (
+        1 < len(parts) and all(0 < len(p) <= 4 for p in parts) and len(words) <= 12
+        and not re.search(r"[;:]", body) and not _CLAUSE_WORDS.intersection(words)
+    )
 
 
 def _is_label(line: str) -> bool:

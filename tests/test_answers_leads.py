@@ -1,0 +1,37 @@
+"""Lead-in labels in offline answers: a short opening label ("Platform engineer, infra engineer.") is
+attached to the sentence it introduces, or dropped when it only restates the section heading; it is
+never an answer sentence of its own. Our own text, no store or model needed."""
+
+from __future__ import annotations
+
+from bot.extractive import candidates
+from knowledge.retrieval import Passage
+
+
+def _passage(text: str, heading: str = "", section: str = "") -> Passage:
+    return Passage(id="p1", source="roles.md", title="Roles", url=None, text=text, score=1.0, dense=0.5,
+                   lexical=1.0, heading=heading, section=section, kind="paragraph")
+
+
+def test_a_list_of_names_opening_a_paragraph_is_a_label_not_a_sentence() -> None:
+    p = _passage("Data steward, data custodian (DS). A data steward keeps the catalogue of datasets "
+                 "accurate and decides who may read each one. Most stewards come from analytics teams.",
+                 heading="Governance roles", section="Careers › Governance roles")
+    shown = [c.shown for c in candidates([p])]
+    assert not any(s.rstrip(".") == "Data steward, data custodian (DS)" for s in shown)
+    assert shown[0].startswith("Data steward, data custodian (DS): A data steward keeps")
+    # The quote stays the sentence alone, verbatim in the passage.
+    assert [c.quote for c in candidates([p])][0].startswith("A data steward keeps")
+
+
+def test_a_label_that_restates_the_heading_is_dropped() -> None:
+    p = _passage("Data steward, data custodian. A data steward keeps the catalogue of datasets accurate "
+                 "and decides who may read each one.", heading="Data steward", section="Roles › Data steward")
+    shown = [c.shown for c in candidates([p])]
+    assert shown == ["A data steward keeps the catalogue of datasets accurate and decides who may read each one."]
+
+
+def test_a_short_sentence_with_a_verb_is_not_taken_for_a_label() -> None:
+    p = _passage("However, this is rare. Most teams hire a data steward only after their third analyst joins.")
+    shown = [c.shown for c in candidates([p])]
+    assert all(not s.startswith("However, this is rare:") for s in shown)
