@@ -66,12 +66,15 @@ def concepts() -> tuple[Concept, ...]:
     return tuple(out)
 
 
+def named_concepts(query: str, tokens: list[str]) -> list[Concept]:
+    """The glossary concepts the query names, in either language."""
+    lowered = query.lower()
+    return [c for c in concepts() if any(v in lowered for v in c.zh) or any(_contains(tokens, v) for v in c.en)]
+
+
 def expand(query: str, tokens: list[str]) -> list[str]:
     """Tokens of every glossary concept the query mentions, minus those it already has."""
-    lowered = query.lower()
-    have = set(tokens)
     extra: set[str] = set()
-    for c in concepts():
-        if any(v in lowered for v in c.zh) or any(_contains(tokens, v) for v in c.en):
-            extra |= c.tokens
-    return sorted(extra - have)
+    for c in named_concepts(query, tokens):
+        extra |= c.tokens
+    return sorted(extra - set(tokens))
