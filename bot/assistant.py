@@ -20,13 +20,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.assistant.thread_context import AssistantThreadContext
 
 from knowledge.text import language
 
 from . import prompts
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
+
+    from .role_service import RoleService
 
 log = logging.getLogger(__name__)
 
@@ -164,14 +169,14 @@ def _ingest_time(version: str) -> float | None:
 class KnowledgeView:
     """``KnowledgeFacts`` for the current store version; recomputed only after an ingest changed it."""
 
-    def __init__(self, kb: Any, roles: Callable[[], Any]) -> None:
+    def __init__(self, kb: KnowledgeBase, roles: Callable[[], RoleService | None]) -> None:
         self.kb = kb
-        self._roles = roles  # () -> bot.role_service.RoleService | None
+        self._roles = roles
         self._cached: KnowledgeFacts | None = None
         self._lock = threading.Lock()
 
     def facts(self) -> KnowledgeFacts:
-        version = str(self.kb.store.version())
+        version = self.kb.version()
         with self._lock:
             if self._cached is not None and self._cached.version == version:
                 return self._cached

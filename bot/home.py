@@ -11,13 +11,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .assistant import KnowledgeFacts, shorten
 from .blocks import Block
 from .blocks import context as _context
 from .blocks import section as _section
 from .markup import escape, link
+
+if TYPE_CHECKING:
+    from .state import Summary
 
 MAX_DOCS_SHOWN = 20
 MAX_ROLES_SHOWN = 30
@@ -49,7 +52,7 @@ class FeedbackDigest:
 FeedbackSource = Callable[[float], "FeedbackDigest | None"]
 
 
-def digest_from_summary(summary: Any) -> FeedbackDigest:
+def digest_from_summary(summary: Summary) -> FeedbackDigest:
     """A digest from ``bot.state.Summary`` (what ``careerbot feedback`` prints)."""
     lowest = [RatedAnswer(a.question or "(unknown question)", a.up, a.down,
                           tuple(str(s.get("source") or "") for s in a.sources if s.get("source")))

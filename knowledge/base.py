@@ -267,6 +267,10 @@ class KnowledgeBase:
     def is_empty(self) -> bool:
         return self.store.count() == 0
 
+    def version(self) -> str:
+        """Changes whenever an ingest changed the store: readers key their caches on it."""
+        return str(self.store.version())
+
     def ensure_ingested(self, paths: Iterable[Path]) -> IngestReport | None:
         """Ingest the default folder when the store is empty (first run of `careerbot ask`)."""
         if self.is_empty():
