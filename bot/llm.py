@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from knowledge.retrieval import Passage
 
@@ -34,6 +34,9 @@ from .extractive import Draft
 from .similarity import SentenceVectors
 
 if TYPE_CHECKING:
+    from openai import OpenAI
+    from openai.types.chat import ChatCompletionMessageParam
+
     from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -109,14 +112,14 @@ def _classify(exc: Exception) -> LLMFailure:
 class LLMWriter:
     """Writes a cited answer with a chat model, then runs the citation check on it."""
 
-    def __init__(self, client: Any, model: str, *, timeout_s: float = 20.0, total_timeout_s: float = 45.0) -> None:
+    def __init__(self, client: OpenAI, model: str, *, timeout_s: float = 20.0, total_timeout_s: float = 45.0) -> None:
         self.client = client
         self.model = model
         self.timeout_s = timeout_s
         self.total_timeout_s = total_timeout_s
 
     @classmethod
-    def from_settings(cls, settings: Settings, client: Any = None) -> LLMWriter:
+    def from_settings(cls, settings: Settings, client: OpenAI | None = None) -> LLMWriter:
         if client is None:
             from openai import OpenAI
 
@@ -158,7 +161,7 @@ class LLMWriter:
             try:
                 resp = self.client.chat.completions.create(
                     model=self.model,
-                    messages=messages,
+                    messages=_params(messages),
                     temperature=0.2,
                     max_tokens=700,
                     timeout=timeout,
@@ -215,7 +218,7 @@ class LLMWriter:
         try:
             stream = self.client.chat.completions.create(
                 model=self.model,
-                messages=messages,
+                messages=_params(messages),
                 temperature=0.2,
                 max_tokens=700,
                 timeout=timeout,
@@ -266,6 +269,11 @@ class LLMWriter:
         if not text.strip():
             return None, "reply had no supported content"
         return Draft(text, citations, 0.0, len(citations)), None
+
+
+def _params(messages: list[dict[str, str]]) -> list[ChatCompletionMessageParam]:
+    """The role/content messages bot/prompts.py builds, as the openai client types them."""
+    return cast("list[ChatCompletionMessageParam]", messages)
 
 
 def _visible(raw: str) -> str:
