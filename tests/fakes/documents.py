@@ -101,3 +101,13 @@ NAV_ONLY = (
     b'<li><a href="/jobs">Open jobs board</a></li><li><a href="/contact">Contact the editors</a></li>'
     b"</ul></nav></header><footer>Copyright 2026</footer></body></html>"
 )
+
+
+# name -> (bytes maker, words the one-line skip reason must contain)
+BAD_FILES = {
+    "scan.pdf": (scanned_pdf, "no text layer (scanned?)"),
+    "locked.pdf": (encrypted_pdf, "encrypted PDF"),
+    "broken.docx": (corrupt_docx, "not a readable Word document"),
+    "menu.html": (lambda: NAV_ONLY, "no main content"),
+    "fake.pdf": (lambda: b"%PDF-1.4 not really", "not a readable PDF"),
+}
