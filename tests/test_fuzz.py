@@ -16,20 +16,17 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.answer import Answer
 from bot.blocks import answer_blocks, answer_fallback
 from bot.pipeline import build_pipeline
-from knowledge.ingest import SUPPORTED_SUFFIXES, Document, SkipFile, chunk_document, load_document
 from tests.fakes.bot_server import (
     EVENTS_PATH,
     everything_posted,
@@ -39,20 +36,13 @@ from tests.fakes.bot_server import (
     slack_limit_problems,
     wait_posts,
 )
+from tests.fakes.fuzz import FAST, SLOW
 from tests.fakes.slack_server import BOT_USER_ID, FakeSlack, deliver, event_body, form_body
 
 QUESTION = "Which jobs are most exposed to disruption by LLMs?"
 PINGS = ("<!channel>", "<!here>", "<!everyone>", "<@U0VICTIM>")
 _ids = itertools.count(1)
 
-# CI runs the same bounded examples every time; CAREERBOT_FUZZ_RANDOM=1 (and CAREERBOT_FUZZ_SCALE=N for N times
-# more examples) explores new ones on a developer's machine.
-EXPLORE = os.environ.get("CAREERBOT_FUZZ_RANDOM") == "1"
-SCALE = max(1, int(os.environ.get("CAREERBOT_FUZZ_SCALE") or 1))
-FAST = settings(max_examples=40 * SCALE, deadline=None, derandomize=not EXPLORE, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
-SLOW = settings(FAST, max_examples=25 * SCALE)  # one full answer per example
 
 # -- what people type --------------------------------------------------------------------------------------------
 MARKUP = ["<@U0VICTIM>", "<!channel>", "<!here>", "<!everyone>", "<#C0GENERAL|general>", "<http://x.example|x>",
@@ -224,30 +214,3 @@ def test_pipeline_answers_any_text_within_limits(pipeline: Any) -> None:
     prop()
 
 
-# -- ingestion ---------------------------------------------------------------------------------------------------
-def test_ingestion_of_any_bytes_is_a_document_or_a_skip(tmp_path: Path) -> None:
-    text_like = st.one_of(
-        st.text(max_size=2000).map(lambda s: s.encode("utf-8", "surrogatepass")),
-        st.text(max_size=500).map(lambda s: ("---\ntitle: " + s + "\n---\n# H\n" + s).encode("utf-8", "replace")),
-        st.text(max_size=500).map(lambda s: f"<html><title>{s}</title><body><h1>{s}</h1><p>{s}</p>".encode(
-            "utf-8", "replace")),
-        st.binary(max_size=2000),
-        st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe\x00\x00", b"\x00" * 100, "中文".encode("gb18030")]),
-    )
-    counter = itertools.count()
-
-    @FAST
-    @given(data=text_like, suffix=st.sampled_from([*SUPPORTED_SUFFIXES, ".pdf", ""]))
-    def prop(data: bytes, suffix: str) -> None:
-        path = tmp_path / f"doc{next(counter)}{suffix}"
-        path.write_bytes(data)
-        try:
-            doc = load_document(path)
-        except SkipFile as exc:
-            assert str(exc).strip() and "\n" not in str(exc)
-            return
-        assert isinstance(doc, Document) and doc.text.strip()
-        for chunk in chunk_document(doc):
-            assert chunk.text.strip() and chunk.source == path.name
-
-    prop()
