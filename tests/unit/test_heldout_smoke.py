@@ -15,7 +15,7 @@ import pytest
 from bot.evaluation import load_items
 from knowledge.ingest import chunk_document, load_document
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "benchmarks" / "data" / "heldout"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
