@@ -207,3 +207,45 @@ ROLE_USAGE_TEXT = "Usage: `/career-role ROLE`, for example `/career-role machine
     "See `/career-roles` for the catalog."
 THANKS_TEXT = "Thanks for the feedback!"
 SHARE_FAILED_TEXT = "I can't post in this channel — invite me first (`/invite @careerbot`), then share again."
+
+
+# --- role cards and the role catalog (bot/role_cards.py, bot/role_service.py) ---------------------------------------
+ROLE_LABELS = {
+    "en": {
+        "does": "What the role does",
+        "skills": "Skills it needs",
+        "outlook": "Outlook",
+        "related": "Related roles",
+        "human": "What keeps human value",
+        "sources": "Sources",
+        "aliases": "also",
+        "no_does": "The sources do not describe this role's day-to-day work.",
+        "no_skills": "The sources name no specific skills for this role.",
+        "no_outlook": "The sources say nothing specific about this role's prospects.",
+        "summary": "The sources see this role as {tag}.",
+        "closest": "Closest match for “{query}”: {name} ({kind}).",
+    },
+    "zh": {
+        "does": "这个岗位做什么",
+        "skills": "所需技能",
+        "outlook": "前景",
+        "related": "相关岗位",
+        "human": "人的价值在哪里",
+        "sources": "来源",
+        "aliases": "又称",
+        "no_does": "资料没有描述这个岗位的日常工作。",
+        "no_skills": "资料没有提到这个岗位需要的具体技能。",
+        "no_outlook": "资料没有具体谈到这个岗位的前景。",
+        "summary": "资料认为这个岗位{tag}。",
+        "closest": "与“{query}”最接近的岗位：{name}（{kind}）。",
+    },
+}
+ROLE_OUTLOOK_ZH = {"growing": "需求在增长", "reshaped": "正在被重塑", "at risk": "面临风险", "unclear": "前景不明"}
+ROLE_MATCH_KIND_ZH = {"exact": "完全匹配", "alias": "别名", "fuzzy": "模糊匹配", "free text": "按描述匹配"}
+ROLE_NO_MATCH = "No role in the knowledge base matches {query}."
+ROLE_DID_YOU_MEAN = "Did you mean: {names}?"
+ROLES_TITLE = "Career roles"
+ROLES_COUNT_SLACK = "{n} roles the knowledge base speaks about · `/career-role NAME` for a card"
+ROLES_NONE_SLACK = "The knowledge base speaks about no roles yet. Ask an admin to run `careerbot ingest`."
+ROLES_HEADING_CLI = "{n} roles in the knowledge base (careerbot role NAME for a card):"
+ROLES_NONE_CLI = "The knowledge base speaks about no roles yet. Run `careerbot ingest` to index documents."

@@ -13,47 +13,19 @@ from typing import Any
 from knowledge.roles import Role, normalize
 from knowledge.text import has_cjk, language
 
+from . import prompts
 from .answer import Citation
 from .blocks import MAX_BLOCKS, SECTION_LIMIT, split_text
+from .blocks import context as _context
+from .blocks import section as _section
+from .blocks import short as _short
 from .markup import escape, link
 
 CARD_BLOCKS = MAX_BLOCKS - 5  # room for the caller's query echo, "shared by" line and Share button
 QUOTE_CHARS_SLACK = 400
 LINE_CHARS_SLACK = 600
 
-LABELS = {
-    "en": {
-        "does": "What the role does",
-        "skills": "Skills it needs",
-        "outlook": "Outlook",
-        "related": "Related roles",
-        "human": "What keeps human value",
-        "sources": "Sources",
-        "aliases": "also",
-        "no_does": "The sources do not describe this role's day-to-day work.",
-        "no_skills": "The sources name no specific skills for this role.",
-        "no_outlook": "The sources say nothing specific about this role's prospects.",
-        "summary": "The sources see this role as {tag}.",
-        "closest": "Closest match for “{query}”: {name} ({kind}).",
-    },
-    "zh": {
-        "does": "这个岗位做什么",
-        "skills": "所需技能",
-        "outlook": "前景",
-        "related": "相关岗位",
-        "human": "人的价值在哪里",
-        "sources": "来源",
-        "aliases": "又称",
-        "no_does": "资料没有描述这个岗位的日常工作。",
-        "no_skills": "资料没有提到这个岗位需要的具体技能。",
-        "no_outlook": "资料没有具体谈到这个岗位的前景。",
-        "summary": "资料认为这个岗位{tag}。",
-        "closest": "与“{query}”最接近的岗位：{name}（{kind}）。",
-    },
-}
-_TAG_ZH = {"growing": "需求在增长", "reshaped": "正在被重塑", "at risk": "面临风险", "unclear": "前景不明"}
 _TAG_EMOJI = {"growing": "📈", "reshaped": "🔄", "at risk": "⚠️", "unclear": "❔"}
-_KIND_ZH = {"exact": "完全匹配", "alias": "别名", "fuzzy": "模糊匹配", "free text": "按描述匹配"}
 
 
 @dataclass
@@ -141,10 +113,10 @@ class RoleResult:
         if self.card is None:
             return self._unmatched_text()
         c = self.card
-        lab = LABELS[c.language]
+        lab = prompts.ROLE_LABELS[c.language]
         out: list[str] = []
         if self.match_kind in ("fuzzy", "free text"):
-            kind = _KIND_ZH[self.match_kind] if c.language == "zh" else self.match_kind
+            kind = prompts.ROLE_MATCH_KIND_ZH[self.match_kind] if c.language == "zh" else self.match_kind
             out.append(lab["closest"].format(query=self.query, name=c.title, kind=kind))
             out.append("")
         out.append(f"{c.title} — {tag_text(c.outlook, c.language)}")
@@ -173,9 +145,9 @@ class RoleResult:
     def _unmatched_text(self) -> str:
         out: list[str] = []
         if self.query.strip():
-            out.append(f"No role in the knowledge base matches “{self.query.strip()}”.")
+            out.append(prompts.ROLE_NO_MATCH.format(query=f"“{self.query.strip()}”"))
             if self.suggestions:
-                out.append(f"Did you mean: {', '.join(self.suggestions)}?")
+                out.append(prompts.ROLE_DID_YOU_MEAN.format(names=", ".join(self.suggestions)))
             out.append("")
         out.append(catalog_text_of(self.catalog))
         return "\n".join(out)
@@ -202,14 +174,15 @@ class RoleResult:
         if self.card is None:
             blocks: list[dict[str, Any]] = []
             if self.query.strip():
-                text = f"No role in the knowledge base matches *{escape(_short(self.query, 200))}*."
+                text = prompts.ROLE_NO_MATCH.format(query=f"*{escape(_short(self.query, 200))}*")
                 if self.suggestions:
-                    text += " Did you mean: " + ", ".join(f"*{escape(s)}*" for s in self.suggestions) + "?"
+                    names = ", ".join(f"*{escape(s)}*" for s in self.suggestions)
+                    text += " " + prompts.ROLE_DID_YOU_MEAN.format(names=names)
                 blocks.append(_section(text))
             blocks.extend(catalog_blocks_of(self.catalog, budget=CARD_BLOCKS - len(blocks)))
             return blocks[:CARD_BLOCKS]
         c = self.card
-        lab = LABELS[c.language]
+        lab = prompts.ROLE_LABELS[c.language]
         blocks = [
             {"type": "header", "text": {"type": "plain_text", "text": _short(f"{c.title}", 150), "emoji": True}},
         ]
@@ -218,7 +191,7 @@ class RoleResult:
             meta += f" · {lab['aliases']}: " + escape(", ".join(c.aliases[:6]))
         blocks.append(_context(meta))
         if self.match_kind in ("fuzzy", "free text"):
-            kind = _KIND_ZH[self.match_kind] if c.language == "zh" else self.match_kind
+            kind = prompts.ROLE_MATCH_KIND_ZH[self.match_kind] if c.language == "zh" else self.match_kind
             blocks.append(_context("_" + escape(lab["closest"].format(query=_short(self.query, 200), name=c.title,
                                                                      kind=kind)) + "_"))
         for s in c.sections:
@@ -265,29 +238,16 @@ def catalog_entry(r: Role) -> CatalogEntry:
 
 
 def tag_text(outlook: str, lang: str) -> str:
-    return _TAG_ZH.get(outlook, outlook) if lang == "zh" else outlook
-
-
-def _short(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_LIMIT]}]}
+    return prompts.ROLE_OUTLOOK_ZH.get(outlook, outlook) if lang == "zh" else outlook
 
 
 # --- catalog rendering ------------------------------------------------------------------
 
 def catalog_text_of(entries: list[CatalogEntry]) -> str:
     if not entries:
-        return "The knowledge base speaks about no roles yet. Run `careerbot ingest` to index documents."
+        return prompts.ROLES_NONE_CLI
     width = max(len(e.name) for e in entries)
-    lines = [f"{len(entries)} roles in the knowledge base (careerbot role NAME for a card):", ""]
+    lines = [prompts.ROLES_HEADING_CLI.format(n=len(entries)), ""]
     for e in entries:
         aliases = ", ".join(e.aliases[:6])
         lines.append(f"  {e.name:<{width}}  [{e.outlook}]  {aliases}")
@@ -296,10 +256,10 @@ def catalog_text_of(entries: list[CatalogEntry]) -> str:
 
 def catalog_blocks_of(entries: list[CatalogEntry], budget: int = MAX_BLOCKS) -> list[dict[str, Any]]:
     if not entries:
-        return [_section("The knowledge base speaks about no roles yet. Ask an admin to run `careerbot ingest`.")]
+        return [_section(prompts.ROLES_NONE_SLACK)]
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Career roles", "emoji": True}},
-        _context(f"{len(entries)} roles the knowledge base speaks about · `/career-role NAME` for a card"),
+        {"type": "header", "text": {"type": "plain_text", "text": prompts.ROLES_TITLE, "emoji": True}},
+        _context(prompts.ROLES_COUNT_SLACK.format(n=len(entries))),
     ]
     groups: dict[str, list[CatalogEntry]] = {}
     for e in entries:

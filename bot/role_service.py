@@ -29,12 +29,11 @@ from knowledge.roles import (
     skill_strength,
 )
 from knowledge.roles.names import find_term
-from knowledge.text import has_cjk, language, split_sentences
+from knowledge.text import CJK_RE, has_cjk, language, split_sentences
 
 from . import prompts
 from .answer import Citation
 from .role_cards import (
-    LABELS,
     CardLine,
     CardSection,
     CatalogEntry,
@@ -180,7 +179,7 @@ class RoleService:
         except Exception as exc:  # never let the LLM path take the card down
             return None, f"unexpected {type(exc).__name__}"
         checker = CitationChecker(self._vectors())
-        lab = LABELS[lang]
+        lab = prompts.ROLE_LABELS[lang]
         found: dict[str, list[CardLine]] = {}
         citations: list[Citation] = []
         numbers: dict[tuple[str, str], int] = {}
@@ -265,7 +264,7 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
     ``aspects`` gives each sentence's similarity to "what does a {role} do" and "skills needed for a
     {role}"; a skills line is a sentence closer to the second, a work line one closer to the first.
     Without it, the sentences' own wording decides (the offline fallback)."""
-    lab = LABELS[lang]
+    lab = prompts.ROLE_LABELS[lang]
     ev = sorted(role.evidence, key=lambda e: (_KIND_RANK[e.kind], e.source, e.order))
     own = [e for e in ev if e.kind in ("definition", "section", "mention", "context")]
     used: set[str] = set()
@@ -413,7 +412,7 @@ def _useful(text: str) -> bool:
     if text.lstrip().startswith("#"):
         return False
     if has_cjk(text):
-        return len(re.findall(r"[\u4e00-\u9fff]", text)) >= 10
+        return len(CJK_RE.findall(text)) >= 10
     return len(text.split()) >= 7
 
 
