@@ -44,12 +44,6 @@ _ids = itertools.count(1)
 
 # -- the server under test ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def bot(slack: FakeSlack, kb_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     root = tmp_path_factory.mktemp("attacks")
     shutil.copytree(kb_data_dir, root / "data")

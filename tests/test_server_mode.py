@@ -131,12 +131,6 @@ class Replica:
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def replicas(served: Served, slack: FakeSlack, postgres: PostgresServer) -> Iterator[list[Replica]]:
     """Two `careerbot serve --http` processes, each with its own data dir, sharing the Chroma server and one
     PostgreSQL database (DATABASE_URL)."""

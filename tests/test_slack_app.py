@@ -56,17 +56,6 @@ def _settings(slack: FakeSlack, data_dir: Path, **env: str) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("slackdata")
-
-
-@pytest.fixture(scope="module")
 def pipeline(kb: Any, slack: FakeSlack, data_dir: Path) -> Any:
     """The real offline (extractive) pipeline over the session's seeded store, warmed once."""
     p = build_pipeline(_settings(slack, data_dir), kb=kb)
