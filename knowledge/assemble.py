@@ -37,6 +37,7 @@ class Unit:
     question: bool = False  # looks like a question line (bold/heading ending in ?, "Q:", "问：")
     answer: bool = False  # opens with an answer marker ("A:", "答：")
     section_hint: tuple[str, ...] | None = None  # footnotes: the section of their first reference
+    lead: str = ""  # the emphasised words opening the text ("**ML platform engineer** builds …"), as shown
 
 
 # --- numbering and markers ----------------------------------------------------------------------
@@ -275,12 +276,14 @@ def build(units: list[Unit], notes: list[str]) -> list[Block]:
             continue
         if question is not None:
             q_answers += 1
-            blocks.append(Block(text, "answer", section(), q_numbering, question=question))
+            blocks.append(Block(text, "answer", section(), q_numbering, question=question,
+                                lead=u.lead if text.startswith(u.lead) else ""))
             continue
         kind: BlockKind = u.kind if u.kind in ("paragraph", "list_item", "quote", "table", "code", "footnote") \
             else "paragraph"  # type: ignore[assignment]
         sec = u.section_hint if u.section_hint is not None else section()
-        blocks.append(Block(text, kind, sec, stack[-1][2] if stack and u.section_hint is None else None))
+        blocks.append(Block(text, kind, sec, stack[-1][2] if stack and u.section_hint is None else None,
+                            lead=u.lead if text.startswith(u.lead) else ""))
     close_question(pending)
     if unanswered:
         notes.append(f"{unanswered} question(s) without an answer kept as text")

@@ -34,6 +34,7 @@ class Chunk:
     kind: str = "paragraph"
     question: str = ""
     location: str = ""
+    leads: tuple[str, ...] = ()  # its blocks' lead-in labels (Block.lead), in order
 
     @property
     def section_path(self) -> str:
@@ -52,6 +53,7 @@ class Chunk:
             "kind": self.kind,
             "question": self.question,
             "location": self.location,
+            "leads": "\n".join(self.leads),
             "position": self.position,
             "root": root,
             # Lexical tokens are computed once here so retrieval never re-segments the corpus.
@@ -102,6 +104,7 @@ def chunk_blocks(
             kind=first.kind if len(kinds) == 1 else "mixed",
             question=first.question or "",
             location=first.where or "",
+            leads=tuple(dict.fromkeys(b.lead for b, p in items if b.lead and p.startswith(b.lead))),
         ))
 
     for _, items in groups:

@@ -410,10 +410,15 @@ def _paragraph_units(inline: InlineRenderer, children: Sequence[Token], kind: st
             # any real heading (level 7), ended by the next heading of any level.
             number, title = split_numbering(q.rstrip(":： "))
             return [Unit(title, "heading", level=PSEUDO_HEADING_LEVEL, numbering=number)]
+    shown_lead = ""
+    if lead is not None and lead[1]:
+        q = InlineRenderer().render(lead[0]).replace("\n", " ").strip()
+        if q and text.startswith(q) and weight(q) <= PSEUDO_HEADING_MAX_WEIGHT:
+            shown_lead = q  # "**ML platform engineer** builds …": the label is kept, the markup is not
     if Q_MARKER_RE.match(text) and (base != "list_item" or ends_as_question(text) or A_MARKER_RE.search(text)):
         return split_qa(text, base) or []  # type: ignore[arg-type]
     if A_MARKER_RE.match(text):
-        return [Unit(text, base, answer=True)]  # type: ignore[arg-type]
+        return [Unit(text, base, answer=True, lead=shown_lead)]  # type: ignore[arg-type]
     if base == "paragraph" and "\n" not in text and ends_as_question(text) and split_numbering(text)[0]:
         return [Unit(text, "paragraph", question=True)]  # "8.45 How do I ...?" on a line of its own
-    return [Unit(text, base)]  # type: ignore[arg-type]
+    return [Unit(text, base, lead=shown_lead)]  # type: ignore[arg-type]

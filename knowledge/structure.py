@@ -31,6 +31,7 @@ class Block:
     numbering: str | None = None
     location: str | None = None
     question: str | None = None
+    lead: str = ""  # emphasised words opening the text (a lead-in label), kept from the markup at ingest
 
     @property
     def where(self) -> str | None:

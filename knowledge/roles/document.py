@@ -60,6 +60,7 @@ class Line:
     level: int = 0
     question: str | None = None
     sentences: list[Sentence] = field(default_factory=list)
+    lead: str = ""  # emphasised words opening the line in the source (chunk metadata "leads")
 
 
 @dataclass
@@ -102,6 +103,7 @@ def _document(source: str, chunks: list[ChunkLike]) -> Document:
         question = str(m.get("question") or "") or None
         kind = str(m.get("kind") or "")
         chunk_location = str(m.get("location") or "") or None
+        leads = [x for x in str(m.get("leads") or "").split("\n") if x.strip()]
         if meta_section:
             path = tuple(p.strip() for p in meta_section.split(SECTION_SEP) if p.strip())
             if doc_title and (not path or path[0] != doc_title):
@@ -143,7 +145,8 @@ def _document(source: str, chunks: list[ChunkLike]) -> Document:
                 continue
             seen.add(key)
             line_kind = kind if kind and kind != "paragraph" else ("list_item" if _LIST_RE.match(s) else "paragraph")
-            line = Line(source, title, url, c.id, pos, len(lines), s, line_kind, section, 0, question)
+            line = Line(source, title, url, c.id, pos, len(lines), s, line_kind, section, 0, question,
+                        lead=next((x for x in leads if s.startswith(x) and len(s) > len(x)), ""))
             for sent in _sentences(s):
                 flat = " ".join(sent.split())
                 if flat in seen_sentences:

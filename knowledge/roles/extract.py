@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from .catalog import Evidence, EvidenceKind, Role, RoleCatalog
 from .curated import CuratedRole, curated_roles
 from .document import ChunkLike, Document, Line, Sentence, documents
 from .names import (
+    ZH_HEAD_RE,
     abbreviation,
     clean_title,
     dedupe,
@@ -193,7 +194,7 @@ def _candidates(doc: Document) -> list[_Candidate]:
         if _QUESTION_MARK_RE.match(ln.text) and _is_question(ln.text):  # "Q: What about data analysts?"
             out.extend(_question_candidates(ln.text, _answer_lines(lines, i), doc.source))
             continue
-        lead, rest = _lead(ln.text)
+        lead, rest = _line_lead(ln)
         if lead is not None:
             if _is_question(lead):  # a bold question or "Q:" line, answered by what follows
                 answer = [ln] if rest else _answer_lines(lines, i)
@@ -209,7 +210,7 @@ def _candidates(doc: Document) -> list[_Candidate]:
             if got:  # a list item (or short line) that is only a title: what follows describes it
                 body = []
                 for nxt in _answer_lines(lines, i):
-                    if lead_names(_LIST_MARK_RE.sub("", nxt.text)) or _lead(nxt.text)[0] is not None:
+                    if lead_names(_LIST_MARK_RE.sub("", nxt.text)) or _line_lead(nxt)[0] is not None:
                         break
                     body.extend(nxt.sentences)
                 out.append(_Candidate(got[0], got[1], "definition", doc.source, body=body[:6]))
@@ -231,6 +232,14 @@ def _candidates(doc: Document) -> list[_Candidate]:
             short = len(ln.text) <= 40 or ln.kind == "list_item"
             out.append(_Candidate([name], False, "definition", doc.source, body=body, structural=short))
     return out
+
+
+def _line_lead(ln: Line) -> tuple[str | None, str]:
+    """The line's lead-in label and the rest: the emphasis the reader kept at ingest, else the markup
+    or "Name:" in the text."""
+    if ln.lead:
+        return ln.lead, re.sub(r"^[:：\-–—,.]\s*", "", ln.text[len(ln.lead):].strip())
+    return _lead(ln.text)
 
 
 def _lead(text: str) -> tuple[str | None, str]:
@@ -342,8 +351,10 @@ def _merge(cands: list[_Candidate], curated: Sequence[CuratedRole]) -> list[_Dra
             key_of.setdefault(merge_key(n), d.key)
         d.cands.append(cand)
 
-    # Single titles and alias lists first, so "A and B" can split into roles already known.
-    ordered = sorted(cands, key=lambda c: (c.joined, not c.structural))
+    # Single titles and alias lists first, so "A and B" can split into roles already known; a post
+    # ("算法岗") last, so it can join the title of its field.
+    posts = [c for c in cands if _is_post(c)]
+    ordered = sorted((c for c in cands if not _is_post(c)), key=lambda c: (c.joined, not c.structural))
     for c in ordered:
         if c.curated is not None:
             attach(_curated_draft(c.curated), [], c)
@@ -362,7 +373,35 @@ def _merge(cands: list[_Candidate], curated: Sequence[CuratedRole]) -> list[_Dra
         for n, target in zip(c.names, targets, strict=True):
             one = _Candidate([n], False, c.kind, c.source, c.body, c.section, c.structural)
             attach(drafts[target] if target else new([n]), [n], one)
+    for c in posts:  # a post the alias file names, else the corpus's title of the same field
+        k = known(c.names[0])
+        field_title = drafts[k] if k else _post_target(c.names[0], drafts.values())
+        if field_title is not None:
+            attach(field_title, c.names, c)
     return list(drafts.values())
+
+
+_POST_RE = re.compile(r"^(?P<field>.+?)(?:岗位|岗)$")
+
+
+def _is_post(c: _Candidate) -> bool:
+    return c.curated is None and len(c.names) == 1 and has_cjk(c.names[0]) and _POST_RE.match(c.names[0]) is not None
+
+
+def _post_target(name: str, drafts: Iterable[_Draft]) -> _Draft | None:
+    """"算法岗" (a post named by its field) is the role of a title with that field and a real head
+    (算法工程师, 算法研究员); a field no title of the corpus has (技术岗, 开发岗, 大模型岗) names no role."""
+    m = _POST_RE.match(name.replace(" ", ""))
+    if m is None:
+        return None
+    fld = m.group("field")
+    for d in drafts:
+        for n in [*d.names, *([d.curated.zh] if d.curated and d.curated.zh else [])]:
+            n = n.replace(" ", "")
+            if has_cjk(n) and not _POST_RE.match(n) and zh_role_name(n) == n and n.startswith(fld) \
+                    and ZH_HEAD_RE.fullmatch(n[len(fld):]):
+                return d
+    return None
 
 
 def _pretty(name: str) -> str:
@@ -393,8 +432,10 @@ class _Mentions:
 
 def _role(d: _Draft, docs: list[Document], mentions: _Mentions) -> Role | None:
     cr = d.curated
-    names = dedupe([d.name, *(display(n) for n in d.names), *d.names])
-    aliases = [n for n in names if merge_key(n) != merge_key(d.name)]
+    names = dedupe([d.name, *(display(n) for n in d.names), *d.names, *(x for n in d.names for x in _shared_head(n))])
+    # 算法岗 shares 算法工程师's key (it matches either way) but is a name the corpus uses: kept as an alias.
+    aliases = [n for n in names if merge_key(n) != merge_key(d.name)
+               or (has_cjk(n) and n.replace(" ", "") != d.name.replace(" ", ""))]
     if cr:
         aliases = dedupe([*cr.aliases, *aliases])
     role = Role(d.key, d.name, cr.zh if cr else _zh_of(d.names), [a for a in aliases if a != d.name],
@@ -450,7 +491,8 @@ def _role(d: _Draft, docs: list[Document], mentions: _Mentions) -> Role | None:
 
 _ALSO_RE = re.compile(
     r"\b(?:also|sometimes|often|commonly)\s+(?:called|known as|referred to as|titled)\s+(?:an?\s+|the\s+)?"
-    r"(?P<alias>[A-Za-z][\w\-/ ]{1,60}?)(?=\s*[,.;:)\"”]|\s+(?:in|at|is|are|by|who|which|that)\b|$)",
+    r"(?P<alias>[A-Za-z][\w\-/ ]{1,60}?(?:,?\s+or\s+(?:an?\s+|the\s+)?[A-Za-z][\w\-/ ]{1,40}?)?)"
+    r"(?=\s*[,.;:)\"”]|\s+(?:in|at|is|are|by|who|which|that)\b|$)",
     re.I,
 )
 
@@ -478,6 +520,18 @@ def _aliases_from_text(roles: list[Role]) -> None:
             if all(merge_key(a) != merge_key(t) for t in r.terms()):
                 r.aliases.append(a)
                 taken[merge_key(a)] = r.key
+
+
+_SHARED_HEAD_RE = re.compile(r"^(?P<pre>(?:\S+\s+)*?)(?P<a>[A-Za-z][\w\-]*)/(?P<b>[A-Za-z][\w\-]*)\s+(?P<head>\S.*)$")
+
+
+def _shared_head(name: str) -> list[str]:
+    """'ML accelerator/hardware engineer' → 'ML accelerator engineer', 'ML hardware engineer'."""
+    m = _SHARED_HEAD_RE.match(name.strip())
+    if m is None:
+        return []
+    out = [f"{m.group('pre')}{m.group(x)} {m.group('head')}" for x in ("a", "b")]
+    return [n for n in out if is_role_name(n)]
 
 
 def _zh_of(names: list[str]) -> str | None:

@@ -73,6 +73,8 @@ _ZH_STOP_CHARS = set("的是在做个位名招聘和与及或为成当了、，�
 # Verbs and Q&A markers that come before a title but are never part of it (问/答, 取代, 成为, 应聘 …).
 _ZH_CUT_RE = re.compile(r"问|答|取代|替代|成为|转行|应聘|面试|担任|从事|会不会|不会|找|去|想")
 _ZH_HEAD_RE = re.compile("(" + "|".join(sorted(ZH_HEADS, key=len, reverse=True)) + ")(?!位)")
+# A title's head alone (工程师, 研究员), as the rest of a title after its field.
+ZH_HEAD_RE = re.compile("|".join(sorted(ZH_HEADS, key=len, reverse=True)))
 _ZH_MOD_RE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 _ABBREV = {"machine learning": "ml", "artificial intelligence": "ai", "natural language processing": "nlp",
            "computer vision": "cv", "large language model": "llm", "deep learning": "dl"}

@@ -26,11 +26,13 @@ _RISK_RE = re.compile(
 )
 _GROWTH_RE = re.compile(
     r"\bgrew\b|\bgrown\b|\bgrow(?:s|ing|th)\b|\brising\b|\brise in\b|\bbooming\b|\bscarce\b|\bshort supply\b|"
+    r"\b(?:expect\w*|project\w*|forecast\w*|likely|set|continues?|continued|poised)\b[^.;]{0,60}?\bto "
+    r"(?:grow|expand|increase|rise)\b|"
     r"\bdemand for\b|\bin (?:high |great |strong )?demand\b|\bincreas(?:ed|ing) demand\b|"
     r"\bsought[- ]after\b|\bshortage\b|\bwill be (?:vital|crucial|essential|in demand)\b|"
     r"\bincreasingly (?:important|valuable|needed)\b|\bemerg(?:e|es|ing)\b|\blucrative\b|"
     r"招人|缺人|紧缺|稀缺|缺口|供不应求|火热|火爆|很火|风口|红利|前景(?:好|不错|广阔|很好)|"
-    r"需求(?:增长|暴增|旺盛|很大|大增)|大量(?:\S{0,6})?(?:人才|岗位)",
+    r"旺盛|扩招|需求(?:增长|暴增|很大|大增)|大量(?:\S{0,6})?(?:人才|岗位)",
     re.I,
 )
 _RESHAPE_RE = re.compile(
