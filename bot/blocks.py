@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import prompts
 from .answer import Answer
 from .markup import escape, link, markdown_to_mrkdwn
 
@@ -24,13 +25,6 @@ FEEDBACK_DOWN = "feedback_down"
 SHARE_ROLE = "share_role"
 ACTION_IDS = (FEEDBACK_UP, FEEDBACK_DOWN, SHARE_ROLE)
 
-ERROR_TEXT = "Sorry, I couldn't answer that just now — please try again."
-EMPTY_QUESTION_TEXT = (
-    "Hi! Ask me a career question about AI and LLM work, for example: "
-    "_Which jobs are most exposed to disruption by LLMs?_ or _What skills does an ML engineer need?_ "
-    "Try `/career-roles` for the role catalog."
-)
-TRUNCATED_NOTE = "… _(answer shortened to fit in Slack)_"
 
 Block = dict[str, Any]
 
@@ -81,7 +75,7 @@ def body_sections(text: str, budget: int) -> list[Block]:
     if len(pieces) > budget:
         pieces = pieces[:budget]
         last = pieces[-1]
-        pieces[-1] = last[: SECTION_LIMIT - len(TRUNCATED_NOTE) - 1].rstrip() + " " + TRUNCATED_NOTE
+        pieces[-1] = last[: SECTION_LIMIT - len(prompts.TRUNCATED_NOTE) - 1].rstrip() + " " + prompts.TRUNCATED_NOTE
     return [section(p) for p in pieces]
 
 
@@ -94,13 +88,13 @@ def feedback_actions(feedback_id: str) -> Block:
             {
                 "type": "button",
                 "action_id": FEEDBACK_UP,
-                "text": {"type": "plain_text", "text": "👍 Helpful", "emoji": True},
+                "text": {"type": "plain_text", "text": prompts.FEEDBACK_UP_LABEL, "emoji": True},
                 "value": feedback_id,
             },
             {
                 "type": "button",
                 "action_id": FEEDBACK_DOWN,
-                "text": {"type": "plain_text", "text": "👎 Not helpful", "emoji": True},
+                "text": {"type": "plain_text", "text": prompts.FEEDBACK_DOWN_LABEL, "emoji": True},
                 "value": feedback_id,
             },
         ],
@@ -137,7 +131,7 @@ def answer_fallback(answer: Answer) -> str:
     lines = [escape(short(answer.text, FALLBACK_CHARS))]
     if answer.citations:
         refs = "; ".join(f"[{c.n}] {escape(c.title or c.source)} ({escape(c.source)})" for c in answer.citations[:10])
-        lines.append(f"Sources: {refs}")
+        lines.append(prompts.SOURCES_LINE.format(refs=refs))
     return "\n".join(lines)
 
 
@@ -148,7 +142,7 @@ def notice_blocks(text: str) -> list[Block]:
 
 def question_echo(question: str) -> Block:
     """Restates what was asked (slash command replies)."""
-    return context(f"You asked: *{escape(short(question, 300))}*")
+    return context(prompts.YOU_ASKED.format(question=escape(short(question, 300))))
 
 
 def share_button(value: str) -> Block:
@@ -159,7 +153,7 @@ def share_button(value: str) -> Block:
             {
                 "type": "button",
                 "action_id": SHARE_ROLE,
-                "text": {"type": "plain_text", "text": "Share in channel", "emoji": True},
+                "text": {"type": "plain_text", "text": prompts.SHARE_BUTTON, "emoji": True},
                 "value": value[:2000],
                 "style": "primary",
             }
