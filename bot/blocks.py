@@ -105,7 +105,7 @@ def source_blocks(answer: Answer) -> list[Block]:
     """A Sources heading and one context block per citation (title, link where known, where in it, short quote)."""
     if not answer.citations:
         return []
-    out = [context("*Sources*")]
+    out = [context(f"*{prompts.SOURCES_HEADING}*")]
     for c in answer.citations[:10]:
         title = link(c.url, c.title or c.source)
         quote = escape(short(c.quote, QUOTE_CHARS))

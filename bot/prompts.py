@@ -196,6 +196,7 @@ YOU_ASKED = "You asked: *{question}*"
 SHARE_BUTTON = "Share in channel"
 FEEDBACK_UP_LABEL = "👍 Helpful"
 FEEDBACK_DOWN_LABEL = "👎 Not helpful"
+SOURCES_HEADING = "Sources"
 SOURCES_LINE = "Sources: {refs}"  # the plain-text fallback's source list
 RATE_LIMITED_TEXT = (
     "You're asking faster than I can keep up (limit: {n} questions a minute). "
