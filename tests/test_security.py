@@ -216,7 +216,10 @@ def test_no_secret_in_answers_logs_errors_or_healthz(slack: FakeSlack, kb_data_d
             with urllib.request.urlopen(bot.base + "/healthz", timeout=10) as resp:
                 health = resp.read().decode()
             responses.append(health)
-            time.sleep(2)  # let the last jobs log
+            deadline = time.monotonic() + 30  # the last job (Slack refuses its post) has run and logged
+            while "channel_not_found" not in bot.output():
+                assert time.monotonic() < deadline, "the refused post was never logged"
+                time.sleep(0.05)
         output = bot.output()
     assert bot.exit_code == 0
     assert len(llm.chat_requests()) >= 3  # the LLM path really ran, failures included
