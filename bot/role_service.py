@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge.base import KnowledgeBase
 from knowledge.retrieval import Passage
@@ -47,6 +47,11 @@ from .role_cards import (
 )
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .llm import LLMWriter
+    from .pipeline import Pipeline
+    from .similarity import SentenceVectors
+
 log = logging.getLogger(__name__)
 
 # Generic role-aspect queries a sentence is compared with (the same for every corpus and role).
@@ -60,15 +65,15 @@ MAX_RELATED = 4
 class RoleService:
     """Role cards and the role catalog over one KnowledgeBase."""
 
-    def __init__(self, kb: KnowledgeBase, settings: Settings, pipeline: Any = None) -> None:
+    def __init__(self, kb: KnowledgeBase, settings: Settings, pipeline: Pipeline | None = None) -> None:
         self.kb = kb
         self.settings = settings
         self.pipeline = pipeline
         self._cards: dict[tuple[str, str, str], RoleCard] = {}
         self._lock = threading.Lock()
-        self._llm: Any = None
+        self._llm: LLMWriter | None = None
         self._llm_checked = False
-        self._vecs: Any = None
+        self._vecs: SentenceVectors | None = None
 
     def catalog(self) -> RoleCatalog:
         return self.kb.role_catalog()
@@ -137,7 +142,7 @@ class RoleService:
         does, skills = vecs[len(texts)], vecs[len(texts) + 1]
         return {t: (float(vecs[i] @ does), float(vecs[i] @ skills)) for i, t in enumerate(texts)}
 
-    def _writer(self) -> Any:
+    def _writer(self) -> LLMWriter | None:
         """The answers pipeline's LLM writer, or one from the settings; None offline."""
         with self._lock:
             if self._llm is not None or self._llm_checked:
@@ -151,7 +156,7 @@ class RoleService:
                 self._llm = LLMWriter.from_settings(self.settings)
             return self._llm
 
-    def _vectors(self) -> Any:
+    def _vectors(self) -> SentenceVectors:
         with self._lock:
             if self._vecs is None:
                 vecs = getattr(self.pipeline, "vectors", None)

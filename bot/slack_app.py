@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, Assistant
 from slack_bolt.authorization import AuthorizeResult
@@ -60,6 +60,10 @@ from .markup import decode, escape
 from .settings import Settings
 from .state import Job, JobRunner, State, Verdict
 from .streaming import LiveReply
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+    from .role_service import RoleService
 
 log = logging.getLogger("careerbot.slack")
 request_log = logging.getLogger("careerbot.requests")
@@ -149,7 +153,7 @@ class SlackBot:
     def __init__(
         self,
         settings: Settings,
-        pipeline: Any,
+        pipeline: Pipeline,
         *,
         auth: dict[str, Any],
         client: WebClient | None = None,
@@ -170,7 +174,7 @@ class SlackBot:
         self.runner = JobRunner(self.state, self.job_handlers(), workers=workers,
                                 lease_s=lease_s if lease_s is not None else settings.job_lease_s)
         self.pool = self.runner  # pending / accepting / stop_accepting / drain, as the server reads them
-        self._roles: Any = None
+        self._roles: RoleService | None = None
         self._roles_lock = threading.Lock()
         self._names: dict[str, str | None] = {}
         self._locales: dict[str, str | None] = {}
@@ -804,7 +808,7 @@ class SlackBot:
         self._log(t0, outcome="error" if error else "published", admin=admin, error=error, **(fields or {}))
 
     # -- slash commands and role cards ---------------------------------------------------------
-    def roles_service(self) -> Any:
+    def roles_service(self) -> RoleService | None:
         """bot.role_service.RoleService, built once; None while the roles feature is not installed."""
         with self._roles_lock:
             if self._roles is None:
