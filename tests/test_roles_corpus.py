@@ -111,11 +111,14 @@ def test_bold_lead_in_without_colon_names_a_role_and_its_aliases(catalog: RoleCa
 
 def test_generic_chinese_posts_are_not_roles_and_a_field_post_joins_its_title(catalog: RoleCatalog) -> None:
     names = {t for r in catalog.roles for t in (r.name, *(r.aliases))}
-    assert not {"技术岗", "研发岗", "大模型岗"} & names, names
+    assert not {"技术岗", "研发岗", "大模型岗"} & names, names  # no title of the corpus has those fields
     post = catalog.match("推荐算法岗")
     assert post is not None and post.kind in ("exact", "alias")
     assert post.role.name == "Recommendation Algorithm Engineer"
     assert "推荐算法岗" in post.role.aliases
+    # 开发 is the speciality right before a title's head in the corpus (大模型应用开发工程师): a kind of post.
+    dev = catalog.match("开发岗")
+    assert dev is not None and dev.kind == "exact"
 
 
 def test_chinese_job_post_title_is_a_role_with_its_chinese_name(catalog: RoleCatalog) -> None:
@@ -144,6 +147,15 @@ def test_outlook_only_where_a_source_states_it(service: RoleService, catalog: Ro
     # A bold lead-in without a colon keeps its paragraph: "expect hiring … to grow" is stated there.
     ev = service.card("evaluation engineer")
     assert ev.card is not None and ev.card.outlook == "growing"
+    # The paragraph after a lead-in goes on about its role when it refers back to it ("They are hard to hire");
+    # a general remark after one ("demand for AI talent keeps growing") is not that role's outlook.
+    applied = service.card("applied scientist")
+    assert applied.card is not None and applied.card.outlook == "growing"
+    applied_outlook = next(s for s in applied.card.sections if s.key == "outlook")
+    assert any("hard to hire" in applied.card.citations[n - 1].quote for ln in applied_outlook.lines
+               for n in ln.citations)
+    annotation = service.card("annotation manager")
+    assert annotation.card is not None and annotation.card.outlook == "unclear"
     for r in catalog.roles:
         if r.outlook == "unclear":
             assert not r.outlook_evidence(), r.name

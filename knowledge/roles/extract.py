@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..glossary import concepts
 from ..text import has_cjk
 from .catalog import Evidence, EvidenceKind, Role, RoleCatalog
 from .curated import CuratedRole, curated_roles
@@ -203,7 +204,8 @@ def _candidates(doc: Document) -> list[_Candidate]:
             got = lead_names(lead)
             if got:
                 names, joined = got
-                out.append(_Candidate(names, joined, "definition", doc.source, body=list(ln.sentences)))
+                out.append(_Candidate(names, joined, "definition", doc.source,
+                                      body=list(ln.sentences) + _continuation(lines, i, names)))
                 continue
         if ln.kind == "list_item" or len(ln.text) <= 60:
             got = lead_names(_LIST_MARK_RE.sub("", ln.text))
@@ -225,12 +227,36 @@ def _candidates(doc: Document) -> list[_Candidate]:
                 names, abbrs = [nps[0][2]], abbreviation(item[nps[0][1]:nps[0][1] + 40])[1][:1]
                 after = item[nps[0][1]:].lstrip()
                 if after.startswith(("(", ":", "—", "–", "-", ",")) or re.match(r"[a-z]+s\b", after):
-                    out.append(_Candidate(names + abbrs, False, "definition", doc.source, body=list(ln.sentences)))
+                    out.append(_Candidate(names + abbrs, False, "definition", doc.source,
+                                          body=list(ln.sentences) + _continuation(lines, i, names)))
                     continue
         for name in dedupe(zh_role_names(ln.text)):
             body = [s for s in ln.sentences if name in s.text]
             short = len(ln.text) <= 40 or ln.kind == "list_item"
             out.append(_Candidate([name], False, "definition", doc.source, body=body, structural=short))
+    return out
+
+
+# A paragraph that refers back to the one before it ("They …", "These engineers …", "This role …", 这个岗位…).
+_BACK_REF_RE = re.compile(
+    r"^(?:they|their|these|this|those|such|it|its|the role|the job|the title|the position|in this role|"
+    r"for (?:this|these|such) (?:role|roles|engineers|people|positions?))\b|"
+    r"^(?:他们|她们|这个|这类|这些|该岗位|该职位|这种)",
+    re.I,
+)
+
+
+def _continuation(lines: list[Line], i: int, names: list[str]) -> list[Sentence]:
+    """Sentences of the paragraphs after a lead-in that go on about its role: each refers back to it
+    (opens with "They", "This role", 这个岗位 …) or names it, up to the next lead-in or heading."""
+    out: list[Sentence] = []
+    for nxt in lines[i + 1: i + 5]:
+        if nxt.kind in ("heading", "table", "code") or nxt.section != lines[i].section or _line_lead(nxt)[0]:
+            break
+        text = _LIST_MARK_RE.sub("", nxt.text).strip()
+        if not (_BACK_REF_RE.match(text) or any(find_term(v, text) for n in names for v in variants(n))):
+            break
+        out.extend(nxt.sentences)
     return out
 
 
@@ -378,10 +404,34 @@ def _merge(cands: list[_Candidate], curated: Sequence[CuratedRole]) -> list[_Dra
         field_title = drafts[k] if k else _post_target(c.names[0], drafts.values())
         if field_title is not None:
             attach(field_title, c.names, c)
+        elif _post_field_is_speciality(c.names[0], drafts.values()):
+            attach(new(c.names), c.names, c)
     return list(drafts.values())
 
 
 _POST_RE = re.compile(r"^(?P<field>.+?)(?:岗位|岗)$")
+
+
+def _post_field_is_speciality(name: str, drafts: Iterable[_Draft]) -> bool:
+    """"开发岗": its field is the speciality right before the head of a title, of the corpus
+    (应用开发工程师) or of the glossary (开发工程师), so it names a kind of post; "技术岗", "大模型岗" have
+    no such title."""
+    m = _POST_RE.match(name.replace(" ", ""))
+    if m is None:
+        return False
+    fld = m.group("field")
+    if any(v.startswith(fld) and ZH_HEAD_RE.fullmatch(v[len(fld):]) and not _POST_RE.match(v)
+           for c in concepts() for v in c.zh):
+        return True
+    for d in drafts:
+        for n in d.names:
+            n = n.replace(" ", "")
+            i = n.find(fld)
+            while i > 0:
+                if not _POST_RE.match(n) and ZH_HEAD_RE.fullmatch(n[i + len(fld):]):
+                    return True
+                i = n.find(fld, i + 1)
+    return False
 
 
 def _is_post(c: _Candidate) -> bool:

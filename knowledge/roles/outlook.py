@@ -20,6 +20,8 @@ _RISK_RE = re.compile(
     r"\bat risk\b|\brisks? of (?:being )?(?:replac|automat)|\bthreat(?:en)?s?\b|\bdisrupt\w*|"
     r"\breplac(?:e|ed|es|ing)\b|\bautomat(?:ed|ing) away\b|\bjob loss(?:es)?\b|\bdeclin(?:e|es|ed|ing)\b|"
     r"\bshrink\w*|\bfewer\b|\bobsolete\b|\bsaturat\w*|"
+    r"\b(?:outlook|prospects?)\b[^.;]{0,30}\b(?:poor|weak|bleak|dim|gloomy|limited)\b|"
+    r"供过于求|供大于求|竞争(?:很|非常|更加|越来越)?激烈|越来越少|"
     r"萎靡|萎缩|见顶|缩招|裁员|取代|替代|失业|饱和|过剩|内卷|很卷|寒冬|劝退|难找|不好找|"
     r"需求(?:减少|下降|不多|已经不多|萎缩)",
     re.I,
@@ -28,10 +30,12 @@ _GROWTH_RE = re.compile(
     r"\bgrew\b|\bgrown\b|\bgrow(?:s|ing|th)\b|\brising\b|\brise in\b|\bbooming\b|\bscarce\b|\bshort supply\b|"
     r"\b(?:expect\w*|project\w*|forecast\w*|likely|set|continues?|continued|poised)\b[^.;]{0,60}?\bto "
     r"(?:grow|expand|increase|rise)\b|"
+    r"\b(?:outlook|prospects?)\b[^.;]{0,30}\b(?:good|great|strong|bright|excellent|promising|positive|solid)\b|"
+    r"\bhard to (?:hire|find|fill)\b|\bmore and more (?:companies|teams|employers|startups)\b|"
     r"\bdemand for\b|\bin (?:high |great |strong )?demand\b|\bincreas(?:ed|ing) demand\b|"
     r"\bsought[- ]after\b|\bshortage\b|\bwill be (?:vital|crucial|essential|in demand)\b|"
     r"\bincreasingly (?:important|valuable|needed)\b|\bemerg(?:e|es|ing)\b|\blucrative\b|"
-    r"招人|缺人|紧缺|稀缺|缺口|供不应求|火热|火爆|很火|风口|红利|前景(?:好|不错|广阔|很好)|"
+    r"招人|缺人|紧缺|稀缺|缺口|抢手|吃香|有前途|前景光明|需求量?(?:很|非常)?大|越来越多的?(?:公司|企业|岗位)|供不应求|火热|火爆|很火|风口|红利|前景(?:好|不错|广阔|很好)|"
     r"旺盛|扩招|需求(?:增长|暴增|很大|大增)|大量(?:\S{0,6})?(?:人才|岗位)",
     re.I,
 )
@@ -43,7 +47,7 @@ _RESHAPE_RE = re.compile(
 # What an outlook is about: jobs, hiring, the market, the people who do the work.
 _JOBS_RE = re.compile(
     r"\b(?:jobs?|roles?|careers?|career paths?|positions?|openings?|demand|hiring|hires?|market|professionals|"
-    r"specialists|individuals|workers|talent|employ\w*|occupations?)\b|岗位|职位|需求|招聘|招人|市场|人才|工作",
+    r"specialists|individuals|workers|talent|employ\w*|occupations?)\b|岗|职位|需求|招|市场|人才|工作",
     re.I,
 )
 _OUTLOOK_CLAUSE_RE = re.compile(r"[,;:，；：—]|\s(?:but|while|although|whereas)\s", re.I)
