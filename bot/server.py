@@ -24,13 +24,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .frontdoor import CLAIM_TTL_S, EVENTS_PATH, HEALTH_PATH, FrontDoor, Limits
 from .intake import Intake
 from .settings import Settings
 from .slack_app import SlackBot
 from .state import State
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
 
 log = logging.getLogger("careerbot.server")
 
@@ -78,8 +81,8 @@ def limits_for(settings: Settings) -> Limits:
 class Health:
     """What /healthz reports: store reachable, embedder id, LLM configured, queue depth — cached, never slow."""
 
-    def __init__(self, settings: Settings, kb: Any, mode: str, *, pending: Callable[[], int] = lambda: 0,
-                 ttl_s: float = 5.0, check_timeout_s: float = 1.0) -> None:
+    def __init__(self, settings: Settings, kb: KnowledgeBase | None, mode: str, *,
+                 pending: Callable[[], int] = lambda: 0, ttl_s: float = 5.0, check_timeout_s: float = 1.0) -> None:
         self.settings = settings
         self.kb = kb
         self.mode = mode
@@ -97,7 +100,7 @@ class Health:
         if self.kb is None:
             return {"ok": False, "detail": "no knowledge base"}
         try:
-            chunks = int(self.kb.store.count())
+            chunks = self.kb.chunk_count()
         except Exception as exc:
             return {"ok": False, "detail": type(exc).__name__}
         return {"ok": chunks > 0, "chunks": chunks, "kind": "server" if self.settings.chroma_host else "embedded"}
@@ -119,7 +122,7 @@ class Health:
 
     def snapshot(self) -> tuple[int, dict[str, Any]]:
         settings = self.settings
-        embedder = getattr(getattr(self.kb, "embedder", None), "id", None)
+        embedder = self.kb.embedder.id if self.kb is not None else None
         store = self.store()
         try:
             queued: int | None = self.pending()
@@ -303,7 +306,7 @@ class WorkerProcesses:
                 proc.join(timeout=5)
 
 
-def run_http(settings: Settings, auth: dict[str, Any], kb: Any, host: str, port: int, *, workers: int = 4,
+def run_http(settings: Settings, auth: dict[str, Any], kb: KnowledgeBase, host: str, port: int, *, workers: int = 4,
              on_ready: Callable[[FrontDoor], None] | None = None,
              drain_timeout_s: float = DRAIN_TIMEOUT_S) -> int:
     """Front door here, ``workers`` answering threads in child processes; serve until SIGTERM/SIGINT, then drain."""

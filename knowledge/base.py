@@ -267,6 +267,10 @@ class KnowledgeBase:
     def is_empty(self) -> bool:
         return self.store.count() == 0
 
+    def chunk_count(self) -> int:
+        """How many chunks the store holds (asks the store: raises when it cannot be reached)."""
+        return int(self.store.count())
+
     def version(self) -> str:
         """Changes whenever an ingest changed the store: readers key their caches on it."""
         return str(self.store.version())
