@@ -215,6 +215,7 @@ def test_runners_on_two_replicas_run_each_job_once_and_drain_releases_the_rest(
     for i in range(40):
         (a if i % 2 else b).enqueue("event", {"i": i})
     wait_until(lambda: len(ran) == 40, timeout=60)
+    wait_until(lambda: ra.pending + rb.pending == 0)  # the last fast job has left its worker too
     slow = a.enqueue("event", {"i": 99, "slow": True})
     assert slow is not None
     wait_until(lambda: ra.pending + rb.pending == 1)
