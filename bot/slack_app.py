@@ -59,7 +59,7 @@ from .hooks import post_response
 from .markup import decode, escape
 from .settings import Settings
 from .state import Job, JobRunner, State, Verdict
-from .streaming import LiveReply
+from .streaming import LiveReply, reply_ts, slack_error
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -298,13 +298,17 @@ class SlackBot:
         event = job.payload["event"]
         fields = dict(job.payload.get("fields") or {})
         t0 = _since(job.created)
-        if job.recovered:
-            fields["attempt"] = job.attempts
-            posted = self._find_reply(event, job.id)
-            if posted:
-                self._log(t0, outcome="already_answered", **fields)
-                return posted
+        if job.recovered and (posted := self._posted_before(job, event, fields, t0)):
+            return posted
         return self.answer_event(event, t0=t0, fields=fields, job=job)
+
+    def _posted_before(self, job: Job, event: dict[str, Any], fields: dict[str, Any], t0: float) -> str | None:
+        """On a recovered job: the reply an earlier attempt already posted (logged as such), else None."""
+        fields["attempt"] = job.attempts
+        posted = self._find_reply(event, job.id)
+        if posted:
+            self._log(t0, outcome="already_answered", **fields)
+        return posted
 
     def _run_notice(self, job: Job) -> str | None:
         event = job.payload["event"]
@@ -326,7 +330,7 @@ class SlackBot:
                 resp = self.client.conversations_history(channel=channel, oldest=str(event["ts"]), inclusive=False,
                                                          include_all_metadata=True, limit=200)
         except SlackClientError as exc:  # cannot tell: answer (a duplicate beats a lost answer)
-            log.warning("looking for an earlier reply failed: %s", _slack_error(exc))
+            log.warning("looking for an earlier reply failed: %s", slack_error(exc))
             return None
         for m in resp.get("messages") or []:
             meta = m.get("metadata") or {}
@@ -403,7 +407,7 @@ class SlackBot:
         try:
             resp = self.client.conversations_replies(channel=channel, ts=str(event["thread_ts"]), limit=50)
         except SlackClientError as exc:
-            log.warning("conversations.replies failed: %s", _slack_error(exc))
+            log.warning("conversations.replies failed: %s", slack_error(exc))
             return []
         ts = float(event["ts"])
         out: list[str] = []
@@ -464,14 +468,14 @@ class SlackBot:
             self.client.reactions_add(channel=channel, timestamp=ts, name=PROGRESS_REACTION)
             return True
         except SlackClientError as exc:
-            log.debug("reactions.add failed: %s", _slack_error(exc))
+            log.debug("reactions.add failed: %s", slack_error(exc))
             return False
 
     def _unreact(self, channel: str, ts: str) -> None:
         try:
             self.client.reactions_remove(channel=channel, timestamp=ts, name=PROGRESS_REACTION)
         except SlackClientError as exc:
-            log.debug("reactions.remove failed: %s", _slack_error(exc))
+            log.debug("reactions.remove failed: %s", slack_error(exc))
 
     def _post(self, channel: str, thread: str | None, text: str, blocks: list[dict[str, Any]]) -> str | None:
         """chat.postMessage; returns None on success or the Slack error (logged once)."""
@@ -493,19 +497,19 @@ class SlackBot:
             kwargs["metadata"] = metadata
         try:
             resp = self.client.chat_postMessage(blocks=blocks, **kwargs)
-            return None, _ts(resp)
+            return None, reply_ts(resp)
         except SlackApiError as exc:
-            error = _slack_error(exc)
+            error = slack_error(exc)
             if error in ("invalid_blocks", "invalid_blocks_format", "msg_too_long"):
                 try:  # the text alone is always postable
                     resp = self.client.chat_postMessage(**{**kwargs, "text": text[:3000]})
-                    return None, _ts(resp)
+                    return None, reply_ts(resp)
                 except SlackClientError as exc2:
-                    error = _slack_error(exc2)
+                    error = slack_error(exc2)
             log.warning("chat.postMessage failed: %s", error)
             return error, None
         except SlackClientError as exc:
-            error = _slack_error(exc)
+            error = slack_error(exc)
             log.warning("chat.postMessage failed: %s", error)
             return error, None
 
@@ -563,7 +567,7 @@ class SlackBot:
                         channel_id=channel, thread_ts=thread_ts, title=prompts.pick(prompts.PROMPTS_TITLE, lang),
                         prompts=[s.to_slack() for s in starters])
                 except SlackClientError as exc:
-                    error = error or f"setSuggestedPrompts:{_slack_error(exc)}"
+                    error = error or f"setSuggestedPrompts:{slack_error(exc)}"
         except Exception as exc:
             log.error("assistant greeting failed: %s", type(exc).__name__, exc_info=self.settings.debug)
             error = type(exc).__name__
@@ -585,7 +589,7 @@ class SlackBot:
                                       context=p.get("context") or {}, wait_s=CONTEXT_WAIT_S):
                 log.info("thread context not saved: no greeting in the thread")
         except SlackClientError as exc:  # losing it only loses "this channel" questions
-            log.warning("thread context not saved: %s", _slack_error(exc))
+            log.warning("thread context not saved: %s", slack_error(exc))
         return None
 
     def _run_assistant(self, job: Job) -> str | None:
@@ -593,10 +597,7 @@ class SlackBot:
         fields = dict(job.payload.get("fields") or {})
         t0 = _since(job.created)
         if job.recovered:
-            fields["attempt"] = job.attempts
-            posted = self._find_reply(event, job.id)
-            if posted:
-                self._log(t0, outcome="already_answered", **fields)
+            if posted := self._posted_before(job, event, fields, t0):
                 return posted
             self._remove_drafts(event)
         return self.answer_assistant(event, t0=t0, fields=fields, job=job)
@@ -611,7 +612,7 @@ class SlackBot:
         try:
             resp = self.client.conversations_replies(channel=channel, ts=thread, include_all_metadata=True, limit=200)
         except SlackClientError as exc:
-            log.warning("looking for a draft reply failed: %s", _slack_error(exc))
+            log.warning("looking for a draft reply failed: %s", slack_error(exc))
             return
         later = sorted((m for m in resp.get("messages") or [] if _float(m.get("ts")) > ts),
                        key=lambda m: _float(m.get("ts")))
@@ -622,7 +623,7 @@ class SlackBot:
                 try:
                     self.client.chat_delete(channel=channel, ts=str(m["ts"]))
                 except SlackClientError as exc:
-                    log.warning("removing a draft reply failed: %s", _slack_error(exc))
+                    log.warning("removing a draft reply failed: %s", slack_error(exc))
 
     def _show_status(self, event: dict[str, Any], question: str) -> str:
         """"careerbot is reading the sources…" under the thread; a reaction where that is not possible."""
@@ -632,7 +633,7 @@ class SlackBot:
                 status=prompts.pick(prompts.STATUS_READING, question_language(question)))
             return "status"
         except SlackClientError as exc:  # a plain DM thread (not the assistant pane), or no assistant:write
-            log.debug("assistant.threads.setStatus failed: %s", _slack_error(exc))
+            log.debug("assistant.threads.setStatus failed: %s", slack_error(exc))
             return "reaction" if self._react(str(event["channel"]), str(event["ts"])) else "none"
 
     def answer_assistant(self, event: dict[str, Any], *, t0: float | None = None,
@@ -721,7 +722,7 @@ class SlackBot:
         try:
             self.client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title_for(question))
         except SlackClientError as exc:
-            log.debug("assistant.threads.setTitle failed: %s", _slack_error(exc))
+            log.debug("assistant.threads.setTitle failed: %s", slack_error(exc))
 
     def _channel_context(self, channel: str, thread_ts: str, raw_question: str,
                          names: Callable[[str], str | None]) -> list[str]:
@@ -731,7 +732,7 @@ class SlackBot:
         try:
             context = self.contexts.find(channel_id=channel, thread_ts=thread_ts)
         except SlackClientError as exc:
-            log.debug("thread context unavailable: %s", _slack_error(exc))
+            log.debug("thread context unavailable: %s", slack_error(exc))
             return []
         looked_at = context.get("channel_id") if context is not None else None
         if not looked_at or not asks_about_channel(raw_question, str(looked_at)):
@@ -739,7 +740,7 @@ class SlackBot:
         try:
             resp = self.client.conversations_history(channel=str(looked_at), limit=CHANNEL_CONTEXT_MESSAGES)
         except SlackClientError as exc:  # not a member there, or no history scope
-            log.debug("conversations.history failed: %s", _slack_error(exc))
+            log.debug("conversations.history failed: %s", slack_error(exc))
             return []
         out = []
         for m in reversed(resp.get("messages") or []):  # Slack gives newest first
@@ -761,7 +762,7 @@ class SlackBot:
                 resp = self.client.users_info(user=user_id, include_locale=True)
                 locale = (resp.get("user") or {}).get("locale")
             except SlackClientError as exc:
-                log.debug("users.info failed: %s", _slack_error(exc))
+                log.debug("users.info failed: %s", slack_error(exc))
             if len(self._locales) > 5000:
                 self._locales.clear()
             self._locales[user_id] = locale
@@ -800,7 +801,7 @@ class SlackBot:
                              lang=self._user_language(user))
             self.client.views_publish(user_id=user, view=view)
         except SlackClientError as exc:
-            error = _slack_error(exc)
+            error = slack_error(exc)
             log.warning("views.publish failed: %s", error)
         except Exception as exc:
             error = type(exc).__name__
@@ -939,7 +940,7 @@ class SlackBot:
                 kwargs["thread_ts"] = p["thread"]
             self.client.chat_postEphemeral(**kwargs)
         except SlackClientError as exc:
-            error = _slack_error(exc)
+            error = slack_error(exc)
             if not self._respond(p.get("response_url"), {"response_type": "ephemeral", "replace_original": False,
                                                          "text": prompts.THANKS_TEXT}):
                 log.warning("feedback acknowledgement failed: %s", error)
@@ -1022,18 +1023,3 @@ def _since(created: float) -> float:
     return time.perf_counter() - max(0.0, time.time() - created)
 
 
-def _ts(resp: Any) -> str | None:
-    try:
-        value = resp.get("ts")
-    except Exception:
-        return None
-    return str(value) if value else None
-
-
-def _slack_error(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError) and exc.response is not None:
-        try:
-            return str(exc.response.get("error") or f"http_{exc.response.status_code}")
-        except Exception:
-            return "slack_api_error"
-    return re.sub(r"\s+", " ", type(exc).__name__)

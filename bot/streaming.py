@@ -35,7 +35,8 @@ LIVE_CHARS = 3500  # what a chat.update shows while writing (the final message h
 WRITING_MARK = " …"
 
 
-def _error(exc: Exception) -> str:
+def slack_error(exc: Exception) -> str:
+    """A Slack client failure as one short word for logs: Slack's error code, or the exception's type."""
     if isinstance(exc, SlackApiError) and exc.response is not None:
         try:
             return str(exc.response.get("error") or f"http_{exc.response.status_code}")
@@ -44,7 +45,8 @@ def _error(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _ts(resp: Any) -> str | None:
+def reply_ts(resp: Any) -> str | None:
+    """The ``ts`` of a Slack Web API response, or None."""
     try:
         value = resp.get("ts")
     except Exception:
@@ -118,8 +120,8 @@ class LiveReply:
             self.mode, self.pending, self._last = "stream", "", time.monotonic()
         except (SlackClientError, KeyError, TypeError) as exc:
             # No streaming here (older workspace, missing scope, not a thread): edit a message instead.
-            self.errors.append(f"chat.startStream:{_error(exc)}")
-            log.info("chat streaming unavailable (%s); falling back to chat.update", _error(exc))
+            self.errors.append(f"chat.startStream:{slack_error(exc)}")
+            log.info("chat streaming unavailable (%s); falling back to chat.update", slack_error(exc))
             self._post_placeholder()
 
     def _post_placeholder(self) -> None:
@@ -130,7 +132,7 @@ class LiveReply:
             self.ts = str(resp["ts"])
             self.mode, self.pending, self._last = "update", "", time.monotonic()
         except (SlackClientError, KeyError, TypeError) as exc:
-            self.errors.append(f"chat.postMessage:{_error(exc)}")
+            self.errors.append(f"chat.postMessage:{slack_error(exc)}")
             self.mode = "off"  # the final answer is still posted by finish()
 
     def _append(self) -> None:
@@ -139,7 +141,7 @@ class LiveReply:
             self.client.chat_appendStream(channel=self.channel, ts=self.ts, markdown_text=escape(self.pending))
             self.pending, self._last = "", time.monotonic()
         except SlackClientError as exc:
-            self.errors.append(f"chat.appendStream:{_error(exc)}")
+            self.errors.append(f"chat.appendStream:{slack_error(exc)}")
             self.mode = "update"  # keep showing progress by editing the streamed message
             self._update_live()
 
@@ -150,7 +152,7 @@ class LiveReply:
                                     text=escape(self.shown[:LIVE_CHARS].rstrip()) + WRITING_MARK)
             self.pending, self._last = "", time.monotonic()
         except SlackClientError as exc:
-            self.errors.append(f"chat.update:{_error(exc)}")
+            self.errors.append(f"chat.update:{slack_error(exc)}")
             self.mode = "frozen"  # stop editing; finish() still replaces or re-posts
 
     # -- the verified answer ---------------------------------------------------------------------------
@@ -170,13 +172,13 @@ class LiveReply:
                     self.client.chat_stopStream(channel=self.channel, ts=self.ts,
                                                 markdown_text=escape(self.pending) if self.pending else None)
                 except SlackClientError as exc:
-                    self.errors.append(f"chat.stopStream:{_error(exc)}")
+                    self.errors.append(f"chat.stopStream:{slack_error(exc)}")
             if self.ts is not None:
                 try:
                     self.client.chat_update(channel=self.channel, ts=self.ts, text=text, blocks=blocks, **extra)
                     return None
                 except SlackClientError as exc:
-                    self.errors.append(f"chat.update:{_error(exc)}")
+                    self.errors.append(f"chat.update:{slack_error(exc)}")
                     try:  # the half-written message must not stay as if it were the answer
                         self.client.chat_delete(channel=self.channel, ts=self.ts)
                     except SlackClientError:
@@ -189,17 +191,17 @@ class LiveReply:
                                   "unfurl_links": False, "unfurl_media": False, **extra}
         try:
             resp = self.client.chat_postMessage(blocks=blocks, **kwargs)
-            self.ts = _ts(resp)
+            self.ts = reply_ts(resp)
             return None
         except SlackApiError as exc:
-            error = _error(exc)
+            error = slack_error(exc)
             if error in ("invalid_blocks", "invalid_blocks_format", "msg_too_long"):
                 try:
                     resp = self.client.chat_postMessage(**{**kwargs, "text": text[:3000]})
-                    self.ts = _ts(resp)
+                    self.ts = reply_ts(resp)
                     return None
                 except SlackClientError as exc2:
-                    error = _error(exc2)
+                    error = slack_error(exc2)
             return error
         except SlackClientError as exc:
-            return _error(exc)
+            return slack_error(exc)
