@@ -198,7 +198,9 @@ def test_an_acknowledged_event_is_already_recorded(slack: FakeSlack, pipeline: A
         for i in range(5):
             body = event_body(mention("C0DURABLE", f"<@{BOT_USER_ID}> {QUESTION}", f"1700.30{i:02d}"), f"EvDur{i}")
             assert deliver(events_url(base), body).status == 200
-            assert bot.state.counts().get("queued", 0) + journaled() == i + 1
+            # journal first, then the queue: a job the mover hands over in between is counted twice, never missed
+            in_journal = journaled()
+            assert in_journal + bot.state.counts().get("queued", 0) >= i + 1
         assert deliver(events_url(base), body, retry_num=1).status == 200  # a retry: claimed already
         deadline = time.monotonic() + 10
         while journaled():  # the journal is handed to the queue, where the claim drops the retry
