@@ -4,7 +4,7 @@
     ├── CareerbotError             meant for a user: ``str(error)`` is one line; the CLI exits with ``exit_code``
     │   ├── SlackError        (8)  the Slack token is missing or rejected, or a Slack call failed for good
     │   ├── EvalFileError    (10)  a question-set file for `careerbot eval` is missing or has a bad line
-    │   └── StateError       (11)  the shared database cannot be reached or upgraded (bot/state/store.py)
+    │   └── StateError       (11)  the shared database cannot be reached or upgraded
     └── knowledge.errors.KnowledgeError   the knowledge package's own (ConfigError, StoreUnavailable, ...)
 
 The command line shows any of ``USER_ERRORS`` as one line (a traceback only with CAREERBOT_DEBUG=1).
@@ -33,6 +33,12 @@ class EvalFileError(CareerbotError):
     """A question-set file for `careerbot eval` is missing or has a bad line."""
 
     exit_code = 10
+
+
+class StateError(CareerbotError):
+    """The shared database cannot be reached or upgraded."""
+
+    exit_code = 11
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (CareerbotError, KnowledgeError)

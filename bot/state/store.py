@@ -51,7 +51,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import CareerbotError
+from ..errors import StateError
 
 log = logging.getLogger("careerbot.state")
 
@@ -60,12 +60,6 @@ SQLITE_FILE = "careerbot.sqlite3"
 MAX_ATTEMPTS = 5
 ADVISORY_LOCK_ID = 0x63617265  # "care": serialises schema upgrades of replicas starting together
 KEY_CHARS = 255
-
-
-class StateError(CareerbotError):
-    """The shared database cannot be reached or upgraded."""
-
-    exit_code = 11
 
 
 class Verdict(enum.StrEnum):
