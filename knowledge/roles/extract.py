@@ -598,6 +598,13 @@ def _substantial(text: str) -> bool:
 
 # --- outlook -------------------------------------------------------------------------------------------
 
+def _cue_names_role(r: Role, e: Evidence) -> bool:
+    """One clause both names the role and carries an outlook cue ("demand for X keeps rising, …")."""
+    terms = r.text_terms() + r.topics
+    return any(any(find_term(t, c) for t in terms) and any(outlook_cues(c).values())
+               for c in _CLAUSE_RE.split(e.text))
+
+
 def _outlooks(roles: list[Role], embed: Embed | None) -> None:
     """Keep as outlook statements only sentences that say something about the role's prospects.
 
@@ -627,13 +634,11 @@ def _outlooks(roles: list[Role], embed: Embed | None) -> None:
         qv = {q: vecs[len(texts) + i] for i, q in enumerate(qs)}
         for r, e in pending:
             sims = {a: float(sv[e.text] @ qv[tpl.format(role=r.name)]) for a, tpl in _ASPECTS.items()}
-            if sims["outlook"] >= sims["does"]:
+            if sims["outlook"] >= sims["does"] or _cue_names_role(r, e):
                 chosen[r.key].append(e)
     else:
         for r, e in pending:
-            terms = r.text_terms() + r.topics
-            if any(any(find_term(t, c) for t in terms) and any(outlook_cues(c).values())
-                   for c in _CLAUSE_RE.split(e.text)):
+            if _cue_names_role(r, e):
                 chosen[r.key].append(e)
     for r in roles:
         ev = chosen.get(r.key, [])

@@ -21,7 +21,9 @@ _RISK_RE = re.compile(
     r"\breplac(?:e|ed|es|ing)\b|\bautomat(?:ed|ing) away\b|\bjob loss(?:es)?\b|\bdeclin(?:e|es|ed|ing)\b|"
     r"\bshrink\w*|\bfewer\b|\bobsolete\b|\bsaturat\w*|"
     r"\b(?:outlook|prospects?)\b[^.;]{0,30}\b(?:poor|weak|bleak|dim|gloomy|limited)\b|"
-    r"供过于求|供大于求|竞争(?:很|非常|更加|越来越)?激烈|越来越少|"
+    r"供过于求|供大于求|竞争(?:很|非常|更加|越来越)?激烈|越来越少|没落|凉了|过时|不景气|下滑|"
+    r"(?:岗位|机会|坑位?|[Hh][Cc])(?:很|非常|越来越)?少|"
+    r"\b(?:few|a handful of|a small number of|limited) (?:openings|positions|jobs|roles|seats)\b|"
     r"萎靡|萎缩|见顶|缩招|裁员|取代|替代|失业|饱和|过剩|内卷|很卷|寒冬|劝退|难找|不好找|"
     r"需求(?:减少|下降|不多|已经不多|萎缩)",
     re.I,
@@ -31,7 +33,8 @@ _GROWTH_RE = re.compile(
     r"\b(?:expect\w*|project\w*|forecast\w*|likely|set|continues?|continued|poised)\b[^.;]{0,60}?\bto "
     r"(?:grow|expand|increase|rise)\b|"
     r"\b(?:outlook|prospects?)\b[^.;]{0,30}\b(?:good|great|strong|bright|excellent|promising|positive|solid)\b|"
-    r"\bhard to (?:hire|find|fill)\b|\bmore and more (?:companies|teams|employers|startups)\b|"
+    r"\bhard to (?:hire|find|fill)\b|\bhottest\b|\bneed (?:many )?more\b|"
+    r"(?:机会|岗位)(?:很|非常|越来越)?多|\bmore and more (?:companies|teams|employers|startups)\b|"
     r"\bdemand for\b|\bin (?:high |great |strong )?demand\b|\bincreas(?:ed|ing) demand\b|"
     r"\bsought[- ]after\b|\bshortage\b|\bwill be (?:vital|crucial|essential|in demand)\b|"
     r"\bincreasingly (?:important|valuable|needed)\b|\bemerg(?:e|es|ing)\b|\blucrative\b|"
