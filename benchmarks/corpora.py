@@ -5,6 +5,10 @@
   project) with dev_questions.jsonl split by document — a question belongs to the half its first
   source document is in (documents alternate in name order); out-of-scope and adversarial
   questions alternate by line;
+- ``seeds-near`` / ``dev-near``: fit data only — benchmarks/data/fit_near_topic.jsonl, questions we wrote
+  about the seeds and the dev corpus's fit half: out-of-scope ones that share the corpus's vocabulary but ask
+  what no document answers (an exact salary, a visa date, an error message), and casual in-scope paraphrases,
+  so the answerability fit sees near-topic refusals and penalises false ones. Never about dev-report documents;
 - ``test``: our own corpus tests/corpus/ with tests/corpus/questions.jsonl (never fitted on).
 
 Each corpus is ingested into its own store under a work folder (incremental: a re-run reuses it).
@@ -12,6 +16,7 @@ Each corpus is ingested into its own store under a work folder (incremental: a r
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +69,13 @@ def corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> 
         dev = shared / "dev"
         fit, report = _dev_split(load_items(shared / "dev_questions.jsonl"), dev)
         out += [Corpus("dev-fit", dev, fit), Corpus("dev-report", dev, report)]
+    near = ROOT / "benchmarks" / "data" / "fit_near_topic.jsonl"
+    if near.is_file():
+        tagged = [json.loads(line).get("corpus") for line in near.read_text(encoding="utf-8").splitlines() if line.strip()]
+        items = load_items(near)
+        out.append(Corpus("seeds-near", ROOT / "seeds", [it for it, c in zip(items, tagged, strict=True) if c == "seeds"]))
+        if shared is not None:
+            out.append(Corpus("dev-near", shared / "dev", [it for it, c in zip(items, tagged, strict=True) if c == "dev"]))
     test = ROOT / "tests" / "corpus"
     if (test / "questions.jsonl").is_file():
         out.append(Corpus("test", test, load_items(test / "questions.jsonl")))

@@ -4,8 +4,10 @@
 
 Labels: in-scope questions 1, out-of-scope 0 (adversarial ones are refused by the guards first and
 are left out). Features come from ``Pipeline.evidence`` on each corpus's own store. The model is
-fitted on the ``--fit`` corpora (more than one, by default the seeds and the dev corpus's fit half)
-and the figures on every other corpus — questions it was not fitted on — are written next to the
+fitted on the ``--fit`` corpora (more than one, by default the seeds and the dev corpus's fit half). ``--fit
+seeds,dev-fit,seeds-near,dev-near`` adds the near-topic fit questions about both
+(benchmarks/data/fit_near_topic.jsonl): without a feature that tells them apart they cost false refusals
+(see README, Answers). The figures on every other corpus — questions it was not fitted on — are written next to the
 coefficients and printed.
 """
 
