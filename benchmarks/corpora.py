@@ -71,11 +71,11 @@ def corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> 
         out += [Corpus("dev-fit", dev, fit), Corpus("dev-report", dev, report)]
     near = ROOT / "benchmarks" / "data" / "fit_near_topic.jsonl"
     if near.is_file():
-        tagged = [json.loads(line).get("corpus") for line in near.read_text(encoding="utf-8").splitlines() if line.strip()]
-        items = load_items(near)
-        out.append(Corpus("seeds-near", ROOT / "seeds", [it for it, c in zip(items, tagged, strict=True) if c == "seeds"]))
+        lines = [line for line in near.read_text(encoding="utf-8").splitlines() if line.strip()]
+        tagged = list(zip(load_items(near), (json.loads(line).get("corpus") for line in lines), strict=True))
+        out.append(Corpus("seeds-near", ROOT / "seeds", [it for it, c in tagged if c == "seeds"]))
         if shared is not None:
-            out.append(Corpus("dev-near", shared / "dev", [it for it, c in zip(items, tagged, strict=True) if c == "dev"]))
+            out.append(Corpus("dev-near", shared / "dev", [it for it, c in tagged if c == "dev"]))
     test = ROOT / "tests" / "corpus"
     if (test / "questions.jsonl").is_file():
         out.append(Corpus("test", test, load_items(test / "questions.jsonl")))
