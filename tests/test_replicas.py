@@ -122,7 +122,11 @@ def test_a_vote_on_one_replica_is_stored_with_the_question_answered_by_the_other
     assert r.status == 200
     state = State.open(cluster.database_url)
     try:
-        [vote] = [v for v in state.votes() if v.user == "U0VOTER9"]
+        # The front door records the click; a worker on either replica stores the vote: wait for it.
+        deadline = time.monotonic() + 60
+        while not (votes := [v for v in state.votes() if v.user == "U0VOTER9"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [vote] = votes
         assert (vote.vote, vote.question) == ("down", QUESTION) and vote.answer
         summary = state.feedback_summary(time.time() - 3600)
         assert any(x.question == QUESTION and x.down for x in summary.lowest)
