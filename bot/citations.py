@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from knowledge.retrieval import Passage
-from knowledge.text import has_cjk, split_sentences
+from knowledge.text import has_cjk, join_sentences, split_sentences
 
 from .answer import Citation
 from .extractive import display_text
@@ -49,16 +49,6 @@ def _sentences(line: str) -> list[str]:
     return out
 
 
-def _join(parts: list[str]) -> str:
-    out = ""
-    for s in parts:
-        if not out:
-            out = s
-        elif has_cjk(out[-1:]) or (out.endswith(("。", "！", "？", "]")) and has_cjk(s[:1])):
-            out += s
-        else:
-            out += " " + s
-    return out
 
 
 def rewrite(text: str, fn: Callable[[str], str | None]) -> str:
@@ -70,7 +60,7 @@ def rewrite(text: str, fn: Callable[[str], str | None]) -> str:
             continue
         kept = [r for r in (fn(s) for s in _sentences(line)) if r is not None and r.strip()]
         if kept:
-            lines_out.append(_join(kept))
+            lines_out.append(join_sentences(kept))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines_out)).strip()
 
 

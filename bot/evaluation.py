@@ -32,12 +32,12 @@ from typing import Any
 from knowledge.readers import plain, quote_in_document
 from knowledge.text import language
 
+from .citations import markers as citation_markers
 from .errors import EvalFileError
 
 KINDS = ("in_scope", "out_of_scope", "adversarial")
 MODES = ("hybrid", "dense", "lexical")
 KS = (1, 3, 5)
-_MARKER_RE = re.compile(r"\[(\d+(?:\s*[,，]\s*\d+)*)\]")
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ def check_citations(answer: Any, sources: SourceTexts) -> tuple[int, list[str], 
         elif not found:
             bad.append(f"[{c.n}] {c.source}: quote not verbatim: {c.quote[:60]!r}")
     known = {c.n for c in answer.citations}
-    markers = {int(n) for group in _MARKER_RE.findall(answer.text) for n in re.split(r"\s*[,，]\s*", group)}
+    markers = set(citation_markers(answer.text))
     return len(answer.citations), bad, markers <= known
 
 

@@ -20,7 +20,16 @@ from dataclasses import dataclass
 
 from knowledge.glossary import Concept
 from knowledge.retrieval import Passage
-from knowledge.text import has_cjk, language, split_sentences, tokenize, weight
+from knowledge.text import (
+    CJK_RUN_RE,
+    contains_run,
+    has_cjk,
+    join_sentences,
+    language,
+    split_sentences,
+    tokenize,
+    weight,
+)
 
 from . import prompts
 from .answer import Citation
@@ -38,7 +47,6 @@ DUP_JACCARD = 0.6
 # Chunks made of list items (or an FAQ answer, or a mix): a short line there names the item that follows.
 LABELLED_KINDS = frozenset({"list_item", "answer", "mixed"})
 
-_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LIST_RE = re.compile(r"^\s*(?:[-*+•]\s+|\d+[.)]\s+|[①-⑳]\s*|[一二三四五六七八九十]+、\s*)")
 _QUOTE_MARK_RE = re.compile(r"^(?:\s*>)+\s*")
 _NUMBERING_RE = re.compile(r"^\d+(?:\.\d+)+\.?\s+")  # "1.1.2 " left over from a numbered heading
@@ -193,13 +201,8 @@ def names(concept: Concept, text: str, toks: list[str] | None = None) -> bool:
         return True
     if not any(ch.isascii() and ch.isalpha() for ch in text):
         return False
-    toks = toks if toks is not None else tokenize(_CJK_RUN_RE.sub(" ", low))
-    return any(_contains(toks, v) for v in concept.en)
-
-
-def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
-    n = len(sub)
-    return n > 0 and any(tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
+    toks = toks if toks is not None else tokenize(CJK_RUN_RE.sub(" ", low))
+    return any(contains_run(toks, v) for v in concept.en)
 
 
 def _single_cjk(token: str) -> bool:
@@ -391,7 +394,7 @@ class ExtractiveWriter:
                 paragraphs.append([])
                 last_source = p.source
             paragraphs[-1].append(_with_marker(c.shown, n))
-        body = "\n\n".join(_join(p) for p in paragraphs)
+        body = "\n\n".join(join_sentences(p) for p in paragraphs)
         return Draft(f"{lead}\n{body}", citations, best, len(picked))
 
 
@@ -411,13 +414,3 @@ def _with_marker(sentence: str, n: int) -> str:
     return f"{sentence} [{n}]"
 
 
-def _join(sentences: list[str]) -> str:
-    out = ""
-    for s in sentences:
-        if not out:
-            out = s
-        elif has_cjk(out[-1]) or out.endswith(("。", "！", "？", "]")) and has_cjk(s[:1]):
-            out += s
-        else:
-            out += " " + s
-    return out

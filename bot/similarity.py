@@ -23,18 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.text import has_cjk, tokenize
+from knowledge.text import CJK_RUN_RE, has_cjk, tokenize
 
 log = logging.getLogger(__name__)
 
-_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 MAX_CACHED = 50_000
 
 
 def words(text: str, *, cjk: bool = True) -> list[str]:
     """Content tokens; with ``cjk=False`` Chinese runs are skipped so jieba never loads for English work."""
     if not cjk and has_cjk(text):
-        text = _CJK_RUN_RE.sub(" ", text)
+        text = CJK_RUN_RE.sub(" ", text)
     return tokenize(text)
 
 
@@ -60,7 +59,7 @@ def local_idf(docs: Iterable[Sequence[str]]) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class SentenceThresholds:
     """Similarity thresholds for one embedder: cosine scales differ a lot between models
     (multilingual-e5 puts almost everything between 0.75 and 0.95, USE between -0.1 and 0.8).
 
@@ -80,19 +79,19 @@ class Calibration:
     recite_margin: float  # a cited passage this far below the best-supporting one is re-cited
 
 
-E5_CALIBRATION = Calibration(
+E5_CALIBRATION = SentenceThresholds(
     score_margin=0.035, other_source_margin=0.015, lex_weight=0.10, faq_weight=0.15, rank_weight=0.015,
     cross_lingual_bonus=0.06, dup_cosine=0.93, close_enough=0.90,
     support_min=0.82, support_lex=0.12, recite_margin=0.04,
 )
-USE_CALIBRATION = Calibration(
+USE_CALIBRATION = SentenceThresholds(
     score_margin=0.12, other_source_margin=0.05, lex_weight=0.35, faq_weight=0.0, rank_weight=0.15,
     cross_lingual_bonus=0.10, dup_cosine=0.80, close_enough=0.45,
     support_min=0.40, support_lex=0.40, recite_margin=0.12,
 )
 
 
-def calibration_for(embedder_id: str) -> Calibration:
+def calibration_for(embedder_id: str) -> SentenceThresholds:
     """E5 has its own scale; USE and API embedders (wide cosine ranges) share the other."""
     return E5_CALIBRATION if "e5" in embedder_id.lower() and "use" not in embedder_id.lower() else USE_CALIBRATION
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .text import tokenize
+from .text import contains_run, tokenize
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,6 @@ class Concept:
     en: tuple[tuple[str, ...], ...]  # each English variant as its stemmed token sequence
     zh: tuple[str, ...]  # Chinese variants, matched as substrings
     tokens: frozenset[str]  # every token of every variant, both languages
-
-
-def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
-    n = len(sub)
-    return n > 0 and any(tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
 
 
 def _rows() -> list[tuple[str, str]]:
@@ -69,7 +64,7 @@ def concepts() -> tuple[Concept, ...]:
 def named_concepts(query: str, tokens: list[str]) -> list[Concept]:
     """The glossary concepts the query names, in either language."""
     lowered = query.lower()
-    return [c for c in concepts() if any(v in lowered for v in c.zh) or any(_contains(tokens, v) for v in c.en)]
+    return [c for c in concepts() if any(v in lowered for v in c.zh) or any(contains_run(tokens, v) for v in c.en)]
 
 
 def expand(query: str, tokens: list[str]) -> list[str]:

@@ -73,7 +73,7 @@ COVERAGE_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
-class Calibration:
+class CoverageCalibration:
     """How one embedder's evidence maps to coverage.
 
     evidence = top_dense + known_weight * (known_share - 0.5) + bm25_weight * min(top_bm25, 15);
@@ -88,10 +88,10 @@ class Calibration:
     bm25_weight: float = 0.02
 
 
-CALIBRATIONS: dict[str, Calibration] = {
-    "local:use-multilingual-v3": Calibration(midpoint=0.25, scale=0.03),
-    "local:multilingual-e5-small-q4": Calibration(midpoint=0.905, scale=0.012),
-    "local:e5+use": Calibration(midpoint=0.58, scale=0.02),
+CALIBRATIONS: dict[str, CoverageCalibration] = {
+    "local:use-multilingual-v3": CoverageCalibration(midpoint=0.25, scale=0.03),
+    "local:multilingual-e5-small-q4": CoverageCalibration(midpoint=0.905, scale=0.012),
+    "local:e5+use": CoverageCalibration(midpoint=0.58, scale=0.02),
 }
 # OpenAI and other embedders: USE-like cosine ranges (unrelated ~0.1, related 0.3+); not calibrated here.
 DEFAULT_CALIBRATION = CALIBRATIONS["local:use-multilingual-v3"]
@@ -312,7 +312,8 @@ def _agreement(
 
 
 def _coverage(
-    top_dense: float, known_share: float, top_bm25: float, mode: Mode, calibration: Calibration = DEFAULT_CALIBRATION
+    top_dense: float, known_share: float, top_bm25: float, mode: Mode,
+    calibration: CoverageCalibration = DEFAULT_CALIBRATION,
 ) -> tuple[float, dict[str, float]]:
     """Map retrieval evidence to 0..1. Dense similarity dominates; lexical evidence nudges."""
     features = {"top_dense": round(top_dense, 4), "known_share": round(known_share, 4), "top_bm25": round(top_bm25, 3)}

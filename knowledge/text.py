@@ -78,6 +78,25 @@ def _stem(word: str) -> str:
     return word
 
 
+def contains_run(seq: list[str], sub: tuple[str, ...]) -> bool:
+    """Whether the token list ``seq`` holds the tokens ``sub`` next to each other, in order."""
+    n = len(sub)
+    return n > 0 and any(tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
+
+
+def join_sentences(sentences: list[str]) -> str:
+    """Sentences as one text: Chinese ones (or a Chinese one after a marker) close up, others get a space."""
+    out = ""
+    for s in sentences:
+        if not out:
+            out = s
+        elif has_cjk(out[-1:]) or (out.endswith(("。", "！", "？", "]")) and has_cjk(s[:1])):
+            out += s
+        else:
+            out += " " + s
+    return out
+
+
 def cjk_runs(text: str) -> list[str]:
     return CJK_RUN_RE.findall(text)
 
