@@ -27,13 +27,16 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge.readers import plain, quote_in_document
 from knowledge.text import language
 
 from .citations import markers as citation_markers
 from .errors import EvalFileError
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
 
 KINDS = ("in_scope", "out_of_scope", "adversarial")
 MODES = ("hybrid", "dense", "lexical")
@@ -465,10 +468,10 @@ def run_eval(
     return report
 
 
-def _roots(kb: Any) -> list[Path]:
+def _roots(kb: KnowledgeBase) -> list[Path]:
     """Folders the store's documents were ingested from (beyond the seeds folder)."""
     try:
-        roots = {str(c.metadata.get("root", "")) for c in kb.retriever.chunks}
+        roots = {str(c.metadata.get("root", "")) for c in kb.chunks()}
     except Exception:  # a store that cannot list chunks: quotes are checked against seeds only
         return []
     return [Path(r) for r in sorted(roots) if r]

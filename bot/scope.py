@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge.text import weight
 
 from . import prompts
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
 
 MAX_TOPICS = 4
 MAX_WEIGHT = 70  # a longer title is not a topic name (often a first sentence standing in for a title)
@@ -40,7 +43,7 @@ def _clean(title: str) -> str | None:
 class Scope:
     """Topics of one knowledge base, recomputed when its chunks change."""
 
-    def __init__(self, kb: Any, override: str | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, override: str | None = None) -> None:
         self.kb = kb
         self.override = override
         self._lock = threading.Lock()
@@ -51,7 +54,7 @@ class Scope:
         if self.override:
             return [self.override]
         try:
-            chunks = self.kb.retriever.chunks
+            chunks = self.kb.chunks()
         except Exception:  # a store that cannot be listed: refuse without topics
             return []
         with self._lock:

@@ -19,11 +19,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from knowledge.text import CJK_RUN_RE, has_cjk, tokenize
+
+if TYPE_CHECKING:
+    from knowledge.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +99,19 @@ def calibration_for(embedder_id: str) -> SentenceThresholds:
     return E5_CALIBRATION if "e5" in embedder_id.lower() and "use" not in embedder_id.lower() else USE_CALIBRATION
 
 
+class Embeds(Protocol):
+    """What SentenceVectors needs of a knowledge base (``KnowledgeBase`` is one): its embedder and embed()."""
+
+    @property
+    def embedder(self) -> Embedder: ...
+
+    def embed(self, texts: list[str], *, query: bool = False) -> Any: ...
+
+
 class SentenceVectors:
     """Cached passage-side vectors for sentences, and query vectors, from a KnowledgeBase."""
 
-    def __init__(self, kb: Any, cache_dir: Path | None = None) -> None:
+    def __init__(self, kb: Embeds, cache_dir: Path | None = None) -> None:
         self.kb = kb
         self.cal = calibration_for(str(getattr(kb.embedder, "id", "")))
         self._lock = threading.Lock()

@@ -21,7 +21,7 @@ from .errors import IngestError, SkipFile
 from .ingest import Chunk, Document, chunk_document, iter_files, load_document, load_fetched
 from .retrieval import Mode, Retrieval, Retriever
 from .roles import RoleCatalog, build_catalog
-from .store import Store, connect
+from .store import Store, StoredChunk, connect
 from .web import Fetched, is_url, source_name
 
 log = logging.getLogger(__name__)
@@ -266,6 +266,10 @@ class KnowledgeBase:
 
     def is_empty(self) -> bool:
         return self.store.count() == 0
+
+    def chunks(self) -> list[StoredChunk]:
+        """Every chunk in the store, as the retriever holds them (a new list object after each change)."""
+        return self.retriever.chunks
 
     def chunk_count(self) -> int:
         """How many chunks the store holds (asks the store: raises when it cannot be reached)."""
