@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from knowledge.readers import plain, quote_in_document
 from knowledge.text import language
 
-from .citations import markers as citation_markers
 from .errors import EvalFileError
 
 if TYPE_CHECKING:
@@ -219,6 +218,8 @@ def check_citations(answer: Any, sources: SourceTexts) -> tuple[int, list[str], 
         elif not found:
             bad.append(f"[{c.n}] {c.source}: quote not verbatim: {c.quote[:60]!r}")
     known = {c.n for c in answer.citations}
+    from .citations import markers as citation_markers  # lazily: it pulls in the retriever (chromadb)
+
     markers = set(citation_markers(answer.text))
     return len(answer.citations), bad, markers <= known
 
