@@ -4,13 +4,13 @@ A *candidate* is a job-title name (see ``names``) in a place where documents int
 
 - a heading or sub-heading that is the name ("2.1.3 ML infrastructure engineer"), names joined by
   "and" ("Translators and Interpreters"), "X vs. Y" (two roles), or asks about one ("What is an AI
-  engineer?", "The role of an MLOps engineer");
+  engineer?", "The role of a data engineer");
 - a lead-in: a bold span or a "Name:" opening a paragraph or list item ("**ML infrastructure engineer,
   ML platform engineer**: …" is one role with an alias; "Data Scientist: Data scientists use …");
 - a list item that is only a title;
 - a question naming it ("What about data analysts?"), whose answer follows;
-- a Chinese title (推荐算法工程师, AI应用研发工程师): the head suffix makes it one wherever it is;
-- a line of work the curated alias file knows, named as jobs ("jobs in translation", "做大模型推理工程化相关的
+- a Chinese title (搜索算法工程师, AI平台开发工程师): the head suffix makes it one wherever it is;
+- a line of work the curated alias file knows, named as jobs ("jobs in translation", "做模型部署相关的
   工作"): the document discusses the work, the file supplies the role's name.
 
 A candidate becomes a role only with text that describes it: sentences in its section or lead-in, or
@@ -71,7 +71,7 @@ _COLON_LEAD_RE = re.compile(
 _LIST_MARK_RE = re.compile(r"^\s*(?:[-*•+]\s+|\d{1,3}[.)、]\s*)")
 _QUESTION_MARK_RE = re.compile(r"^\s*(?:\*\*)?\s*(?:Q\d*|问)\s*[:：.]\s*", re.I)
 _CLAUSE_RE = re.compile(r"[,;:，；：—]|\s(?:but|while|although|whereas)\s", re.I)
-# "jobs in translation", "career paths centered around prompt engineering", 做大模型推理工程化相关的工作.
+# "jobs in translation", "careers built around data labelling", 做模型部署相关的工作.
 _EN_FIELD_RE = re.compile(
     r"\b(?:jobs?|roles?|careers?|career paths?|positions?|occupations?|professionals|specialists|experts)\s+"
     r"(?:\w+\s+)?(?:in|focused on|focusing on|centered around|centred around|centered on|centred on|related to|"

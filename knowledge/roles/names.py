@@ -161,7 +161,7 @@ def display(name: str) -> str:
 
 def noun_phrases(text: str) -> list[tuple[int, int, str]]:
     """Role noun phrases inside a line of English text: (start, end, phrase) for each head noun
-    with the name-like words right before it ("How do data scientists differ…" → "data scientists")."""
+    with the name-like words right before it ("Where do data analysts fit…" → "data analysts")."""
     out: list[tuple[int, int, str]] = []
     tokens = list(re.finditer(r"[A-Za-z][A-Za-z0-9+#'\-]*", text))
     for i, tok in enumerate(tokens):
@@ -184,7 +184,7 @@ def noun_phrases(text: str) -> list[tuple[int, int, str]]:
 
 
 def zh_role_name(text: str) -> str | None:
-    """The Chinese title a text ends with (推荐算法工程师), or None (a bare head like 工程师 is not one)."""
+    """The Chinese title a text ends with (搜索算法工程师), or None (a bare head like 工程师 is not one)."""
     names = zh_role_names(text)
     return names[-1] if names and text.endswith(names[-1]) else None
 
