@@ -159,13 +159,7 @@ class LLMWriter:
             if on_delta is not None:
                 return self._streamed(messages, timeout, on_delta, last)
             try:
-                resp = self.client.chat.completions.create(
-                    model=self.model,
-                    messages=_params(messages),
-                    temperature=0.2,
-                    max_tokens=700,
-                    timeout=timeout,
-                )
+                resp = self._create(messages, timeout)
             except Exception as exc:  # the openai client raises its own hierarchy
                 failure = _classify(exc)
                 last.append(failure.reason)
@@ -176,10 +170,7 @@ class LLMWriter:
                 raise LLMFailure("malformed reply", retryable=False) from None
             if not isinstance(content, str):
                 raise LLMFailure("empty reply", retryable=False)
-            content = _THINK_RE.sub("", content).strip()
-            if not content:
-                raise LLMFailure("empty reply", retryable=False)
-            return content
+            return _final(content)
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -216,14 +207,7 @@ class LLMWriter:
         raw: list[str] = []
         finished = False
         try:
-            stream = self.client.chat.completions.create(
-                model=self.model,
-                messages=_params(messages),
-                temperature=0.2,
-                max_tokens=700,
-                timeout=timeout,
-                stream=True,
-            )
+            stream = self._create(messages, timeout, stream=True)
             for chunk in stream:
                 choices = getattr(chunk, "choices", None) or []
                 if not choices:
@@ -248,10 +232,18 @@ class LLMWriter:
             reason = f"stream ended without finishing after {sent} characters"
             last.append(reason)
             raise LLMFailure(reason, retryable=False)
-        content = _THINK_RE.sub("", "".join(raw)).strip()
-        if not content:
-            raise LLMFailure("empty reply", retryable=False)
-        return content
+        return _final("".join(raw))
+
+    def _create(self, messages: list[dict[str, str]], timeout: float, *, stream: bool = False) -> Any:
+        """One chat-completions request with the writer's settings (a stream of chunks when ``stream``)."""
+        return self.client.chat.completions.create(
+            model=self.model,
+            messages=_params(messages),
+            temperature=0.2,
+            max_tokens=700,
+            timeout=timeout,
+            stream=stream,
+        )
 
     def write(
         self, question: str, passages: Sequence[Passage], history: Sequence[str], vectors: SentenceVectors, lang: str,
@@ -269,6 +261,14 @@ class LLMWriter:
         if not text.strip():
             return None, "reply had no supported content"
         return Draft(text, citations, 0.0, len(citations)), None
+
+
+def _final(reply: str) -> str:
+    """The reply without any <think> block; an empty one is a failure (the pipeline answers offline)."""
+    content = _THINK_RE.sub("", reply).strip()
+    if not content:
+        raise LLMFailure("empty reply", retryable=False)
+    return content
 
 
 def _params(messages: list[dict[str, str]]) -> list[ChatCompletionMessageParam]:
