@@ -143,7 +143,7 @@ class CitationChecker:
             if key not in quotes:
                 p = passages[pi]
                 quotes[key] = len(citations) + 1
-                citations.append(Citation(len(citations) + 1, p.source, p.title, p.url, quote, p.location or None))
+                citations.append(Citation(len(citations) + 1, p.source, p.title, p.url, quote, p.where))
             return quotes[key]
 
         def fix(sentence: str) -> str | None:

@@ -50,8 +50,15 @@ class Passage:
 
     @property
     def where(self) -> str | None:
-        """Where the passage sits, for a citation: the reader's location, else the section path."""
-        return self.location or self.section or self.heading or None
+        """Where the passage sits, for a citation: the reader's location, else the section path.
+
+        A path that opens with the document's own title (its H1) does not repeat it: the citation names
+        the title already."""
+        where = self.location or self.section or self.heading
+        parts = where.split(" › ") if where else []
+        if len(parts) > 0 and parts[0].strip().casefold() == self.title.strip().casefold():
+            parts = parts[1:]
+        return " › ".join(parts) or None
 
 
 @dataclass

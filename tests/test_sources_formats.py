@@ -67,3 +67,19 @@ def test_cli_ingest_of_a_folder_with_bad_documents_goes_on(clean_env: Path) -> N
     found = CliRunner().invoke(cli, ["search", "transformation models finance teams reconcile", "--json", "-k", "1"])
     (hit,) = json.loads(found.stdout)["passages"]
     assert (hit["source"], hit["location"]) == ("guide.pdf", "page 1")
+
+
+def test_a_citation_location_does_not_repeat_the_documents_title(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "field-guide.md").write_text(
+        "# Field guide to data roles\n\n## Survey statistician\n\n"
+        "Survey statisticians design questionnaires and weight the responses of households.\n\n"
+        "## Pipeline engineer\n\nPipeline engineers keep nightly loads of sales records on time.\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"))
+    kb.ingest([folder])
+    top = kb.search("Who weights the responses of households in a questionnaire?", k=1).passages[0]
+    assert top.title == "Field guide to data roles"
+    assert top.where == "Survey statistician"
