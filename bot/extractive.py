@@ -13,10 +13,15 @@ model (``bot/answerability.py``) over the evidence these scores provide.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
 
 from knowledge.glossary import Concept
 from knowledge.retrieval import Passage
@@ -59,6 +64,45 @@ _CODE_RE = re.compile(r"`([^`]*)`")
 _TAG_RE = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 
 
+SENTENCE_MODEL = Path(__file__).resolve().parent / "data" / "sentence_model.json"
+
+
+@dataclass(frozen=True)
+class SentenceModel:
+    """How well a sentence answers the question: bias + Σ weight·feature, a log-odds of holding the answer
+    against another candidate of the same question (only the order within one question is learned).
+
+    Fitted by ``benchmarks/fit_sentences.py`` (a sentence is a positive example when it holds a fact the
+    answer must contain, from a document that answers the question); the file records what it was
+    fitted on and its figures on the questions it was not fitted on.
+    """
+
+    weights: dict[str, float]
+    bias: float = 0.0
+    margin: float = 1.5  # keep sentences within this of the best one
+    other_source_margin: float = 0.5  # ... and within this when they come from another document
+    follow_bonus: float = 0.75  # the sentence right after a chosen one goes on answering
+    notes: dict[str, object] = field(default_factory=dict)
+
+    def value(self, features: dict[str, float]) -> float:
+        return self.bias + sum(w * features.get(k, 0.0) for k, w in self.weights.items())
+
+
+# A broken install (no data file): relevance and what introduces it, nothing learned.
+_FALLBACK_MODEL = SentenceModel({"dense": 1.0, "lexical": 2.0, "before_lift": 0.5, "intro_lift": 0.5})
+
+
+@lru_cache(maxsize=1)
+def sentence_model(path: Path = SENTENCE_MODEL) -> SentenceModel:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        sel = {k: float(data[k]) for k in ("margin", "other_source_margin", "follow_bonus") if k in data}
+        return SentenceModel({str(k): float(v) for k, v in data["weights"].items()}, float(data["bias"]),
+                             notes=dict(data.get("notes", {})), **sel)
+    except (OSError, ValueError, KeyError, TypeError):
+        return _FALLBACK_MODEL
+
+
 def display_text(sentence: str) -> str:
     """The sentence as shown: no heading hashes, quote marks, list bullets, numbering, emphasis,
     footnote marks, code ticks, tags or link targets."""
@@ -91,6 +135,10 @@ class Candidate:
     lexical: float = 0.0
     faq: float = 0.0  # similarity of the user's question to the FAQ question this sentence answers
     foreign: bool = False  # in the other language than the question
+    before: str = ""  # the sentence (or label) right before it in its passage, display form
+    intro: str = ""  # the nearest line above it in its passage that announces what follows ("…:")
+    value: float = 0.0  # how well it answers the question: the selection score (SentenceModel)
+    features: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,6 +156,7 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
     for rank, p in enumerate(passages):
         idx = 0
         label = ""
+        before = intro = ""
         for li, line in enumerate(p.text.split("\n")):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
@@ -115,6 +164,7 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                 # A short line that names what the next one explains ("AI Platform PMs", a list
                 # item's lead-in): shown in front of the next line's first sentence, never quoted.
                 label = display_text(line).rstrip(":：")
+                before = label
                 continue
             sentences = split_sentences(line)
             for k, sentence in enumerate(sentences):
@@ -128,6 +178,9 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                 if label and not _repeats_heading(label, p):
                     shown = f"{label}: {shown}" if not has_cjk(label) else f"{label}：{shown}"
                 label = ""
+                prior, before = before, shown
+                if shown.endswith((":", "：")):
+                    intro = shown  # "The skills that matter most:": the lines below answer it
                 if (
                     sentence in seen
                     or weight(shown) < 40
@@ -139,7 +192,8 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                 ):
                     continue
                 seen.add(sentence)
-                out.append(Candidate(p, rank, li, idx, sentence, shown))
+                out.append(Candidate(p, rank, li, idx, sentence, shown, before=prior,
+                                     intro=intro if intro != shown else ""))
     return out
 
 
@@ -203,6 +257,33 @@ def names(concept: Concept, text: str, toks: list[str] | None = None) -> bool:
         return False
     toks = toks if toks is not None else tokenize(CJK_RUN_RE.sub(" ", low))
     return any(contains_run(toks, v) for v in concept.en)
+
+
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME_RE = re.compile(r"(?<=[\s(“\"'、，,])(?:[A-Z][A-Za-z0-9+#.-]*[A-Za-z0-9+#]|[A-Z]{2,})")
+_LATIN_RE = re.compile(r"[A-Za-z][A-Za-z0-9+#.-]*")
+_ITEM_SEP_RE = re.compile(r"[,，、;；]")
+
+
+def _specifics(shown: str) -> tuple[int, int, int]:
+    """(numbers, names, enumeration separators) in a sentence: what makes it specific rather than
+    general. Names are capitalised words past a sentence's first word, or Latin words in Chinese text."""
+    numbers = len(_NUMBER_RE.findall(shown))
+    if has_cjk(shown):
+        names = len(set(_LATIN_RE.findall(shown)))
+    else:
+        names = len({m for m in _NAME_RE.findall(shown)})
+    return numbers, names, len(_ITEM_SEP_RE.findall(shown))
+
+
+def _grounded(c: Candidate, close_enough: float) -> bool:
+    """Shares a content word with the question (or its introducing sentence or list lead-in does),
+    answers a matching FAQ question, or is very close in meaning in the question's own language."""
+    f = c.features
+    return (
+        c.lexical > 0 or c.faq > 0 or f.get("before_terms", 0.0) > 0 or f.get("intro_terms", 0.0) > 0
+        or (not c.foreign and c.dense >= close_enough)
+    )
 
 
 def _single_cjk(token: str) -> bool:
@@ -287,7 +368,67 @@ class ExtractiveWriter:
                 c.dense + bonus + cal.lex_weight * c.lexical + cal.faq_weight * c.faq
                 + cal.rank_weight * c.passage.score / top_fused
             )
+        self._answer_features(cands, qv, set(words(question, cjk=zh_question)), idf, zh_question, top_fused)
+        model = sentence_model()
+        for c in cands:
+            c.value = model.value(c.features)
         return cands
+
+    def _answer_features(
+        self, cands: list[Candidate], qv: np.ndarray, question: set[str], idf: dict[str, float],
+        zh: bool, top_fused: float,
+    ) -> None:
+        """What the selection score reads, each on a scale that means the same for any corpus and embedder.
+
+        Similarities are standardised over this question's candidates (cosine scales differ between
+        models); the sentence's relevance is set against the relevance of what introduces it (the
+        sentence before it, the line announcing its list); and how much it says beyond restating the
+        question: its words the question does not use, numbers, names and enumerations.
+        """
+        dense = np.array([c.dense for c in cands], dtype=np.float64)
+        mu, sd = float(dense.mean()), float(dense.std()) or 1.0
+        scores = np.array([c.score for c in cands], dtype=np.float64)
+        s_mu, s_sd = float(scores.mean()), float(scores.std()) or 1.0
+        context = sorted({t for c in cands for t in (c.before, c.intro) if t})
+        ctx_sim: dict[str, float] = {}
+        if context:
+            sims = self.vectors.passages(context) @ qv
+            ctx_sim = {t: float(v) for t, v in zip(context, sims, strict=True)}
+        q_content = {t for t in question if t not in GENERIC_TERMS and not _single_cjk(t)}
+        for c in cands:
+            own = (c.dense - mu) / sd
+            toks = set(words(c.shown, cjk=zh or has_cjk(c.shown)))
+            total = sum(idf.get(t, 1.0) for t in toks)
+            novel = sum(idf.get(t, 1.0) for t in toks if t not in question) / total if total else 0.0
+            numbers, names, items = _specifics(c.shown)
+
+            def lift(text: str, own: float = own) -> float:
+                return max(0.0, (ctx_sim[text] - mu) / sd - own) if text else 0.0
+
+            def ctx_terms(text: str, c: Candidate = c) -> float:
+                if not text or not q_content:
+                    return 0.0
+                return max(0.0, overlap(sorted(q_content), words(text, cjk=zh), idf) - c.lexical)
+
+            c.features = {
+                "relevance": (c.score - s_mu) / s_sd,
+                "dense": own,
+                "lexical": c.lexical,
+                "faq_lift": max(0.0, (c.faq - mu) / sd - own) if c.faq else 0.0,
+                "rank": c.passage.score / top_fused,
+                "before_lift": lift(c.before),
+                "before_terms": ctx_terms(c.before),
+                "intro_lift": lift(c.intro),
+                "intro_terms": ctx_terms(c.intro),
+                "under_intro": 1.0 if c.intro else 0.0,
+                "novel": novel,
+                "numbers": math.log1p(numbers),
+                "names": math.log1p(names),
+                "items": math.log1p(items),
+                "length": math.log(max(weight(c.shown), 1)),
+                "opens": 1.0 if not c.before else 0.0,
+                "foreign": 1.0 if c.foreign else 0.0,
+            }
 
     def _faq_similarity(self, qv: object, passages: Sequence[Passage]) -> dict[str, float]:
         """Passage id -> cosine of the user's question to the FAQ question the passage answers."""
@@ -299,51 +440,56 @@ class ExtractiveWriter:
         return {p.id: float(s) for p, s in zip(asked, sims, strict=True)}
 
     def select(self, cands: list[Candidate]) -> list[Candidate]:
-        """The best 1–4 sentences: grounded ones first, within a margin of the best, no near-duplicates."""
+        """The best 1–4 sentences by the learned answer score: grounded ones first, within a margin of
+        the best, a second document only when nearly as good, no near-duplicates."""
         if not cands:
             return []
         cal = self.vectors.cal
-        order = sorted(range(len(cands)), key=lambda i: -cands[i].score)
+        model = sentence_model()
+        order = sorted(range(len(cands)), key=lambda i: -cands[i].value)
         vecs = self.vectors.passages([embed_text(c) for c in cands])
         chosen: list[int] = []
-        # Grounded: shares a content word with the question, answers a matching FAQ question, or is
-        # very close in meaning. Other-language text is grounded only by naming what the question
-        # names (a glossary concept, a term spelled the same in both): cross-language cosine alone
-        # let a short unrelated Chinese sentence answer an English question.
-        grounded = [
-            i for i in order
-            if cands[i].lexical > 0 or cands[i].faq > 0 or (not cands[i].foreign and cands[i].dense >= cal.close_enough)
-        ]
+        # Grounded: shares a content word with the question (itself, or the sentence or list lead-in
+        # that introduces it), answers a matching FAQ question, or is very close in meaning.
+        # Other-language text is grounded only by naming what the question names (a glossary concept,
+        # a term spelled the same in both): cross-language cosine alone let a short unrelated Chinese
+        # sentence answer an English question.
+        grounded = [i for i in order if _grounded(cands[i], cal.close_enough)]
         if grounded:
-            # Sentences that share a content word with the question (or are very close in meaning)
-            # go first: same-language filler otherwise outranks the real answer.
             order = grounded
+        top = cands[order[0]].passage
+        faq_answer = bool(top.question) and cands[order[0]].features.get("faq_lift", 0.0) > 0
+        if faq_answer:
+            # The best sentence answers an FAQ question closer to the user's than the sentence itself:
+            # the answer is that answer; the others answer other questions.
+            same = (top.source, top.question)
+            order = [i for i in order if (cands[i].passage.source, cands[i].passage.question) == same]
         pool = set(order)
         seen: set[int] = set()  # considered once: chosen, or passed over
-        best = cands[order[0]].score
+        best = cands[order[0]].value
         while len(chosen) < MAX_SENTENCES:
-            # The sentence right after a chosen one usually goes on answering ("They should also know
-            # Tableau…"): it competes with its own score plus a margin, grounded or not.
+            # The sentence right after a chosen one usually goes on answering ("This could be through
+            # internships…"): it competes with a bonus, grounded or not.
             follows = {(cands[j].passage.id, cands[j].index + 1) for j in chosen}
 
             def effective(i: int, follows: set[tuple[str, int]] = follows) -> float:
                 nxt = (cands[i].passage.id, cands[i].index) in follows
-                return cands[i].score + (cal.score_margin if nxt else 0.0)
+                return cands[i].value + (model.follow_bonus if nxt else 0.0)
 
             options = [
                 i for i in range(len(cands))
-                if i not in chosen and i not in seen and (i in pool or effective(i) > cands[i].score)
+                if i not in chosen and i not in seen
+                and (i in pool or (not faq_answer and effective(i) > cands[i].value))
             ]
             if not options:
                 break
             i = max(options, key=effective)
             c, score = cands[i], effective(i)
-            limit = cal.score_margin if len(chosen) >= MIN_SENTENCES else 2 * cal.score_margin
-            if score < best - limit:
+            if score < best - model.margin:
                 break
             seen.add(i)
             chosen_sources = {cands[j].passage.source for j in chosen}
-            if chosen_sources and c.passage.source not in chosen_sources and score < best - cal.other_source_margin:
+            if chosen_sources and c.passage.source not in chosen_sources and score < best - model.other_source_margin:
                 continue  # a second source has to be nearly as good to join the answer
             toks = set(words(c.shown, cjk=has_cjk(c.shown)))
             dup = False
@@ -377,7 +523,7 @@ class ExtractiveWriter:
     def compose(self, question: str, picked: list[Candidate], best: float, positions: dict[str, int]) -> Draft:
         """Lead-in, then the sentences by source (best source first), in document order, each cited."""
         source_rank: dict[str, int] = {}
-        for c in sorted(picked, key=lambda c: -c.score):
+        for c in sorted(picked, key=lambda c: -c.value):
             source_rank.setdefault(c.passage.source, len(source_rank))
         picked = sorted(picked, key=lambda c: (source_rank[c.passage.source], _position(c, positions), c.line, c.index))
         lang = language(question)

@@ -262,7 +262,7 @@ class Pipeline:
         """
         if not picked:
             return None
-        top = max(picked, key=lambda c: c.score)
+        top = max(picked, key=lambda c: c.value)
         p = top.passage
         if not p.text.rstrip().endswith((":", "：")):
             return None
@@ -273,7 +273,7 @@ class Pipeline:
         for kid in kids[:3]:
             scored = self.extractive.score(asked.question, [kid], asked.context)
             if scored:
-                out.append(max(scored, key=lambda c: c.score))
+                out.append(max(scored, key=lambda c: c.value))
         return out if len(out) > 1 else None
 
     def _subsections(self, p: Passage) -> list[Passage]:
