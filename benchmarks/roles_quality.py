@@ -46,6 +46,8 @@ DEFAULTS = [
     ("seeds", ROOT / "seeds", ROOT / "benchmarks" / "data" / "seeds_roles.txt"),
     ("tests (book chapter + Chinese job post)", ROOT / "tests" / "data" / "roles_corpus",
      ROOT / "tests" / "data" / "roles_corpus_expected.txt"),
+    ("tests (blog post in prose)", ROOT / "tests" / "data" / "roles_prose",
+     ROOT / "tests" / "data" / "roles_prose_expected.txt"),
 ]
 
 

@@ -10,6 +10,9 @@ A *candidate* is a job-title name (see ``names``) in a place where documents int
 - a list item that is only a title;
 - a question naming it ("What about data analysts?"), whose answer follows;
 - a Chinese title (搜索算法工程师, AI平台开发工程师): the head suffix makes it one wherever it is;
+- a title that running prose keeps talking about: the subject of several sentences of one document
+  ("Site reliability engineers own …", "A site reliability engineer is …"), found where a post discusses
+  roles without headings;
 - a line of work the curated alias file knows, named as jobs ("jobs in translation", "做模型部署相关的
   工作"): the document discusses the work, the file supplies the role's name.
 
@@ -121,6 +124,7 @@ def build_catalog(chunks: Sequence[ChunkLike], curated: Sequence[CuratedRole] | 
     for d in docs:
         cands.extend(_candidates(d))
         cands.extend(_field_candidates(d, curated))
+        cands.extend(_subject_candidates(d))
     drafts = _merge(cands, curated)
     mentions = _Mentions([s for d in docs for s in d.sentences])
     roles = [r for r in (_role(dr, docs, mentions) for dr in drafts) if r is not None]
@@ -295,6 +299,101 @@ def _question_candidates(question: str, answer: list[Line], source: str, skip_fi
         return []
     body = [s for ln in answer for s in ln.sentences]
     return [_Candidate([n], False, "definition", source, body=body) for n in names]
+
+
+# Words that may stand before a sentence's subject: articles, quantifiers, possessives ("Most data
+# engineers …", "A good data engineer …", "Our analytics engineers …").
+_DETERMINERS = frozenset(
+    "a an the most many some all every each any our your their good great strong typical successful "
+    "experienced senior junior today's".split()
+)
+# After the subject's head noun, words that show the title is not the subject: it is inside a larger
+# phrase ("analysts of …", "engineers' tools") or the object of a preposition.
+_NOT_PREDICATE = frozenset("of for at in on from to with by into about than as".split())
+SUBJECT_SENTENCES = 2  # "several": the title is the subject of at least this many sentences of one document
+
+
+def subject_titles(text: str) -> list[str]:
+    """The job titles a sentence is about as its grammatical subject: a title opening the sentence
+    (after an article or quantifier at most, or after a short fronted phrase and its comma: "At most
+    startups, data engineers …") with a predicate after it, and a title coordinated with it ("Data
+    engineers and analytics engineers share …"). [] for "Demand for data engineers …" or "Engineers …"."""
+    nps = noun_phrases(text[:200])
+    if not nps:
+        return []
+    first = _subject_at(text, nps, 0)
+    if first is None:
+        comma = text.find(",", 0, 80)
+        if comma < 0 or len(text[:comma].split()) > 8:
+            return []
+        first = _subject_at(text, nps, comma + 1)
+        if first is None:
+            return []
+    out = [nps[first][2]]
+    i = first
+    while i + 1 < len(nps):  # "X and Y …", "X, Y and Z …"
+        gap = text[nps[i][1]:nps[i + 1][0]]
+        if not re.fullmatch(r"\s*,?\s*(?:and|or|as well as)\s+(?:(?:an?|the)\s+)?", gap, re.I):
+            break
+        i += 1
+        out.append(nps[i][2])
+    end = nps[i][1]
+    after = re.match(r"\s*([A-Za-z]+|\S)", text[end:])
+    if after is None or text[end:end + 1] in ("'", "’", "-", "/") or after.group(1).lower() in _NOT_PREDICATE:
+        return []
+    return out
+
+
+def _subject_at(text: str, nps: list[tuple[int, int, str]], offset: int) -> int | None:
+    """Index of the noun phrase that opens ``text[offset:]`` (after determiners only), else None."""
+    for k, (start, _, _) in enumerate(nps):
+        if start < offset:
+            continue
+        before = re.findall(r"[A-Za-z']+|[^\sA-Za-z']", text[offset:start])
+        return k if all(w.lower() in _DETERMINERS for w in before) else None
+    return None
+
+
+# A title set against the sentence's subject ("Data engineers, unlike analysts, …", "… differ from
+# analysts", "… more than analysts do"): the prose form of an "X vs. Y" heading, about both roles.
+_CONTRAST_RE = re.compile(
+    r"\b(?:unlike|compared (?:with|to)|in contrast to|as opposed to|rather than|differ(?:s|ent)? from|than|"
+    r"versus|vs\.?)\s+(?:(?:an?|the|most|many)\s+)?$",
+    re.I,
+)
+
+
+def contrasted_titles(text: str) -> list[str]:
+    """Titles a sentence compares its subject with ("Unlike analysts, data engineers …" → analysts)."""
+    if not subject_titles(text):
+        return []
+    out = []
+    for start, _, phrase in noun_phrases(text[:300]):
+        if _CONTRAST_RE.search(text[max(0, start - 40):start]):
+            out.append(phrase)
+    return out
+
+
+def _subject_candidates(doc: Document) -> list[_Candidate]:
+    """Titles a document's running prose keeps talking about: the subject of several of its sentences,
+    or the subject of some and the role the others compare theirs with. A role it discusses without a
+    heading or lead-in; one mention, or a title only named in passing, is not enough."""
+    by_key: dict[str, list[tuple[str, Sentence]]] = defaultdict(list)
+    for ln in doc.lines:
+        if ln.kind in ("heading", "table", "code") or ln.text.lstrip().startswith("|"):
+            continue
+        for s in ln.sentences:
+            if has_cjk(s.text) or not _substantial(s.text):
+                continue
+            text = _LIST_MARK_RE.sub("", s.text.strip())
+            for phrase in dedupe([*subject_titles(text), *contrasted_titles(text)]):
+                by_key[merge_key(phrase)].append((phrase, s))
+    out: list[_Candidate] = []
+    for hits in by_key.values():
+        if len({s.order for _, s in hits}) >= SUBJECT_SENTENCES:
+            out.append(_Candidate([hits[0][0]], False, "definition", doc.source, body=[s for _, s in hits],
+                                  structural=False))
+    return out
 
 
 def _field_candidates(doc: Document, curated: Sequence[CuratedRole]) -> list[_Candidate]:

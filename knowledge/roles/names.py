@@ -53,7 +53,8 @@ _STOP = frozenset(
     "different various main key type types kind kinds beyond within across without through over under after "
     "before via per inside outside toward towards against along around behind below above near among "
     "include includes including included call called named titled traditional typical regular normal usual "
-    "average experienced successful aspiring future former existing current real true actual".split()
+    "average experienced successful aspiring future former existing current real true actual unlike besides "
+    "except despite".split()
 )
 _CONNECT_RE = re.compile(r"\s*(?:,|;|/|&|\band\b|\bor\b|、|和|与|及|或)\s*", re.I)
 _VS_RE = re.compile(r"\s+(?:vs\.?|versus|v\.|or)\s+|\s*(?:对比|vs\.?)\s*", re.I)
