@@ -66,8 +66,8 @@ def figures(model: Model, rows: list[tuple[list[float], int, str]]) -> dict[str,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "careerbot-bench-corpora")
-    ap.add_argument("--fit", default="seeds,dev-fit")
-    ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--fit", default="seeds,dev-fit,seeds-near,dev-near")
+    ap.add_argument("--l2", type=float, default=3.0)
     ap.add_argument("--threshold", type=float, default=None,
                     help="decision threshold; default: the one with the fewest false refusals + 2 x out-of-scope "
                          "answered on the fitted corpora")
@@ -91,7 +91,7 @@ def main() -> None:
             f = figures(m, train)
             return float(f["false_refusals"]) + 2.0 * float(f["answered_out_of_scope"])  # type: ignore[arg-type]
 
-        threshold = min((0.3, 0.4, 0.5, 0.6, 0.7, 0.8), key=lambda th: (cost(th), abs(th - 0.5)))
+        threshold = min([round(0.3 + 0.05 * i, 2) for i in range(11)], key=lambda th: (cost(th), abs(th - 0.5)))
     model = Model(dict(zip(FEATURES, weights, strict=True)), bias, threshold=threshold,
                   borderline=round(threshold * 0.6, 3), fitted_on=tuple(fit_names))
     report = {name: figures(model, r) for name, r in rows.items()}

@@ -13,7 +13,12 @@ thresholds in code:
 - ``agreement``: how much the dense and lexical top-5 rankings agree;
 - ``rare_terms``: share of the question's two rarest terms one top passage holds;
 - ``foreign``: share of the top 3 passages in the other language than the question (word overlap
-  cannot show there, so the model learns how much less of it to expect).
+  cannot show there, so the model learns how much less of it to expect);
+- ``focal_min`` / ``focal_gap``: how well the corpus covers the question's most specific terms
+  (bot/concepts.py): 1 for a term it holds, else the cosine to its nearest corpus word in the
+  multilingual embedding space; the least-covered focal term, and the shortfall over all the
+  question's terms weighted by their specificity. A near-topic question shares the
+  corpus's vocabulary but turns on a concept it never mentions ("equity", "落户", an error name).
 
 An FAQ's question reaches the model through the sentence features: each answer sentence is read and
 embedded together with the question it answers (bot/extractive.py).
@@ -35,7 +40,7 @@ from typing import Any
 
 FEATURES = (
     "dense_passage", "dense_sentence", "sentence_terms", "passage_terms",
-    "bm25_norm", "known_share", "agreement", "rare_terms", "foreign",
+    "bm25_norm", "known_share", "agreement", "rare_terms", "foreign", "focal_min", "focal_gap", "soft_terms",
 )
 DATA = Path(__file__).resolve().parent / "data" / "answerability.json"
 

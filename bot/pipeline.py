@@ -31,6 +31,7 @@ from knowledge.text import language
 from . import answerability, guards, prompts
 from .answer import Answer, Citation
 from .answerability import Decision, Evidence
+from .concepts import Concepts
 from .extractive import Candidate, Draft, ExtractiveWriter, mentioned
 from .scope import Scope
 from .similarity import SentenceVectors
@@ -83,6 +84,7 @@ class Pipeline:
         self.llm = llm
         self.vectors = SentenceVectors(kb, cache_dir=settings.data_dir / "cache")
         self.extractive = ExtractiveWriter(self.vectors)
+        self.concepts = Concepts(kb, cache_dir=settings.data_dir / "cache")
         self.model = answerability.load(str(getattr(kb.embedder, "id", "")))
         self.scope = Scope(kb, settings.scope)
         self._secrets = settings.secret_values()
@@ -196,6 +198,8 @@ class Pipeline:
             "agreement": float(f.get("agreement", 0.0)),
             "rare_terms": float(f.get("rare_terms", 0.0)),
             "foreign": _foreign_share(found.retrieval.passages[:3], asked.lang),
+            **self.concepts.features(asked.question),
+            "soft_terms": self.concepts.local(asked.question, [(p.id, _passage_text(p)) for p in found.passages[:3]]),
         })
         return answerability.decide(self.model, evidence)
 
@@ -320,6 +324,11 @@ class Pipeline:
                     self._positions[source] = known
             out.update(known)
         return out
+
+
+def _passage_text(p: Passage) -> str:
+    """A passage as its words are judged: with the question it answers (FAQ) and its heading."""
+    return "\n".join(x for x in (p.question, p.heading, p.text) if x)
 
 
 def _foreign_share(passages: Sequence[Passage], lang: str) -> float:
