@@ -6,6 +6,8 @@ For each corpus (benchmarks/corpora.py) it ingests the documents into the corpus
 runs ``careerbot eval``'s scoring over its questions: right source cited, expected fact found,
 false refusals, out-of-scope/adversarial answered, answers with markup or glued headings, adverts,
 verbatim quotes, latency. The answerability model's ``fitted_on`` names which rows are in-sample.
+``seeds-heldout`` (benchmarks/data/seeds_heldout.jsonl) is shown as "report only": a fresh question set on the seeds
+that nothing may be fitted or tuned on (benchmarks/corpora.py).
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ def main() -> None:
         report = run_eval(corpus.items, settings, kb=kb)
         model = answerability.load(str(kb.embedder.id))
         tag = "fitted on" if corpus.name in model.fitted_on else "held out"
-        label = f"{corpus.name} ({tag})"
+        label = f"{corpus.name} ({'report only' if corpus.report_only else tag})"
         rows.append(report.row(label, report.summary()))
-        out[corpus.name] = {"held_out": tag == "held out", **report.to_json()}
+        out[corpus.name] = {"held_out": tag == "held out", "report_only": corpus.report_only, **report.to_json()}
         if args.misses and not args.json:
             for line in report.misses(limit=0):
                 print(f"{corpus.name}: {line}", file=sys.stderr)

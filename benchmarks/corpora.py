@@ -9,7 +9,12 @@
   about the seeds and the dev corpus's fit half: out-of-scope ones that share the corpus's vocabulary but ask
   what no document answers (an exact salary, a visa date, an error message), and casual in-scope paraphrases,
   so the answerability fit sees near-topic refusals and penalises false ones. Never about dev-report documents;
-- ``test``: our own corpus tests/corpus/ with tests/corpus/questions.jsonl (never fitted on).
+- ``test``: our own corpus tests/corpus/ with tests/corpus/questions.jsonl (never fitted on);
+- ``seeds-heldout``: REPORT ONLY. seeds/ with benchmarks/data/seeds_heldout.jsonl, a fresh question set on the
+  seeds written without looking at the fitted ones (our proxy for the judges' unseen seed questions). It is marked
+  ``report_only``: benchmarks/fit_answerability.py refuses to fit on it and does not even collect its features,
+  and no threshold, weight, rule or test may be chosen by looking at its questions or misses. The same holds for
+  benchmarks/data/heldout/ and benchmarks/data/heldout2/ (run by benchmarks/heldout.py, never listed here).
 
 Each corpus is ingested into its own store under a work folder (incremental: a re-run reuses it).
 """
@@ -36,6 +41,7 @@ class Corpus:
     name: str
     folder: Path
     items: list[EvalItem]
+    report_only: bool = False  # measured, never fitted or tuned on (see fit_corpora)
 
 
 def shared_corpora() -> Path | None:
@@ -76,10 +82,33 @@ def corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> 
         out.append(Corpus("seeds-near", ROOT / "seeds", [it for it, c in tagged if c == "seeds"]))
         if shared is not None:
             out.append(Corpus("dev-near", shared / "dev", [it for it, c in tagged if c == "dev"]))
+    held = ROOT / "benchmarks" / "data" / "seeds_heldout.jsonl"
+    if held.is_file():
+        out.append(Corpus("seeds-heldout", ROOT / "seeds", load_items(held), report_only=True))
     test = ROOT / "tests" / "corpus"
     if (test / "questions.jsonl").is_file():
         out.append(Corpus("test", test, load_items(test / "questions.jsonl")))
     return [c for c in out if names is None or c.name in names]
+
+
+# Folders and files whose questions are for reporting only: never fitted on, never used to pick a parameter.
+REPORT_ONLY_DATA = (
+    ROOT / "benchmarks" / "data" / "seeds_heldout.jsonl",
+    ROOT / "benchmarks" / "data" / "heldout",
+    ROOT / "benchmarks" / "data" / "heldout2",
+)
+
+
+def fit_corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> list[Corpus]:
+    """The corpora a fit may see: every corpus except the report-only ones.
+
+    Naming a report-only corpus is an error, not a silent skip, so that nobody fits on a held-out set by accident.
+    """
+    everything = corpora(None, corpora_dir)
+    held = sorted(c.name for c in everything if c.report_only and names is not None and c.name in names)
+    if held:
+        raise ValueError(f"report-only corpora cannot be fitted on: {', '.join(held)}")
+    return [c for c in everything if not c.report_only and (names is None or c.name in names)]
 
 
 def open_corpus(corpus: Corpus, work: Path) -> tuple[Any, Any]:

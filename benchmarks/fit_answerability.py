@@ -9,6 +9,11 @@ seeds,dev-fit,seeds-near,dev-near`` adds the near-topic fit questions about both
 (benchmarks/data/fit_near_topic.jsonl): without a feature that tells them apart they cost false refusals
 (see README, Answers). The figures on every other corpus — questions it was not fitted on — are written next to the
 coefficients and printed.
+
+Report-only sets are never seen here: ``seeds-heldout`` (benchmarks/data/seeds_heldout.jsonl) and the corpora of
+benchmarks/heldout.py (benchmarks/data/heldout/, benchmarks/data/heldout2/). ``collect`` goes through
+``benchmarks.corpora.fit_corpora``, which leaves them out and raises if ``--fit`` names one. Do not add them, and do
+not pick ``--l2``/``--threshold`` by looking at their figures: they are our proxy for the judges' unseen questions.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from benchmarks.corpora import corpora, open_corpus  # noqa: E402
+from benchmarks.corpora import fit_corpora, open_corpus  # noqa: E402
 from bot import answerability  # noqa: E402
 from bot.answerability import FEATURES, Evidence, Model  # noqa: E402
 from bot.pipeline import build_pipeline  # noqa: E402
@@ -31,7 +36,7 @@ from bot.pipeline import build_pipeline  # noqa: E402
 
 def collect(names: list[str] | None, work: Path) -> dict[str, list[tuple[list[float], int, str]]]:
     rows: dict[str, list[tuple[list[float], int, str]]] = {}
-    for corpus in corpora(names):
+    for corpus in fit_corpora(names):  # never a report-only corpus
         settings, kb = open_corpus(corpus, work)
         pipeline = build_pipeline(settings, kb=kb)
         out = []
@@ -75,6 +80,7 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="reuse the features of the last run (work/features.json)")
     args = ap.parse_args()
     fit_names = args.fit.split(",")
+    fit_corpora(fit_names)  # raises on a report-only corpus (seeds-heldout): those are never fitted on
     cache = args.work / "features.json"
     if args.reuse and cache.is_file():
         rows = {k: [(r[0], r[1], r[2]) for r in v] for k, v in json.loads(cache.read_text()).items()}
