@@ -79,7 +79,12 @@ SETS = {
     ),
     "heldout2": HeldoutSet(
         "heldout2", ROOT / "benchmarks" / "data" / "heldout2", ("chapters", "faq"),
-        {},
+        {
+            "chapters": {"data engineer", "mlops engineer", "machine learning engineer", "analytics engineer",
+                         "data analyst", "data scientist", "prompt engineer"},
+            "faq": {"llm application engineer", "llm algorithm engineer", "ai trainer",
+                    "recommendation algorithm engineer", "data engineer"},
+        },
         {},
     ),
 }
