@@ -3,7 +3,8 @@
     python benchmarks/fit_sentences.py [--work DIR] [--fit seeds,dev-fit] [--dry-run]
 
 For every in-scope question of the fit corpora (benchmarks/corpora.py: the seeds and the fit half of the
-dev corpus; never dev-report, the project's test corpus or benchmarks/data/heldout) the pipeline retrieves
+dev corpus; never dev-report, the project's test corpus, benchmarks/data/heldout, benchmarks/data/heldout2 or the
+report-only seeds-heldout set, which ``fit_corpora`` refuses) the pipeline retrieves
 and scores candidate sentences as it does when answering. A sentence is a positive example when it holds
 one of the facts the answer must contain and comes from a document that answers the question. The score is
 a pairwise logistic model (each positive against each negative of the same question): only the order of
@@ -25,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from benchmarks.corpora import corpora, open_corpus  # noqa: E402
+from benchmarks.corpora import fit_corpora, open_corpus  # noqa: E402
 from bot.answerability import fit  # noqa: E402
 from bot.extractive import SENTENCE_MODEL  # noqa: E402
 from bot.pipeline import build_pipeline  # noqa: E402
@@ -37,7 +38,7 @@ MAX_PAIRS = 200  # per question, so long passages do not outweigh short ones
 def collect(names: list[str], work: Path) -> dict[str, list[Question]]:
     """Corpus -> questions, each: candidate features, labels, old scores, texts, expected facts."""
     out: dict[str, list[Question]] = {}
-    for corpus in corpora(names):
+    for corpus in fit_corpora(names):  # raises on a report-only corpus (seeds-heldout)
         settings, kb = open_corpus(corpus, work)
         pipeline = build_pipeline(settings, kb=kb)
         rows: list[Question] = []
