@@ -46,11 +46,7 @@ WORKER_NICE = 10  # worker processes run at a lower CPU priority than the front 
 
 
 def _pending_of(state: State) -> Callable[[], int]:
-    def pending() -> int:
-        counts = state.counts()
-        return int(counts.get("queued", 0)) + int(counts.get("leased", 0))
-
-    return pending
+    return state.pending
 
 
 def open_queue(settings: Settings) -> tuple[State, Callable[[], int]]:
@@ -79,10 +75,16 @@ def limits_for(settings: Settings) -> Limits:
 
 
 class Health:
-    """What /healthz reports: store reachable, embedder id, LLM configured, queue depth — cached, never slow."""
+    """What /healthz reports: store and database reachable, embedder id, LLM configured, queue depth.
+
+    Never slow: the knowledge store is checked at most every ``ttl_s`` (bounded wait), and the database by a
+    background thread every ``db_every_s``; a request reads what it found last. A database not reached in the
+    last few checks (down, or a check hanging) makes the replica not ready (503): it can acknowledge nothing.
+    """
 
     def __init__(self, settings: Settings, kb: KnowledgeBase | None, mode: str, *,
-                 pending: Callable[[], int] = lambda: 0, ttl_s: float = 5.0, check_timeout_s: float = 1.0) -> None:
+                 pending: Callable[[], int] = lambda: 0, ttl_s: float = 5.0, check_timeout_s: float = 1.0,
+                 database: bool = True, db_every_s: float = 1.0) -> None:
         self.settings = settings
         self.kb = kb
         self.mode = mode
@@ -95,6 +97,47 @@ class Health:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self.draining = False
+        self.db_every_s = db_every_s
+        self._db: dict[str, Any] = {"ok": False, "detail": "not checked yet"}
+        self._db_queued: int | None = None
+        self._db_at = 0.0  # monotonic time of the last check that completed
+        self._db_first = threading.Event()
+        self._closed = threading.Event()
+        self._db_thread: threading.Thread | None = None
+        if database:
+            self._db_thread = threading.Thread(target=self._watch_database, name="careerbot-health-db", daemon=True)
+            self._db_thread.start()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._checker.shutdown(wait=False)
+
+    def _watch_database(self) -> None:
+        while not self._closed.is_set():
+            try:
+                queued: int | None = self.pending()  # one indexed count: reachable, and the queue depth
+                result: dict[str, Any] = {"ok": True}
+            except Exception as exc:
+                queued, result = None, {"ok": False, "detail": f"unreachable ({type(exc).__name__})"}
+            with self._lock:
+                self._db, self._db_queued, self._db_at = result, queued, time.monotonic()
+            self._db_first.set()
+            self._closed.wait(self.db_every_s)
+
+    def database(self) -> tuple[dict[str, Any], int | None]:
+        """The last database check, and the queue depth it read; not ok when no check completed lately."""
+        if self._db_thread is None:
+            try:
+                return {"ok": True}, self.pending()
+            except Exception as exc:
+                return {"ok": False, "detail": f"unreachable ({type(exc).__name__})"}, None
+        self._db_first.wait(self.check_timeout_s)  # only ever waits before the first check is in
+        with self._lock:
+            result, queued, at = self._db, self._db_queued, self._db_at
+        age = time.monotonic() - at
+        if at and age > max(3 * self.db_every_s, 5.0):  # the check itself hangs (a dropped connection)
+            return {"ok": False, "detail": f"no answer for {age:.0f} s"}, None
+        return result, queued
 
     def _check_store(self) -> dict[str, Any]:
         if self.kb is None:
@@ -124,15 +167,14 @@ class Health:
         settings = self.settings
         embedder = self.kb.embedder.id if self.kb is not None else None
         store = self.store()
-        try:
-            queued: int | None = self.pending()
-        except Exception:
-            queued = None
-        status = "draining" if self.draining else ("ok" if store.get("ok") else "degraded")
+        database, queued = self.database()
+        ready = store.get("ok") and database.get("ok")
+        status = "draining" if self.draining else ("ok" if ready else "degraded")
         body = {
             "status": status,
             "mode": self.mode,
             "store": store,
+            "database": database,
             "embedder": embedder,
             "llm": {"configured": settings.llm_enabled, "model": settings.chat_model if settings.llm_enabled else None},
             "queue": {"pending": queued},
@@ -172,6 +214,7 @@ class HTTPServer:
             self.intake.stop(max(0.0, deadline - time.monotonic()))
         finished = self.bot.shutdown(max(0.0, deadline - time.monotonic()))
         self.door.stop()
+        self.health.close()
         return finished
 
 
@@ -334,6 +377,7 @@ def run_http(settings: Settings, auth: dict[str, Any], kb: KnowledgeBase, host: 
         intake.stop(5)  # hand what is journaled to the queue, where the next start finds it
     pool.stop(drain_timeout_s)
     door.stop()
+    health.close()
     log.info(json.dumps({"kind": "lifecycle", "outcome": "stopped", "queued": pending()}))
     return 0
 

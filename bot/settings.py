@@ -55,7 +55,9 @@ class Settings:
     llm_total_timeout_s: float = 45.0
     allow_private_urls: bool = False
     scope: str | None = None  # what the knowledge base covers, for refusals; unset: derived from the documents
-    job_lease_s: float = 30.0  # a dead replica's jobs are taken over after this long
+    job_lease_s: float = 30.0  # backstop: a job is leasable again after this long without a lease extension
+    replica_heartbeat_s: float = 1.0  # each replica's job runner says it is alive this often
+    replica_dead_after_s: float = 3.0  # a replica silent this long is dead: its jobs are taken over at once
     drain_timeout_s: float = 20.0  # SIGTERM: how long to finish running answers before handing them back
     http_timeout_s: float = 10.0  # the front door's limit for a request head, and for its body
 
@@ -101,6 +103,7 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
+        heartbeat = min(60.0, max(0.05, get_float("CAREERBOT_REPLICA_HEARTBEAT_S", 1.0)))
         embeddings = (get("CAREERBOT_EMBEDDINGS") or "local").lower()
         if embeddings not in ("local", "openai", "use", "e5", "e5+use"):
             raise ConfigError(f"CAREERBOT_EMBEDDINGS must be 'local' or 'openai', not {embeddings!r}")
@@ -138,6 +141,8 @@ class Settings:
             allow_private_urls=(get("CAREERBOT_ALLOW_PRIVATE_URLS") or "0").lower() in ("1", "true", "yes"),
             scope=get("CAREERBOT_SCOPE"),
             job_lease_s=max(1.0, get_float("CAREERBOT_JOB_LEASE_S", 30.0)),
+            replica_heartbeat_s=heartbeat,
+            replica_dead_after_s=max(2 * heartbeat, get_float("CAREERBOT_REPLICA_DEAD_AFTER_S", 3 * heartbeat)),
             drain_timeout_s=max(0.0, get_float("CAREERBOT_DRAIN_TIMEOUT_S", 20.0)),
             http_timeout_s=max(0.5, get_float("CAREERBOT_HTTP_TIMEOUT", 10.0)),
         )

@@ -172,7 +172,9 @@ class SlackBot:
         self.client = client or make_client(settings, settings.slack_bot_token)
         self.state = state or State.from_settings(settings)
         self.runner = JobRunner(self.state, self.job_handlers(), workers=workers,
-                                lease_s=lease_s if lease_s is not None else settings.job_lease_s)
+                                lease_s=lease_s if lease_s is not None else settings.job_lease_s,
+                                heartbeat_s=settings.replica_heartbeat_s,
+                                dead_after_s=settings.replica_dead_after_s)
         self.pool = self.runner  # pending / accepting / stop_accepting / drain, as the server reads them
         self._roles: RoleService | None = None
         self._roles_lock = threading.Lock()

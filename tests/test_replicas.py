@@ -2,7 +2,9 @@
 
 What a team running two pods sees: a Slack retry that lands on the other replica is not answered twice; a vote
 clicked on either replica is joined to its answer; a replica killed with questions in flight, or stopped while
-Slack is slow, loses none of the questions it acknowledged, and none is answered twice.
+Slack is slow, loses none of the questions it acknowledged, and none is answered twice; the replica still
+running takes over a killed one's questions as soon as its heartbeat stops, not when their leases run out; and
+a replica that is only slow keeps its questions.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.state import State
+from bot.state.store import jobs_t
 from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig
 from tests.fakes.bot_server import BotProcess, mention, posts, settings_env
@@ -154,6 +158,65 @@ def test_sigkill_with_questions_in_flight_the_other_replica_answers_each_once(cl
         assert '"attempt": 2' in survivor.output()  # it did take over jobs the killed replica held
 
 
+def leased(state: State) -> list[tuple[str, str, float]]:
+    """(job id, worker, lease end) of every leased job."""
+    with state.engine.connect() as conn:
+        rows = conn.execute(sa.select(jobs_t.c.id, jobs_t.c.worker, jobs_t.c.lease_until)
+                            .where(jobs_t.c.status == "leased")).all()
+    return [(str(r.id), str(r.worker), float(r.lease_until)) for r in rows]
+
+
+def test_sigkill_the_running_replica_takes_over_at_once_not_when_the_leases_end(cluster: Cluster) -> None:
+    slack = cluster.slack
+    threads = [f"1800.05{i:02d}" for i in range(6)]
+    url = cluster.own_database("takeover")
+    long_lease = {"DATABASE_URL": url, "CAREERBOT_JOB_LEASE_S": "120"}  # expiry cannot be what moves them
+    with cluster.replica("survivor2", workers=2, **long_lease) as survivor, State.open(url) as state:
+        with cluster.replica("doomed", workers=4, **long_lease) as doomed:
+            doomed_worker = max(state.replicas(), key=lambda r: r["started"])["id"]
+            slack.slow("reactions.add", 8.0, times=len(threads))  # every question is in progress at the kill
+            for i, ts in enumerate(threads):
+                body = event_body(mention("C0TAKE", f"<@{BOT_USER_ID}> {QUESTION}", ts), f"EvTake{i}")
+                assert deliver(doomed.events_url, body).status == 200
+            deadline = time.monotonic() + 60
+            while len(held := leased(state)) < len(threads):  # the survivor's two threads hold two at most
+                assert time.monotonic() < deadline, held
+                time.sleep(0.05)
+            orphans = [(job, until) for job, worker, until in held if worker == doomed_worker]
+            assert len(orphans) >= len(threads) - 2
+            assert doomed.proc is not None
+            doomed.proc.send_signal(signal.SIGKILL)
+            doomed.proc.wait(timeout=10)
+        lease_end = min(until for _, until in orphans)
+        while not all(answers_by_thread(slack, "C0TAKE")[t] for t in threads):
+            assert time.time() < lease_end, "the killed replica's questions waited for their leases to run out"
+            time.sleep(0.1)
+        got = wait_answered(slack, "C0TAKE", threads)
+        assert got == Counter({t: 1 for t in threads}), got
+        assert time.time() < lease_end  # all answered, once each, while the dead replica's leases still ran
+        with state.engine.connect() as conn:
+            rows = conn.execute(sa.select(jobs_t.c.id, jobs_t.c.status, jobs_t.c.attempts)).all()
+        taken_over = {str(r.id): (r.status, r.attempts) for r in rows if str(r.id) in dict(orphans)}
+        assert taken_over == {job: ("done", 2) for job, _ in orphans}
+        assert '"attempt": 2' in survivor.output()
+        assert [r["stopped"] for r in state.replicas() if r["id"] == doomed_worker] == [None]  # killed, not stopped
+
+
+def test_a_slow_replica_keeps_its_questions(pair: tuple[BotProcess, BotProcess], cluster: Cluster) -> None:
+    a, b = pair
+    threads = [f"1800.06{i:02d}" for i in range(4)]
+    # slower than a lease (3 s) and than a heartbeat's grace (3 s): only a live replica's heartbeat keeps them
+    cluster.slack.slow("reactions.add", 8.0, times=len(threads))
+    for i, ts in enumerate(threads):
+        body = event_body(mention("C0SLOW", f"<@{BOT_USER_ID}> {QUESTION}", ts), f"EvSlow{i}")
+        assert deliver((a, b)[i % 2].events_url, body).status == 200
+    got = wait_answered(cluster.slack, "C0SLOW", threads)
+    assert got == Counter({t: 1 for t in threads}), got
+    with State.open(cluster.database_url) as state, state.engine.connect() as conn:
+        attempts = conn.execute(sa.select(jobs_t.c.attempts).where(jobs_t.c.payload.contains("C0SLOW"))).scalars()
+        assert set(attempts) == {1}  # nobody took one over
+
+
 def test_sigterm_with_slow_slack_every_acknowledged_question_is_answered_once(cluster: Cluster) -> None:
     slack = cluster.slack
     threads = [f"1800.03{i:02d}" for i in range(6)]
@@ -177,7 +240,8 @@ def test_sigterm_with_slow_slack_every_acknowledged_question_is_answered_once(cl
 
 
 def test_nothing_is_left_in_the_queue_or_failed(cluster: Cluster) -> None:
-    for url in (cluster.database_url, cluster.postgres.url("killed"), cluster.postgres.url("stopped")):
+    for url in (cluster.database_url, cluster.postgres.url("killed"), cluster.postgres.url("stopped"),
+                cluster.postgres.url("takeover")):
         with State.open(url) as state:
             counts = state.counts()
         assert not counts.get("queued") and not counts.get("leased") and not counts.get("failed"), (url, counts)

@@ -242,3 +242,95 @@ def test_admit_is_the_ack_path_in_one_transaction(replicas: tuple[State, State])
     while (job := a.lease("w", 30)) is not None:
         kinds.append((job.kind, job.payload["n"]))
     assert kinds == [("event", 1), ("event", 2), ("notice", 3)]
+
+
+# -- replica liveness ----------------------------------------------------------------------------------------------
+def test_a_dead_workers_jobs_move_at_once_and_a_live_or_in_flight_ones_stay(replicas: tuple[State, State]) -> None:
+    a, b = replicas
+    a.register("w-dead", dead_after_s=0.2)  # stops beating (SIGKILL)
+    a.register("w-live", dead_after_s=60)  # beats, however slow its answer
+    a.register("w-posting", dead_after_s=60)
+    first, second, third = (a.enqueue("event", {"n": n}) for n in range(3))
+    for worker in ("w-dead", "w-live", "w-posting"):
+        assert a.lease(worker, 600) is not None  # leases far longer than this test
+    taken = wait_until(lambda: b.lease("w-b", 600))  # once w-dead misses its beats, not when its lease ends
+    assert isinstance(taken, Job) and taken.id == first and taken.recovered
+    assert b.lease("w-b", 600) is None  # w-live's and w-posting's leases hold
+    assert a.beat("w-live", 60) is True
+    a.gone("w-live")  # a clean stop, after its drain: what it still held moves now
+    moved = b.lease("w-b", 600)
+    assert moved is not None and moved.id == second and moved.recovered
+    assert a.beat("w-live", 60) is False  # a late beat does not bring it back
+    a.hand_off(third, "w-posting", 600)  # stopped with the reply on its way: held for the Slack timeout
+    a.gone("w-posting")
+    assert b.lease("w-b", 600) is None
+    assert {r["id"]: r["stopped"] is not None for r in a.replicas()} == {"w-dead": False, "w-live": True,
+                                                                          "w-posting": True}
+
+
+def test_a_slow_runner_keeps_its_job_while_another_polls(replicas: tuple[State, State]) -> None:
+    a, b = replicas
+    started, finish = threading.Event(), threading.Event()
+    ran: list[tuple[str, str]] = []
+
+    def slow(job: Job) -> None:
+        started.set()
+        finish.wait(60)
+        ran.append(("a", job.id))
+
+    def fast(job: Job) -> None:
+        ran.append(("b", job.id))
+
+    ra = JobRunner(a, {"event": slow}, workers=1, lease_s=600, poll_s=0.02, heartbeat_s=0.05, dead_after_s=1.0)
+    rb = JobRunner(b, {"event": fast}, workers=1, lease_s=600, poll_s=0.02, heartbeat_s=0.05, dead_after_s=1.0)
+    ra.start()
+    try:
+        job_id = a.enqueue("event", {})
+        assert started.wait(30)
+        leased_at = time.time()
+        rb.start()
+        # several dead-after spans go by with rb polling, while ra's heartbeat keeps its row alive
+        wait_until(lambda: any(r["id"] == ra.worker_id and r["last_seen"] > leased_at + 3 * ra.dead_after_s
+                               for r in b.replicas()), timeout=30)
+        assert a.job_status(job_id) == "leased" and ran == []
+        finish.set()
+        wait_until(lambda: a.job_status(job_id) == "done")
+        assert ran == [("a", job_id)]
+    finally:
+        finish.set()
+        assert ra.drain(5) and rb.drain(5)
+    assert all(r["stopped"] is not None for r in a.replicas())  # both said they are gone
+
+
+def test_healthz_says_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    from bot.server import Health
+    from tests.fakes.chroma_server import free_port
+
+    settings = Settings.from_env({"CAREERBOT_DATA_DIR": str(tmp_path)}, dotenv=False)
+    with State.open(default_url(tmp_path)) as up:
+        health = Health(settings, None, "http", pending=up.pending, db_every_s=0.05)
+        try:
+            _, body = health.snapshot()
+            assert body["database"] == {"ok": True} and body["queue"] == {"pending": 0}
+        finally:
+            health.close()
+    down = State.open(f"postgresql://careerbot:s3cret-pass@127.0.0.1:{free_port()}/careerbot", migrate=False)
+    health = Health(settings, None, "http", pending=down.pending, db_every_s=0.05)
+    try:
+        code, body = health.snapshot()
+        assert code == 503 and body["status"] == "degraded" and body["queue"] == {"pending": None}
+        assert body["database"]["ok"] is False and "unreachable" in body["database"]["detail"]
+        assert "s3cret" not in str(body)
+    finally:
+        health.close()
+        down.close()
+
+
+def test_settings_replica_heartbeat() -> None:
+    s = Settings.from_env({}, dotenv=False)
+    assert (s.replica_heartbeat_s, s.replica_dead_after_s) == (1.0, 3.0)
+    s = Settings.from_env({"CAREERBOT_REPLICA_HEARTBEAT_S": "0.5"}, dotenv=False)
+    assert (s.replica_heartbeat_s, s.replica_dead_after_s) == (0.5, 1.5)
+    s = Settings.from_env({"CAREERBOT_REPLICA_HEARTBEAT_S": "2", "CAREERBOT_REPLICA_DEAD_AFTER_S": "1"},
+                          dotenv=False)
+    assert s.replica_dead_after_s == 4.0  # never under two beats

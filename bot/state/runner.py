@@ -6,9 +6,14 @@
     runner.drain(20)                                    # SIGTERM: stop leasing, finish, release the rest
 
 A handler gets the ``Job`` and returns the ts of the message it posted (or None); the runner then marks the
-job done. A handler that raises marks it failed (it must have told the user itself). While a job runs, a
-heartbeat extends its lease, so a slow answer is not taken over by another replica; a worker that dies
-stops the heartbeat and its jobs become leasable again after ``lease_s``.
+job done. A handler that raises marks it failed (it must have told the user itself).
+
+Liveness: the runner registers a row in the shared database (``State.register``) and a heartbeat thread
+refreshes it every ``heartbeat_s``; while it beats, its leases hold (and are extended), so a slow answer is
+not taken over by another replica. A runner killed outright stops beating, and ``dead_after_s`` later (a few
+beats, not the ``lease_s`` of its jobs) every job it held is leasable by the other replicas; one that drains on
+SIGTERM says it is gone at the end of its drain, so what it handed back moves at once. ``lease_s`` stays the
+backstop (a database that lost the row, a runner of an older release).
 """
 
 from __future__ import annotations
@@ -30,11 +35,14 @@ Handler = Callable[[Job], str | None]
 
 class JobRunner:
     def __init__(self, state: State, handlers: dict[str, Handler], *, workers: int = 4, lease_s: float = 30.0,
-                 poll_s: float = 0.25, name: str | None = None, kinds: Iterable[str] | None = None) -> None:
+                 poll_s: float = 0.25, name: str | None = None, kinds: Iterable[str] | None = None,
+                 heartbeat_s: float = 1.0, dead_after_s: float | None = None) -> None:
         self.state = state
         self.handlers = dict(handlers)
         self.lease_s = lease_s
         self.poll_s = poll_s
+        self.heartbeat_s = max(0.01, heartbeat_s)
+        self.dead_after_s = dead_after_s if dead_after_s is not None else 3 * self.heartbeat_s
         self.kinds = list(kinds) if kinds is not None else list(self.handlers)
         self.worker_id = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._workers = workers
@@ -47,15 +55,21 @@ class JobRunner:
         self._accepting = True
         self._stopped = threading.Event()
         self._last_error = 0.0
+        self._beat: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> JobRunner:
+        try:  # before the first lease: a job is never held by a runner without its row
+            self.state.register(self.worker_id, self.dead_after_s, host=socket.gethostname(), pid=os.getpid())
+        except Exception as exc:  # no row: its leases still expire after lease_s
+            self._complain("register", exc)
         for i in range(self._workers):
             t = threading.Thread(target=self._run, name=f"careerbot-job-{i}", daemon=True)
             t.start()
             self._threads.append(t)
         beat = threading.Thread(target=self._heartbeat, name="careerbot-job-heartbeat", daemon=True)
         beat.start()
+        self._beat = beat
         self._threads.append(beat)
         return self
 
@@ -102,11 +116,14 @@ class JobRunner:
         for job_id in left:
             try:
                 if job_id in posting:
-                    self.state.extend([job_id], self.worker_id, in_flight_s)
+                    self.state.hand_off(job_id, self.worker_id, in_flight_s)
                 else:
                     self.state.release(job_id)
-            except Exception as exc:  # the lease expires on its own
+            except Exception as exc:  # the runner's row goes stale below, and the job moves then
                 log.warning("handing back job %s failed: %s", job_id, type(exc).__name__)
+        if self._beat is not None:
+            self._beat.join(timeout=5)  # a beat in progress must not land after the row says gone
+        self._safe(self.state.gone, self.worker_id)
         if left:
             log.warning("shutdown: %d unfinished job(s) handed back to the queue", len(left))
         return finished
@@ -153,11 +170,22 @@ class JobRunner:
         self._safe(self.state.done, job.id, reply_ts)
 
     def _heartbeat(self) -> None:
-        while not self._stopped.wait(max(0.2, self.lease_s / 3)):
-            with self._lock:
-                ids = list(self._running)
-            if ids:
-                self._safe(self.state.extend, ids, self.worker_id, self.lease_s)
+        """Every ``heartbeat_s``: this runner is alive; every third of ``lease_s``: its running jobs' leases."""
+        extend_every = max(0.2, self.lease_s / 3)
+        extended = time.monotonic()
+        while not self._stopped.wait(min(self.heartbeat_s, extend_every)):
+            self._safe(self._beat_once)
+            if time.monotonic() - extended >= extend_every:
+                extended = time.monotonic()
+                with self._lock:
+                    ids = list(self._running)
+                if ids:
+                    self._safe(self.state.extend, ids, self.worker_id, self.lease_s)
+
+    def _beat_once(self) -> None:
+        if not self.state.beat(self.worker_id, self.dead_after_s) and not self._stopped.is_set():
+            # the row was swept (or never written): write it again; jobs taken meanwhile are the other's now
+            self.state.register(self.worker_id, self.dead_after_s, host=socket.gethostname(), pid=os.getpid())
 
     def _safe(self, fn: Callable[..., object], *args: object) -> None:
         try:

@@ -14,9 +14,13 @@ Interface (all times are seconds; ``now`` is this host's wall clock):
     enqueue(kind, payload, *, claims=(), claim_ttl_s) -> str | None
                                                       # durable job (and its claims) in one transaction;
                                                       # None when a claim was already taken (a duplicate)
-    lease(worker, lease_s, kinds=None) -> Job | None  # oldest queued job, or one whose lease expired
-                                                      # (PG: FOR UPDATE SKIP LOCKED); attempts += 1
+    lease(worker, lease_s, kinds=None) -> Job | None  # oldest queued job, or one whose lease expired or whose
+                                                      # worker is dead (below) (PG: FOR UPDATE SKIP LOCKED);
+                                                      # attempts += 1
     extend(job_ids, worker, lease_s)                  # heartbeat for jobs still running
+    hand_off(job_id, worker, hold_s)                  # shutdown, reply in flight: nobody's, leasable after hold_s
+    register(worker, dead_after_s) / beat(worker, dead_after_s) / gone(worker)
+                                                      # replica liveness: a worker's row and its heartbeat
     done(job_id, reply_ts=None) / release(job_id) / fail(job_id, error)
     record_answer(...) -> answer_id                   # every posted answer, so a vote on any replica joins it
     record_vote(answer_id, user, vote) -> bool        # False: unknown answer (the vote is still kept)
@@ -28,6 +32,11 @@ Interface (all times are seconds; ``now`` is this host's wall clock):
 A job is leased, not popped: a worker that dies leaves its lease to expire and another worker (this or
 another replica) takes the job again with ``attempts`` > 1 (``Job.recovered``), and should look for a reply
 that reached Slack before the crash before posting its own.
+
+A worker that registered (``register``) and keeps beating (``beat``, every second or so) holds its leases for as
+long as it beats: a slow answer is never taken away. Once its beats stop for ``dead_after_s`` (SIGKILL, a lost
+host) or it says it is ``gone`` (a clean stop, after its drain), every job it held is leasable at once, long
+before the job's own lease ends; the lease stays the backstop for a worker without a row.
 """
 
 from __future__ import annotations
@@ -92,6 +101,12 @@ votes_t = sa.Table("votes", metadata, sa.Column("answer_id", sa.String(64), prim
                    sa.Column("created", sa.Float))
 rate_t = sa.Table("rate_windows", metadata, sa.Column("user", sa.String(64), primary_key=True),
                   sa.Column("window", sa.BigInteger, primary_key=True), sa.Column("hits", sa.Integer))
+replicas_t = sa.Table(
+    "replicas", metadata,
+    sa.Column("id", sa.String(128), primary_key=True), sa.Column("host", sa.String(255)), sa.Column("pid", sa.Integer),
+    sa.Column("started", sa.Float), sa.Column("last_seen", sa.Float), sa.Column("alive_until", sa.Float),
+    sa.Column("stopped", sa.Float),
+)
 
 
 @dataclass(frozen=True)
@@ -420,16 +435,18 @@ class State:
         return out
 
     def lease(self, worker: str, lease_s: float, kinds: Iterable[str] | None = None) -> Job | None:
-        """Take the oldest job that is queued or whose lease expired, for ``lease_s`` seconds."""
+        """Take the oldest job that is queued, or leased by a dead worker, or whose lease expired, for ``lease_s``."""
         now = time.time()
+        dead = sa.select(replicas_t.c.id).where(replicas_t.c.alive_until < now)
         leasable = sa.or_(jobs_t.c.status == "queued",
-                          sa.and_(jobs_t.c.status == "leased", jobs_t.c.lease_until < now))
+                          sa.and_(jobs_t.c.status == "leased",
+                                  sa.or_(jobs_t.c.lease_until < now, jobs_t.c.worker.in_(dead))))
         pick = sa.select(jobs_t.c.id).where(leasable, jobs_t.c.attempts < MAX_ATTEMPTS)
         if kinds is not None:
             pick = pick.where(jobs_t.c.kind.in_(list(kinds)))
         pick = pick.order_by(jobs_t.c.created).limit(1)
         if self.dialect == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
+            pick = pick.with_for_update(skip_locked=True, of=jobs_t)
         stmt = (jobs_t.update().where(jobs_t.c.id == pick.scalar_subquery())
                 .values(status="leased", worker=worker[:128], lease_until=now + lease_s,
                         attempts=jobs_t.c.attempts + 1, updated=now)
@@ -449,6 +466,52 @@ class State:
             conn.execute(jobs_t.update().where(jobs_t.c.id.in_(ids), jobs_t.c.worker == worker[:128],
                                                jobs_t.c.status == "leased")
                          .values(lease_until=time.time() + lease_s))
+
+    def hand_off(self, job_id: str, worker: str, hold_s: float) -> None:
+        """Shutdown with the reply on its way to Slack: the job belongs to nobody and is leasable after ``hold_s``
+        (the Slack client's timeout), whatever becomes of ``worker``; whoever takes it then looks in the thread."""
+        with self.engine.begin() as conn:
+            conn.execute(jobs_t.update().where(jobs_t.c.id == job_id, jobs_t.c.worker == worker[:128],
+                                               jobs_t.c.status == "leased")
+                         .values(worker=None, lease_until=time.time() + hold_s, updated=time.time()))
+
+    # -- replica liveness ------------------------------------------------------------------------------------------
+    def register(self, worker: str, dead_after_s: float, *, host: str | None = None, pid: int | None = None) -> None:
+        """A job runner starts: its row, alive for ``dead_after_s`` unless it beats again."""
+        now = time.time()
+        values = {"host": _opt(host, 255), "pid": pid, "started": now, "last_seen": now,
+                  "alive_until": now + dead_after_s, "stopped": None}
+        stmt = self._insert(replicas_t).values(id=worker[:128], **values)
+        with self.engine.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+    def beat(self, worker: str, dead_after_s: float) -> bool:
+        """The runner's heartbeat; False when its row is gone (swept, or it stopped), and then nothing changes."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            hit = conn.execute(replicas_t.update()
+                               .where(replicas_t.c.id == worker[:128], replicas_t.c.stopped.is_(None))
+                               .values(last_seen=now, alive_until=now + dead_after_s))
+        return bool(hit.rowcount)
+
+    def gone(self, worker: str) -> None:
+        """A clean stop, after the drain: whatever the runner still holds is leasable at once."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(replicas_t.update().where(replicas_t.c.id == worker[:128])
+                         .values(stopped=now, alive_until=0.0, last_seen=now))
+
+    def replicas(self) -> list[dict[str, Any]]:
+        """Every registered runner: id, host, pid, started, last_seen, alive_until, stopped (oldest first)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(replicas_t).order_by(replicas_t.c.started)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def pending(self) -> int:
+        """Jobs not finished yet (queued or leased): one indexed count."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(jobs_t)
+                                    .where(jobs_t.c.status.in_(["queued", "leased"]))).scalar_one())
 
     def done(self, job_id: str, reply_ts: str | None = None) -> None:
         """The reply is posted (``reply_ts``: its message ts, also stored on the job's answer)."""
@@ -629,7 +692,7 @@ class State:
 
     # -- housekeeping --------------------------------------------------------------------------------------------------
     def sweep(self, *, keep_done_s: float = 7 * 86400.0) -> None:
-        """Drop expired claims, past rate windows, and finished jobs older than ``keep_done_s``."""
+        """Drop expired claims, past rate windows, finished jobs older than ``keep_done_s``, day-dead replicas."""
         now = time.time()
         with self.engine.begin() as conn:
             conn.execute(claims_t.delete().where(claims_t.c.expires_at < now))
@@ -639,6 +702,7 @@ class State:
             conn.execute(jobs_t.update().where(jobs_t.c.status.in_(["queued", "leased"]),
                                                jobs_t.c.attempts >= MAX_ATTEMPTS, jobs_t.c.lease_until < now)
                          .values(status="failed", error="too many attempts", updated=now))
+            conn.execute(replicas_t.delete().where(replicas_t.c.alive_until < now - 86400))
 
     def _maybe_sweep(self, every_s: float = 300.0) -> None:
         now = time.monotonic()
