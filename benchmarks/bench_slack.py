@@ -6,16 +6,20 @@ Starts the fake Slack Web API (tests/fakes/slack_server.py) in this process and
 `careerbot serve --http` as a child process pointed at it (offline answers, store in
 DIR already ingested; the front door process plus W answering threads in worker processes of 4).
 Then N signed app_mention events from N
-different users are POSTed to /slack/events at once (one thread each, released by a
-barrier), plus R re-deliveries of the first events with ``X-Slack-Retry-Num: 1``, as
-Slack sends when an ack is slow. We measure each ack (HTTP response) latency, then
+different users are POSTed to /slack/events at once, plus R re-deliveries of the first events with
+``X-Slack-Retry-Num: 1``, as Slack sends when an ack is slow. The client is ``burst_client.py`` in a
+process of its own: one thread, the requests built and signed beforehand, one connection per request opened
+(and accepted by the server) before the burst, then every request written in one loop and each response
+timestamped as it completes — end to end from the client's view, without a client thread per request
+competing for the 2 cores it measures. We measure each ack (HTTP response) latency, then
 wait for the answers in the fake Slack: answers posted (one per event expected),
 duplicates (a thread answered more than once), busy/rate-limit notices, and the time
 from the burst until the last answer was posted.
 
 Then the attack phase: 1000 idle TCP connections are opened and held while 8 threads
 POST unsigned 844 KB form bodies (fresh timestamp, wrong signature: the server must read
-and hash each one), and 40 valid signed events are sent one by one meanwhile; we
+and hash each one), and 40 valid signed events are sent one by one meanwhile (``burst_client.py
+serial``: a fresh connection each, connect included); we
 measure their acks, how many flood requests were turned away, and the front door's
 resident memory (peak while held, and after everything closed).
 """
@@ -23,6 +27,7 @@ resident memory (peak while held, and after everything closed).
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import subprocess
 import sys
@@ -62,6 +67,40 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None
     raise RuntimeError(f"careerbot serve was not listening after {timeout:.0f} s")
 
 
+def raw_request(body: bytes, *, retry_num: int | None = None, secret: str | None = None) -> str:
+    """A signed ``POST /slack/events`` as it goes on the wire (latin-1 text, for the client's JSON spec)."""
+    from tests.fakes.slack_server import TEST_SIGNING_SECRET, sign
+
+    ts = int(time.time())
+    head = [
+        "POST /slack/events HTTP/1.1", "host: bench", "content-type: application/json",
+        f"content-length: {len(body)}", f"x-slack-request-timestamp: {ts}",
+        f"x-slack-signature: {sign(body, ts, secret or TEST_SIGNING_SECRET)}",
+    ]
+    if retry_num is not None:
+        head += [f"x-slack-retry-num: {retry_num}", "x-slack-retry-reason: http_timeout"]
+    return "\r\n".join(head) + "\r\n\r\n" + body.decode("latin-1")
+
+
+def client(port: int, requests: list[str], mode: str = "burst", gap_s: float = 0.05) -> subprocess.Popen[bytes]:
+    """``burst_client.py`` in its own process, fed the pre-built requests; ``finish`` reads its answer."""
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve().parent / "burst_client.py")],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps({"host": "127.0.0.1", "port": port, "mode": mode, "gap_s": gap_s,
+                                 "requests": requests}).encode())
+    proc.stdin.close()
+    return proc
+
+
+def finish(proc: subprocess.Popen[bytes], timeout: float = 120) -> dict[str, Any]:
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.wait(timeout)
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
 def _rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -96,19 +135,21 @@ def _attack(url: str, port: int, pid: int, *, idle: int = 1000, flooders: int = 
     threads = [threading.Thread(target=unsigned, daemon=True) for _ in range(flooders)]
     for t in threads:
         t.start()
-    acks: list[float] = []
     peak = before
     try:
         while flood["sent"] < flooders:
             time.sleep(0.05)
+        requests = []
         for i in range(valid):
             ts = f"{RUN}2.{i:06d}"
             event = {"type": "app_mention", "user": f"UATK{i:05d}", "text": "<@UBOT0001> hello", "ts": ts,
                      "event_ts": ts, "channel": "C0BENCHATK", "channel_type": "channel"}
-            d = deliver(url, event_body(event, f"EvATK{RUN}{i:06d}"), timeout=30)
-            acks.append(d.seconds * 1000 if d.status == 200 else float("inf"))
+            requests.append(raw_request(event_body(event, f"EvATK{RUN}{i:06d}")))
+        prober = client(port, requests, mode="serial", gap_s=0.05)
+        while prober.poll() is None:
             peak = max(peak, _rss_mib(pid))
             time.sleep(0.05)
+        acks = [ms if status == 200 else float("inf") for status, ms in finish(prober)["acks"]]
     finally:
         stop.set()
         for t in threads:
@@ -171,25 +212,10 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float, worker
                     if d.status == 200:
                         solo.append(d.seconds * 1000)
                 slack.wait_for("chat.postMessage", 5, timeout=answer_timeout)
-                acks: list[tuple[int, float, int | None]] = [(0, 0.0, None)] * len(bodies)
-                barrier = threading.Barrier(len(bodies) + 1)
-
-                def send(n: int, body: bytes, retry: int | None) -> None:
-                    barrier.wait()
-                    try:
-                        d = deliver(url, body, retry_num=retry, timeout=30)
-                        acks[n] = (d.status, d.seconds * 1000, retry)
-                    except OSError:
-                        acks[n] = (-1, float("nan"), retry)
-
-                threads = [threading.Thread(target=send, args=(n, b, r), daemon=True)
-                           for n, (b, r) in enumerate(bodies)]
-                for t in threads:
-                    t.start()
-                barrier.wait()
-                burst_at = time.monotonic()
-                for t in threads:
-                    t.join(60)
+                requests = [raw_request(b, retry_num=r) for b, r in bodies]
+                got = finish(client(port, requests))
+                burst_at = float(got["burst_at"])  # the client's first write (CLOCK_MONOTONIC, shared by processes)
+                acks = [(status, ms, r) for (status, ms), (_, r) in zip(got["acks"], bodies, strict=True)]
                 answered: dict[str, int] = {}
                 notices = 0
                 deadline = time.monotonic() + answer_timeout
@@ -233,6 +259,7 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float, worker
         "acked_200": len(lat),
         "ack_statuses": sorted({status for status, _, _ in acks}),
         "ack_ms": {"p50": percentile(lat, 50), "p99": percentile(lat, 99), "max": max(lat) if lat else None},
+        "burst_spread_ms": got["spread_ms"],
         "solo_ack_ms": {"p50": percentile(solo, 50), "max": max(solo) if solo else None, "n": len(solo)},
         "acks_over_3s": sum(1 for ms in lat if ms > 3000),
         "retry_acks_200": sum(1 for status, _, r in acks if r is not None and status == 200),
