@@ -189,6 +189,7 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                     or shown.rstrip("”’\"')）").endswith(("?", "？"))  # a question answers nothing
                     or is_promotional(sentence)
                     or "](" in sentence
+                    or _mostly_address(shown)
                 ):
                     continue
                 seen.add(sentence)
@@ -274,6 +275,20 @@ def _specifics(shown: str) -> tuple[int, int, int]:
     else:
         names = len({m for m in _NAME_RE.findall(shown)})
     return numbers, names, len(_ITEM_SEP_RE.findall(shown))
+
+
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+")
+
+
+def _mostly_address(shown: str) -> bool:
+    """A web address that makes up a third of the sentence or opens it: a link, not prose."""
+    urls = _URL_RE.findall(shown)
+    return bool(urls) and (shown.startswith(urls[0]) or 3 * sum(len(u) for u in urls) >= len(shown))
+
+
+def _unit(c: Candidate) -> tuple[str, str]:
+    """What one answer is drawn from: a document, or in an FAQ one question's answer."""
+    return c.passage.source, c.passage.question
 
 
 def _grounded(c: Candidate, close_enough: float) -> bool:
@@ -457,29 +472,25 @@ class ExtractiveWriter:
         grounded = [i for i in order if _grounded(cands[i], cal.close_enough)]
         if grounded:
             order = grounded
-        top = cands[order[0]].passage
-        faq_answer = bool(top.question) and cands[order[0]].features.get("faq_lift", 0.0) > 0
-        if faq_answer:
-            # The best sentence answers an FAQ question closer to the user's than the sentence itself:
-            # the answer is that answer; the others answer other questions.
-            same = (top.source, top.question)
-            order = [i for i in order if (cands[i].passage.source, cands[i].passage.question) == same]
         pool = set(order)
         seen: set[int] = set()  # considered once: chosen, or passed over
         best = cands[order[0]].value
         while len(chosen) < MAX_SENTENCES:
             # The sentence right after a chosen one usually goes on answering ("This could be through
-            # internships…"): it competes with a bonus, grounded or not.
+            # internships…"), and so do the other items of a chosen item's list: they compete with a
+            # bonus, grounded or not.
             follows = {(cands[j].passage.id, cands[j].index + 1) for j in chosen}
+            lists = {(cands[j].passage.id, cands[j].intro) for j in chosen if cands[j].intro}
 
-            def effective(i: int, follows: set[tuple[str, int]] = follows) -> float:
-                nxt = (cands[i].passage.id, cands[i].index) in follows
-                return cands[i].value + (model.follow_bonus if nxt else 0.0)
+            def effective(i: int, follows: set[tuple[str, int]] = follows,
+                          lists: set[tuple[str, str]] = lists) -> float:
+                c = cands[i]
+                nxt = (c.passage.id, c.index) in follows or (c.passage.id, c.intro) in lists
+                return c.value + (model.follow_bonus if nxt else 0.0)
 
             options = [
                 i for i in range(len(cands))
-                if i not in chosen and i not in seen
-                and (i in pool or (not faq_answer and effective(i) > cands[i].value))
+                if i not in chosen and i not in seen and (i in pool or effective(i) > cands[i].value)
             ]
             if not options:
                 break
@@ -488,9 +499,11 @@ class ExtractiveWriter:
             if score < best - model.margin:
                 break
             seen.add(i)
-            chosen_sources = {cands[j].passage.source for j in chosen}
-            if chosen_sources and c.passage.source not in chosen_sources and score < best - model.other_source_margin:
-                continue  # a second source has to be nearly as good to join the answer
+            # Another document, or in an FAQ the answer to another question, has to be nearly as good
+            # to join the answer.
+            units = {_unit(cands[j]) for j in chosen}
+            if units and _unit(c) not in units and score < best - model.other_source_margin:
+                continue
             toks = set(words(c.shown, cjk=has_cjk(c.shown)))
             dup = False
             for j in chosen:
