@@ -92,6 +92,7 @@ class _Vocabulary:
     def __init__(self, words: list[str], lex: set[str], cjk_text: str, vectors: np.ndarray) -> None:
         self.words = words
         self.row = {w: i for i, w in enumerate(words)}
+        # (words x dim) @ (dim x terms): the big matrix first; its transpose on the left takes a slow BLAS path
         self.lex = lex
         self.cjk_text = cjk_text
         self.vectors = vectors  # one unit row per word
@@ -193,7 +194,7 @@ class Concepts:
         if rest and v.words:
             with self._lock:
                 vecs = self._embed(rest)
-            near = dict(zip(rest, np.max(vecs @ v.vectors.T, axis=1).tolist(), strict=True))
+            near = dict(zip(rest, np.max(v.vectors @ vecs.T, axis=0).tolist(), strict=True))
             out = [c if c >= 1.0 else max(0.0, float(near[t])) for t, c in zip(focal, out, strict=True)]
         return out
 
@@ -247,7 +248,7 @@ class Concepts:
                 (t in cjk) if CJK_RUN_RE.fullmatch(t) else bool(_stems(t)) and all(x in stems for x in _stems(t))
                 for t in ranked
             ], dtype=bool)
-            near = np.max(qv @ mat.T, axis=1) if len(mat) else np.zeros(len(ranked), dtype=np.float32)
+            near = np.max(mat @ qv.T, axis=0) if len(mat) else np.zeros(len(ranked), dtype=np.float32)
             cov = np.where(held, 1.0, np.clip(near, 0.0, 1.0))
             best = max(best, float((cov * weights).sum() / weights.sum()))
         return round(best, 4)
