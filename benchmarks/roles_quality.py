@@ -13,7 +13,8 @@ is ignored when it names files); ``#`` starts a comment. Reported per corpus:
   matches the canonical name or an alias, compared with ``knowledge.roles.normalize``);
 - not roles: entries that match no expected role (listed by name);
 - unsupported outlooks: outlook lines (the sentences a card quotes as the outlook) that neither name
-  the role nor sit in its own section or lead-in, or that carry no outlook statement at all.
+  the role nor sit in its own section or lead-in, or that carry no outlook statement at all (neither a
+  direction word in a clause about jobs nor any word of jobs, hiring or the market).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from knowledge.base import KnowledgeBase  # noqa: E402
 from knowledge.config import KnowledgeConfig  # noqa: E402
 from knowledge.roles import Role, normalize  # noqa: E402
 from knowledge.roles.names import find_term  # noqa: E402
-from knowledge.roles.outlook import is_outlook_statement  # noqa: E402
+from knowledge.roles.outlook import about_jobs, is_outlook_statement  # noqa: E402
 
 # ../shared/corpora next to the main checkout (a worktree sits one level deeper).
 DEV = next((p / "shared" / "corpora" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "corpora").is_dir()),
@@ -76,7 +77,7 @@ def supported(role: Role) -> tuple[int, list[str]]:
     for e in lines:
         names_it = any(find_term(t, e.text) for t in terms)
         own = e.kind in ("definition", "section")
-        if not (names_it or own) or not is_outlook_statement(e.text, terms if own else ()):
+        if not (names_it or own) or not (is_outlook_statement(e.text, terms if own else ()) or about_jobs(e.text)):
             bad.append(e.text)
     return len(lines), bad
 

@@ -316,10 +316,12 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
     skills_pick = pool[:MAX_SKILLS]
     used.update(e.text for e in skills_pick)
 
-    # 3. Outlook: the stated sentences, those carrying the role's tag first; shown in reading order.
+    # 3. Outlook: the stated sentences, those carrying the role's tag first, then the ones that best answer
+    # how the role is doing (the catalog's order); shown in reading order.
     tag_key = role.outlook if role.outlook in ("growing", "at risk", "reshaped") else ""
+    best = {(e.source, e.order): i for i, e in enumerate(stated)}
     ranked = sorted(_unique(stated), key=lambda e: (0 if tag_key and cues(e).get(tag_key) else 1,
-                                                    _KIND_RANK[e.kind], e.order))
+                                                    best[(e.source, e.order)]))
     outlook_pick = sorted(ranked[:MAX_OUTLOOK], key=lambda e: (e.source, e.order))
     used.update(e.text for e in outlook_pick)
 
@@ -349,12 +351,12 @@ def extractive_card(role: Role, cat: RoleCatalog, extra: list[Evidence], lang: s
     skill_lines = [CardLine(_flat(e.text), [cite(e)]) for e in skills_pick] or [CardLine(lab["no_skills"])]
     sections.append(CardSection("skills", lab["skills"], skill_lines))
     out_lines = [CardLine(_flat(e.text), [cite(e)]) for e in outlook_pick]
-    if out_lines:
+    if not out_lines:
+        out_lines = [CardLine(lab["no_outlook"])]
+    elif role.outlook != "unclear":  # a stated outlook with no direction word is quoted with no summary
         tag = tag_text(role.outlook, lang)
         out_lines.insert(0, CardLine(lab["summary"].format(tag=tag if lang == "zh" else tag.upper()),
                                      sorted({n for ln in out_lines for n in ln.citations})))
-    else:
-        out_lines = [CardLine(lab["no_outlook"])]
     sections.append(CardSection("outlook", f"{lab['outlook']}: {tag_text(role.outlook, lang)}", out_lines))
     if human:
         sections.append(CardSection("human", lab["human"], [CardLine(_fragment(e.text, q), [cite(e, q)])

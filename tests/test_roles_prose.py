@@ -74,3 +74,28 @@ def test_a_prose_role_gets_a_card_quoting_its_own_sentences(service: RoleService
 def test_subject_of_a_sentence(sentence: str, subjects: list[str], contrasted: list[str]) -> None:
     assert subject_titles(sentence) == subjects
     assert contrasted_titles(sentence) == contrasted
+
+
+def _outlook_quotes(service: RoleService, name: str) -> tuple[str, list[str], str]:
+    result = service.card(name)
+    assert result.card is not None
+    section = next(s for s in result.card.sections if s.key == "outlook")
+    quotes = [result.card.citations[n - 1].quote for ln in section.lines for n in ln.citations]
+    return result.card.outlook, quotes, " ".join(ln.text for ln in section.lines)
+
+
+def test_outlook_stated_in_prose_is_quoted_without_a_direction_it_cannot_read(service: RoleService) -> None:
+    # "plans to hire more platform engineers next year": no direction word ("growing", "demand", "fewer"),
+    # yet it answers "are companies hiring more of these people?". The card quotes it as the outlook and
+    # names no direction of its own.
+    outlook, quotes, text = _outlook_quotes(service, "platform engineer")
+    assert any("plans to hire more platform engineers" in q for q in quotes), quotes
+    assert outlook == "unclear" and "sources see this role as" not in text
+    assert "say nothing" not in text
+
+
+def test_outlook_quotes_the_automation_sentence_not_the_interview_anecdote(service: RoleService) -> None:
+    outlook, quotes, _ = _outlook_quotes(service, "site reliability engineer")
+    assert outlook == "at risk"
+    assert any("Automated runbooks" in q for q in quotes), quotes
+    assert not any("threatened" in q for q in quotes), quotes

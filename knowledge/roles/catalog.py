@@ -51,7 +51,7 @@ class Role:
     evidence: list[Evidence] = field(default_factory=list)
     outlook: Outlook = "unclear"
     outlook_scores: dict[str, float] = field(default_factory=dict)
-    outlook_orders: list[tuple[str, int]] = field(default_factory=list)  # (source, order) of outlook sentences
+    outlook_orders: list[tuple[str, int]] = field(default_factory=list)  # (source, order) of outlook lines, best first
     related: list[str] = field(default_factory=list)  # keys of related roles
 
     @property
@@ -78,9 +78,10 @@ class Role:
         return " ".join([*self.terms(), *(e.text for e in self.evidence)])
 
     def outlook_evidence(self) -> list[Evidence]:
-        """The sentences that state this role's outlook (what the card's outlook lines quote)."""
-        keep = set(self.outlook_orders)
-        return [e for e in self.evidence if (e.source, e.order) in keep]
+        """The sentences that state this role's outlook (what the card's outlook lines quote), the one
+        that best answers how the role is doing first."""
+        by_key = {(e.source, e.order): e for e in self.evidence}
+        return [by_key[k] for k in self.outlook_orders if k in by_key]
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ..glossary import concepts
 from ..text import has_cjk
 from .catalog import Evidence, EvidenceKind, Role, RoleCatalog
@@ -56,7 +54,18 @@ from .names import (
     zh_role_name,
     zh_role_names,
 )
-from .outlook import is_outlook_statement, outlook_cues, relate, tag_outlook
+from .outlook import (
+    STRONG,
+    STRONG_FLOOR,
+    WEAK,
+    OutlookReader,
+    about_jobs,
+    is_outlook_statement,
+    names_role,
+    outlook_cues,
+    relate,
+    tag_outlook,
+)
 
 Embed = Callable[[list[str]], Any]  # texts -> unit vectors, one row each
 
@@ -88,10 +97,6 @@ _DEMAND_RE = re.compile(
     r"\b(demand|hiring|hire[sd]?|jobs?|careers?|roles?|positions?|employ\w*)\b|需求|招聘|岗位", re.I
 )
 
-_ASPECTS = {
-    "does": "what does a {role} do",
-    "outlook": "future demand outlook for {role} jobs",
-}
 
 
 @dataclass
@@ -705,44 +710,53 @@ def _cue_names_role(r: Role, e: Evidence) -> bool:
 
 
 def _outlooks(roles: list[Role], embed: Embed | None) -> None:
-    """Keep as outlook statements only sentences that say something about the role's prospects.
+    """Keep as outlook statements only sentences about the role (its section or lead-in, or naming it)
+    that say something about its prospects, the one that best answers how the role is doing first.
 
-    A sentence from the role's own section or lead-in counts when it says the role grows or is at risk;
-    any other sentence naming the role (or a softer "reshaped" reading) must also read as being about
-    prospects: closer to "future demand outlook for {role} jobs" than to "what does a {role} do" (the
-    same generic aspect queries for every corpus), or, without an embedder, carry the cue in the clause
-    that names the role. The section introducing a group of roles is context, never an outlook.
+    With the embedder (``OutlookReader``): a sentence with a direction word in a clause about jobs or
+    the role ("demand … keeps growing", "岗位需求萎靡") is one unless it reads as answering another
+    question (in its own section), or, elsewhere, reads no nearer the outlook questions than the others
+    with its direction word outside the clause naming the role. A statement that names the role and
+    speaks of jobs or hiring is one on the reading alone when it answers the outlook questions clearly
+    better. Offline, the direction words decide alone. The section introducing a group of roles is
+    context, never an outlook.
     """
-    pending: list[tuple[Role, Evidence]] = []
-    chosen: dict[str, list[Evidence]] = defaultdict(list)
+    reader = OutlookReader(embed) if embed is not None else None
     for r in roles:
+        chosen: list[tuple[Evidence, float]] = []
+        worded: list[Evidence] = []  # the chosen sentences whose direction words speak of jobs or the role
+        # The sentences that could state it: a direction word in a clause about jobs or the role, or
+        # (for the reading alone) a statement that names the role and speaks of jobs or hiring. Measured
+        # on dev, the reading alone also picks sentences like "In some companies there is not really a
+        # difference.", so it is not asked of the others.
+        cands: list[tuple[Evidence, bool, bool]] = []
         for e in r.evidence:
-            own = e.kind in ("definition", "section")
-            if e.kind == "context" or not is_outlook_statement(e.text, r.text_terms() if own else ()):
+            if e.kind == "context":
                 continue
+            own = e.kind in ("definition", "section")
+            lexical = is_outlook_statement(e.text, r.text_terms() if own else ())
+            alone = (reader is not None and e.kind != "topic" and about_jobs(e.text) and names_role(r, e.text)
+                     and not _is_question(e.text))
+            if lexical or alone:
+                cands.append((e, lexical, alone))
+        reads = reader.read(r, [e.text for e, _, _ in cands]) if reader else [None] * len(cands)
+        for (e, lexical, alone), rd in zip(cands, reads, strict=True):
             cues = outlook_cues(e.text)
-            if e.kind in ("definition", "section") and (cues["at risk"] or cues["growing"]):
-                chosen[r.key].append(e)  # its own section says how the role is doing
-            else:
-                pending.append((r, e))
-    if pending and embed is not None:
-        texts = dedupe([e.text for _, e in pending])
-        qs = dedupe([tpl.format(role=r.name) for r, _ in pending for tpl in _ASPECTS.values()])
-        vecs = np.asarray(embed(texts + qs), dtype=np.float32)
-        sv = {t: vecs[i] for i, t in enumerate(texts)}
-        qv = {q: vecs[len(texts) + i] for i, q in enumerate(qs)}
-        for r, e in pending:
-            sims = {a: float(sv[e.text] @ qv[tpl.format(role=r.name)]) for a, tpl in _ASPECTS.items()}
-            if sims["outlook"] >= sims["does"] or _cue_names_role(r, e):
-                chosen[r.key].append(e)
-    else:
-        for r, e in pending:
-            if _cue_names_role(r, e):
-                chosen[r.key].append(e)
-    for r in roles:
-        ev = chosen.get(r.key, [])
-        if ev:
-            r.outlook, r.outlook_scores = tag_outlook(ev)
-        else:
-            r.outlook, r.outlook_scores = "unclear", {}
-        r.outlook_orders = [(e.source, e.order) for e in ev] if r.outlook != "unclear" else []
+            direction = e.kind in ("definition", "section") and bool(cues["at risk"] or cues["growing"])
+            if rd is None:
+                if lexical and (direction or _cue_names_role(r, e)):
+                    chosen.append((e, 0.0))
+                continue
+            d, close = rd
+            strong = alone and d >= STRONG and close >= STRONG_FLOOR
+            agree = lexical and (d >= WEAK if direction else (d >= 0 or _cue_names_role(r, e)))
+            if strong or agree:
+                chosen.append((e, d))
+                if lexical or any(cues.values()):
+                    worded.append(e)
+        chosen.sort(key=lambda ed: (-ed[1], ed[0].source, ed[0].order))
+        r.outlook, r.outlook_scores = tag_outlook(worded) if worded else ("unclear", {})
+        # A statement with no direction word is still quoted (the card then names no direction): the
+        # embedder reads which way a sentence points no better than chance (on the seeds, own and dev
+        # corpora, against the direction words).
+        r.outlook_orders = [(e.source, e.order) for e, _ in chosen if r.outlook != "unclear" or e not in worded]

@@ -1,18 +1,119 @@
 """What the sentences about a role say: outlook statements, skills, what keeps human value.
 
-The tag (growing / reshaped / at risk) is read only from sentences the extractor kept as outlook
-statements *about that role*; a sentence that merely contains a word like "threatened" somewhere in
-a document is not one (see ``extract.outlook_sentences``).
+Whether a sentence about a role states its outlook is read first by ``OutlookReader``: how much better
+the sentence, with the role's names masked, answers a few outlook *questions* ("Is demand for this job
+growing or shrinking?", "这个工作会被AI取代吗？") than the other questions a role's sentences answer (what
+the job involves, what it needs, who it works with). That reading ranks a role's outlook sentences and
+vetoes direction words used about something else; on its own it decides only for a sentence that names
+the role and speaks of jobs or hiring (measured on the dev corpus, the bundled embedder alone also
+picks sentences such as "In some companies there is not really a difference.").
+
+The direction words below (grow, fewer, replace, 萎缩, 扩招 …) give the tag. The embedder cannot: it
+places "需求萎靡" (demand is flagging) nearer "is demand growing?" than "is it shrinking?", and against
+the direction words of the seeds, own and dev corpora its side is right about as often as chance. A
+role whose outlook sentences carry no direction word is quoted with no tag ("unclear"). A sentence that
+merely contains "threatened" somewhere in a document is not an outlook (see ``extract._outlooks``).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
+from ..text import has_cjk
 from .catalog import Evidence, Outlook, Role
+from .names import variants
+
+Embed = Callable[[list[str]], Any]  # texts -> unit vectors, one row each
+
+# What a reader asks about a role's prospects, and the other things a role's sentences answer. The role
+# is "this job" / 这个岗位: sentences are read with the role's own names masked the same way, so the
+# similarity is about what the sentence says, not about which role it names.
+OUTLOOK_QUESTIONS = {
+    "en": ("Is demand for this job growing or shrinking?",
+           "Are companies hiring more of these people, or fewer?",
+           "Will AI automate or replace this job?",
+           "Will there be more or fewer of these jobs in a few years?",
+           "Is it easy to find a job like this, or are openings scarce?"),
+    "zh": ("这个岗位的需求是在增长还是在萎缩？", "公司招这个岗位的人是越来越多还是越来越少？",
+           "这个工作会被AI自动化或取代吗？", "几年后这种岗位会更多还是更少？", "这种工作好找吗，岗位多不多？"),
+}
+OTHER_QUESTIONS = {
+    "en": ("What does this person do at work?", "What skills, tools and degree does this job need?",
+           "Who do these people work with?", "What is the interview for this job like?"),
+    "zh": ("这个岗位平时做什么？", "这个岗位需要什么技能、工具和学历？", "这个岗位和谁一起工作？",
+           "这个岗位的面试是什么样的？"),
+}
+_MASK = {"en": "this person", "zh": "这个岗位"}
+# A sentence answers the outlook questions on its own (no direction word needed) this much better than
+# the others; with a direction word, it only must not read as clearly answering another question.
+STRONG = 0.08
+STRONG_FLOOR = 0.15  # ... and is at least this close to an outlook question
+WEAK = -0.10
+
+
+class OutlookReader:
+    """How well each sentence about a role answers "is demand for this role growing or shrinking, is it
+    exposed to automation" rather than what the job is: mean of its two best cosines to the outlook
+    questions minus the same for the other questions, in the sentence's language, role names masked."""
+
+    def __init__(self, embed: Embed) -> None:
+        self._embed = embed
+        self._questions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._vec: dict[str, np.ndarray] = {}
+        self._cache: dict[str, tuple[float, float]] = {}
+
+    def _qs(self, table: dict[str, Any], lang: str, store: dict[str, tuple[np.ndarray, np.ndarray]],
+            ) -> tuple[np.ndarray, np.ndarray]:
+        if lang not in store:
+            a, b = table[lang]
+            v = np.asarray(self._embed([*a, *b]), dtype=np.float32)
+            store[lang] = (v[: len(a)], v[len(a):])
+        return store[lang]
+
+    def _vectors(self, masked: Sequence[str]) -> None:
+        todo = list(dict.fromkeys(m for m in masked if m not in self._vec))
+        if todo:
+            for m, v in zip(todo, np.asarray(self._embed(todo), dtype=np.float32), strict=True):
+                self._vec[m] = v
+
+    def read(self, role: Role, texts: Sequence[str]) -> list[tuple[float, float]]:
+        """(relevance, closeness) per text: relevance = outlook minus other; closeness = outlook alone."""
+        masked = [mask_role(t, role) for t in texts]
+        self._vectors(masked)
+        for m in masked:
+            if m not in self._cache:
+                table = {k: (OUTLOOK_QUESTIONS[k], OTHER_QUESTIONS[k]) for k in OUTLOOK_QUESTIONS}
+                out, other = self._qs(table, _lang(m), self._questions)
+                v = self._vec[m]
+                o = float(np.sort(out @ v)[-2:].mean())
+                self._cache[m] = (round(o - float(np.sort(other @ v)[-2:].mean()), 4), round(o, 4))
+        return [self._cache[m] for m in masked]
+
+
+def _lang(text: str) -> str:
+    return "zh" if has_cjk(text) else "en"
+
+
+def names_role(role: Role, text: str) -> bool:
+    """The sentence names the role (one of its names or aliases)."""
+    return mask_role(text, role) != text
+
+
+def mask_role(text: str, role: Role) -> str:
+    """The sentence with the role's own names replaced by "this person" / 这个岗位."""
+    terms = sorted({v for t in role.text_terms() for v in variants(t)}, key=len, reverse=True)
+    for t in terms:
+        if has_cjk(t):
+            text = text.replace(t, _MASK["zh"])
+        else:
+            text = re.sub(r"(?<![A-Za-z])(?:(?:an?|the)\s+)?" + re.escape(t) + r"(?:s|es)?(?![A-Za-z])",
+                          _MASK["en"], text, flags=re.I)
+    return text
 
 # Outlook cues, read from the sentences about a role (and the heading above them).
 # General outlook vocabulary (English and Chinese), read only in a clause that is about jobs or the role.
@@ -54,6 +155,11 @@ _JOBS_RE = re.compile(
     re.I,
 )
 _OUTLOOK_CLAUSE_RE = re.compile(r"[,;:，；：—]|\s(?:but|while|although|whereas)\s", re.I)
+
+
+def about_jobs(text: str) -> bool:
+    """The sentence speaks of jobs, hiring or the market for them (not only of the work itself)."""
+    return _JOBS_RE.search(text) is not None
 
 
 def is_outlook_statement(text: str, names: Sequence[str] = ()) -> bool:
@@ -129,7 +235,7 @@ def human_value_clauses(text: str) -> list[str]:
 
 
 def tag_outlook(ev: Sequence[Evidence]) -> tuple[Outlook, dict[str, float]]:
-    """Tally outlook cues in the role's sentences; a jobs heading above them counts most."""
+    """Tally direction words in the role's outlook sentences; a jobs heading above them counts most."""
     scores = {"at risk": 0.0, "growing": 0.0, "reshaped": 0.0}
     parents: set[str] = set()
     for e in ev:
