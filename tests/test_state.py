@@ -14,10 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.settings import Settings
 from bot.state import Job, JobRunner, State, StateError, Verdict
-from bot.state.store import default_url, safe_url
+from bot.state.store import default_url, replicas_t, safe_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -266,6 +267,37 @@ def test_a_dead_workers_jobs_move_at_once_and_a_live_or_in_flight_ones_stay(repl
     assert b.lease("w-b", 600) is None
     assert {r["id"]: r["stopped"] is not None for r in a.replicas()} == {"w-dead": False, "w-live": True,
                                                                           "w-posting": True}
+
+
+def test_a_parent_keeps_its_worker_processes_alive_and_reports_their_death(replicas: tuple[State, State]) -> None:
+    a, b = replicas
+    since = time.time()
+    a.register("w-old", dead_after_s=0.2, host="pod-1", pid=41)  # an earlier incarnation of the same pod and pid
+    a.register("w-41", dead_after_s=0.2, host="pod-1", pid=41)
+    a.register("w-42", dead_after_s=0.2, host="pod-1", pid=42)
+    with a.engine.begin() as conn:  # the old one started before this parent did
+        conn.execute(sa.update(replicas_t).where(replicas_t.c.id == "w-old").values(started=since - 60))
+    jobs = {a.enqueue("event", {"n": n}): w for n, w in enumerate(("w-old", "w-41", "w-42"))}
+    for worker in jobs.values():
+        assert a.lease(worker, 600) is not None
+    beat = threading.Event()
+
+    def parent() -> None:  # its workers' own beats starve (idle CPU priority): the parent beats for them
+        while not beat.wait(0.05):
+            a.beat_processes("pod-1", [41, 42], 0.2, since=since)
+
+    threading.Thread(target=parent, daemon=True).start()
+    try:
+        moved = wait_until(lambda: b.lease("w-b", 600))  # only the old namesake's job is free
+        assert isinstance(moved, Job) and jobs[moved.id] == "w-old"
+        wait_until(lambda: all(r["last_seen"] > since + 1.0 for r in b.replicas() if r["id"] != "w-old"))
+        assert b.lease("w-b", 600) is None
+        a.gone_process("pod-1", 42, since=since)  # the parent saw worker 42 die
+        moved = b.lease("w-b", 600)
+        assert moved is not None and jobs[moved.id] == "w-42"
+        assert b.lease("w-b", 600) is None
+    finally:
+        beat.set()
 
 
 def test_a_slow_runner_keeps_its_job_while_another_polls(replicas: tuple[State, State]) -> None:

@@ -21,6 +21,8 @@ Interface (all times are seconds; ``now`` is this host's wall clock):
     hand_off(job_id, worker, hold_s)                  # shutdown, reply in flight: nobody's, leasable after hold_s
     register(worker, dead_after_s) / beat(worker, dead_after_s) / gone(worker)
                                                       # replica liveness: a worker's row and its heartbeat
+    beat_processes(host, pids, dead_after_s, since) / gone_process(host, pid, since)
+                                                      # the same, from the parent of worker processes
     done(job_id, reply_ts=None) / release(job_id) / fail(job_id, error)
     record_answer(...) -> answer_id                   # every posted answer, so a vote on any replica joins it
     record_vote(answer_id, user, vote) -> bool        # False: unknown answer (the vote is still kept)
@@ -493,6 +495,29 @@ class State:
                                .where(replicas_t.c.id == worker[:128], replicas_t.c.stopped.is_(None))
                                .values(last_seen=now, alive_until=now + dead_after_s))
         return bool(hit.rowcount)
+
+    def beat_processes(self, host: str, pids: Iterable[int], dead_after_s: float, *, since: float) -> int:
+        """A parent's heartbeat for its worker processes (the rows of runners on ``host`` with those ``pids``,
+        started at or after ``since``): they stay alive while the parent sees them alive, however starved
+        of CPU they are. Returns the rows refreshed."""
+        pids = list(pids)
+        if not pids:
+            return 0
+        now = time.time()
+        with self.engine.begin() as conn:
+            hit = conn.execute(replicas_t.update()
+                               .where(replicas_t.c.host == _text(host)[:255], replicas_t.c.pid.in_(pids),
+                                      replicas_t.c.started >= since, replicas_t.c.stopped.is_(None))
+                               .values(last_seen=now, alive_until=now + dead_after_s))
+        return int(hit.rowcount or 0)
+
+    def gone_process(self, host: str, pid: int, *, since: float) -> None:
+        """A parent saw its worker process die: that runner's jobs are leasable at once."""
+        with self.engine.begin() as conn:
+            conn.execute(replicas_t.update()
+                         .where(replicas_t.c.host == _text(host)[:255], replicas_t.c.pid == pid,
+                                replicas_t.c.started >= since, replicas_t.c.stopped.is_(None))
+                         .values(stopped=time.time(), alive_until=0.0))
 
     def gone(self, worker: str) -> None:
         """A clean stop, after the drain: whatever the runner still holds is leasable at once."""
