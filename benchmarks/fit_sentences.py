@@ -123,7 +123,7 @@ def main() -> None:
     ap.add_argument("--l2", type=float, default=300.0)
     ap.add_argument("--margin", type=float, default=1.5)
     ap.add_argument("--other-source-margin", type=float, default=1.0)
-    ap.add_argument("--follow-bonus", type=float, default=0.75)
+    ap.add_argument("--follow-bonus", type=float, default=1.25)
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the data file")
     args = ap.parse_args()
     names = args.fit.split(",")

@@ -81,7 +81,7 @@ class SentenceModel:
     bias: float = 0.0
     margin: float = 1.5  # keep sentences within this of the best one
     other_source_margin: float = 0.5  # ... and within this when they come from another document
-    follow_bonus: float = 0.75  # the sentence right after a chosen one goes on answering
+    follow_bonus: float = 1.25  # the sentence right after a chosen one goes on answering
     notes: dict[str, object] = field(default_factory=dict)
 
     def value(self, features: dict[str, float]) -> float:
@@ -481,11 +481,20 @@ class ExtractiveWriter:
             # bonus, grounded or not.
             follows = {(cands[j].passage.id, cands[j].index + 1) for j in chosen}
             lists = {(cands[j].passage.id, cands[j].intro) for j in chosen if cands[j].intro}
+            earliest: dict[str, int] = {}
+            for j in chosen:
+                pid = cands[j].passage.id
+                earliest[pid] = min(earliest.get(pid, cands[j].index), cands[j].index)
 
-            def effective(i: int, follows: set[tuple[str, int]] = follows,
-                          lists: set[tuple[str, str]] = lists) -> float:
+            def effective(i: int, follows: set[tuple[str, int]] = follows, lists: set[tuple[str, str]] = lists,
+                          earliest: dict[str, int] = earliest) -> float:
                 c = cands[i]
-                nxt = (c.passage.id, c.index) in follows or (c.passage.id, c.intro) in lists
+                pid = c.passage.id
+                nxt = (
+                    (pid, c.index) in follows
+                    or (pid, c.intro) in lists  # another item of a chosen item's list
+                    or (bool(c.intro) and earliest.get(pid, c.index) < c.index)  # a list after a chosen sentence
+                )
                 return c.value + (model.follow_bonus if nxt else 0.0)
 
             options = [
