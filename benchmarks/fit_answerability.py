@@ -1,14 +1,15 @@
 """Fit the answerability model (bot/answerability.py) and write bot/data/answerability.json.
 
-    python benchmarks/fit_answerability.py [--work DIR] [--fit seeds,dev-fit] [--dry-run]
+    python benchmarks/fit_answerability.py [--work DIR] [--fit seeds,dev-fit,seeds-near,dev-near] [--dry-run]
 
 Labels: in-scope questions 1, out-of-scope 0 (adversarial ones are refused by the guards first and
 are left out). Features come from ``Pipeline.evidence`` on each corpus's own store. The model is
-fitted on the ``--fit`` corpora (more than one, by default the seeds and the dev corpus's fit half). ``--fit
-seeds,dev-fit,seeds-near,dev-near`` adds the near-topic fit questions about both
-(benchmarks/data/fit_near_topic.jsonl): without a feature that tells them apart they cost false refusals
-(see README, Answers). The figures on every other corpus — questions it was not fitted on — are written next to the
-coefficients and printed.
+fitted on the ``--fit`` corpora: by default the seeds, the dev corpus's fit half and the near-topic fit
+questions about both (benchmarks/data/fit_near_topic.jsonl: near-topic out-of-scope ones, casual and
+cross-lingual in-scope ones). Its L2 penalty is the one with the lowest leave-one-corpus-out cost over
+them (fit on all but one, count false refusals + 2 x out-of-scope answered on that one); its threshold the
+one with the lowest such cost on them all. The figures on every other corpus (questions it was not fitted
+on) are written next to the coefficients and printed.
 
 Report-only sets are never seen here: ``seeds-heldout`` (benchmarks/data/seeds_heldout.jsonl) and the corpora of
 benchmarks/heldout.py (benchmarks/data/heldout/, benchmarks/data/heldout2/). ``collect`` goes through
@@ -68,11 +69,41 @@ def figures(model: Model, rows: list[tuple[list[float], int, str]]) -> dict[str,
     }
 
 
+L2_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
+THRESHOLDS = [round(0.3 + 0.05 * i, 2) for i in range(11)]
+
+
+def cost(fig: dict[str, object]) -> float:
+    """What a fit is judged by: false refusals + 2 x out-of-scope answered."""
+    return float(fig["false_refusals"]) + 2.0 * float(fig["answered_out_of_scope"])  # type: ignore[arg-type]
+
+
+def fit_model(train: list[tuple[list[float], int, str]], names: list[str], l2: float,
+              threshold: float | None = None) -> Model:
+    """The logistic model on these rows; the threshold (unless given) with the lowest cost on them."""
+    weights, bias = answerability.fit([r[0] for r in train], [r[1] for r in train], l2=l2)
+    w = dict(zip(FEATURES, weights, strict=True))
+    if threshold is None:
+        threshold = min(THRESHOLDS, key=lambda th: (cost(figures(Model(w, bias, threshold=th), train)), abs(th - 0.5)))
+    return Model(w, bias, threshold=threshold, borderline=round(threshold * 0.6, 3), fitted_on=tuple(names))
+
+
+def held_out_cost(rows: dict[str, list[tuple[list[float], int, str]]], names: list[str], l2: float) -> float:
+    """Leave one corpus out: fit on the other fit corpora, cost on the one left out; summed."""
+    total = 0.0
+    for out in names:
+        rest = [n for n in names if n != out]
+        model = fit_model([r for n in rest for r in rows.get(n, [])], rest, l2)
+        total += cost(figures(model, rows.get(out, [])))
+    return total
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "careerbot-bench-corpora")
     ap.add_argument("--fit", default="seeds,dev-fit,seeds-near,dev-near")
-    ap.add_argument("--l2", type=float, default=3.0)
+    ap.add_argument("--l2", type=float, default=None,
+                    help=f"L2 penalty; default: the one of {L2_GRID} with the lowest leave-one-corpus-out cost")
     ap.add_argument("--threshold", type=float, default=None,
                     help="decision threshold; default: the one with the fewest false refusals + 2 x out-of-scope "
                          "answered on the fitted corpora")
@@ -88,18 +119,13 @@ def main() -> None:
         rows = collect(None, args.work)
         cache.write_text(json.dumps(rows, ensure_ascii=False))
     train = [r for name in fit_names for r in rows.get(name, [])]
-    weights, bias = answerability.fit([r[0] for r in train], [r[1] for r in train], l2=args.l2)
+    l2, cv = args.l2, {}
+    if l2 is None:
+        cv = {lam: held_out_cost(rows, fit_names, lam) for lam in L2_GRID}
+        l2 = min(L2_GRID, key=lambda lam: (cv[lam], -lam))
+        print(f"l2 by leave-one-corpus-out cost {cv}: {l2}")
+    model = fit_model(train, fit_names, l2, args.threshold)
     held_out = {name: r for name, r in rows.items() if name not in fit_names}
-    threshold = args.threshold
-    if threshold is None:
-        def cost(th: float) -> float:
-            m = Model(dict(zip(FEATURES, weights, strict=True)), bias, threshold=th)
-            f = figures(m, train)
-            return float(f["false_refusals"]) + 2.0 * float(f["answered_out_of_scope"])  # type: ignore[arg-type]
-
-        threshold = min([round(0.3 + 0.05 * i, 2) for i in range(11)], key=lambda th: (cost(th), abs(th - 0.5)))
-    model = Model(dict(zip(FEATURES, weights, strict=True)), bias, threshold=threshold,
-                  borderline=round(threshold * 0.6, 3), fitted_on=tuple(fit_names))
     report = {name: figures(model, r) for name, r in rows.items()}
     for name, fig in report.items():
         tag = "fitted on" if name in fit_names else "held out"
@@ -122,7 +148,8 @@ def main() -> None:
         "fitted": {
             n: {k: v for k, v in report[n].items() if not isinstance(v, list)} for n in fit_names if n in report
         },
-        "l2": args.l2,
+        "l2": l2,
+        "l2_leave_one_corpus_out_cost": {str(k): v for k, v in cv.items()},
         "threshold": "chosen on the fitted corpora: fewest false refusals + 2 x out-of-scope answered",
     }
     model = Model(model.weights, model.bias, model.threshold, model.borderline, model.fitted_on, notes)
