@@ -95,6 +95,7 @@ SETS = {
 
 class _Text(HTMLParser):
     SKIP = {"script", "style", "head"}
+    INLINE = {"a", "abbr", "b", "code", "em", "i", "mark", "small", "span", "strong", "sub", "sup", "u"}  # no break
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -104,12 +105,14 @@ class _Text(HTMLParser):
     def handle_starttag(self, tag: str, attrs: Any) -> None:
         if tag in self.SKIP:
             self.depth += 1
-        self.parts.append(" ")
+        if tag not in self.INLINE:
+            self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP and self.depth:
             self.depth -= 1
-        self.parts.append(" ")
+        if tag not in self.INLINE:
+            self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
         if not self.depth:
@@ -244,8 +247,9 @@ def scan_answer(answer: dict[str, Any], ct: CorpusText) -> dict[str, list[str]]:
                 hl = h.lower()
                 if low == hl:
                     out["glued"].append(f"heading line: {h[:50]}")
-                elif low.startswith(hl) and re.match(r"\s*[:：,，—-]?\s*\w", low[len(hl):]) and \
-                        not re.match(r"\w", low[len(hl)]):
+                elif low.startswith(hl) and re.match(r"\s*[:：—–-]\s*\S|\s+[A-Z0-9]", seg[len(h):]):
+                    # the heading, then a separator or a new capitalised sentence ("Far switchers Who they are");
+                    # a sentence that merely opens with the heading's words ("Far switchers reported") is fine
                     out["glued"].append(f"heading glued: {h[:50]}")
     hay = _norm(" ".join([text, *quotes]))
     out["advert"] = [c for c in ct.advert_clauses if c in hay][:3]
