@@ -49,6 +49,7 @@ TOP_K = 6  # passages handed to a writer
 DEPTH = 20  # passages retrieved, from which other-language ones may be added
 FOREIGN_EXTRA = 3  # other-language passages added (the dense model favours same-language text)
 MAX_LLM_PASSAGES = 10  # numbered sources in the LLM prompt
+NEIGHBOURS_OF = 3  # the offline writer also reads the chunks next to this many best passages
 _MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,，]\s*\d+)*\]")
 Mode = Literal["llm", "extractive"]
 
@@ -219,7 +220,7 @@ class Pipeline:
             note = prompts.pick(prompts.LLM_UNAVAILABLE_NOTE, asked.lang)
             if not decision.answer:  # borderline: offline answers only what is clearly answerable
                 return Draft("", [], 0.0, 0), "extractive", note
-        picked = self.extractive.select(found.candidates)
+        picked = self.extractive.select(self._with_neighbours(asked, found))
         picked = self._with_subsections(asked, picked) or picked
         positions = self._positions_for(found.passages)
         best = max((c.score for c in found.candidates), default=0.0)
@@ -256,6 +257,29 @@ class Pipeline:
             coverage=decision.probability if decision else 0.0,
             reason=reason,
         )
+
+    def _with_neighbours(self, asked: Asked, found: Found) -> list[Candidate]:
+        """The candidates again, with the chunks next to the best passages in their section added.
+
+        Chunking cuts a long section at a size, not where its answer ends: the list a passage announces,
+        or the sentence that goes on from its last one, may sit in the next chunk. Only the writer
+        sees them; the decision was made on the retrieved passages' own evidence.
+        """
+        have = {p.id for p in found.passages}
+        extra: list[Passage] = []
+        for p in found.passages[:NEIGHBOURS_OF]:
+            try:
+                near = self.kb.neighbours(p)
+            except Exception:  # a store that cannot list its chunks: answer from what was retrieved
+                near = []
+            for n in near:
+                if n.id not in have:
+                    have.add(n.id)
+                    extra.append(n)
+        if not extra:
+            return found.candidates
+        concepts = mentioned(f"{asked.context} {asked.question}" if asked.context else asked.question)
+        return self.extractive.score(asked.question, [*found.passages, *extra], asked.context, concepts=concepts)
 
     def _with_subsections(self, asked: Asked, picked: list[Candidate]) -> list[Candidate] | None:
         """A section that announces a list ("Here are a few examples:") answers with its subsections.

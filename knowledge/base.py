@@ -19,7 +19,7 @@ from .config import KnowledgeConfig
 from .embeddings import Embedder, QueryCache, make_embedder
 from .errors import IngestError, SkipFile
 from .ingest import Chunk, Document, chunk_document, iter_files, load_document, load_fetched
-from .retrieval import Mode, Retrieval, Retriever
+from .retrieval import Mode, Passage, Retrieval, Retriever
 from .roles import RoleCatalog, build_catalog
 from .store import Store, StoredChunk, connect
 from .web import Fetched, is_url, source_name
@@ -351,6 +351,10 @@ class KnowledgeBase:
         if self._retriever is not None:
             self._retriever.invalidate()
         return len(ids)
+
+    def neighbours(self, passage: Passage) -> list[Passage]:
+        """The chunks right before and after a retrieved passage in its document and section."""
+        return self.retriever.neighbours(passage)
 
     def passages_of(self, source: str) -> list[str]:
         """The stored chunk texts of one document, in reading order."""

@@ -159,6 +159,27 @@ class LexicalIndex:
         return known / total if total else 0.0
 
 
+def as_passage(c: StoredChunk, score: float, dense: float | None = None, lexical: float = 0.0) -> Passage:
+    """A stored chunk as a retrieved passage with these scores."""
+    m = c.metadata
+    return Passage(
+        id=c.id,
+        source=str(m.get("source", "")),
+        title=str(m.get("title", "")),
+        url=str(m.get("url") or "") or None,
+        text=c.text,
+        score=score,
+        dense=dense,
+        lexical=lexical,
+        heading=str(m.get("heading", "")),
+        section=str(m.get("section", "")),
+        numbering=str(m.get("numbering", "")),
+        kind=str(m.get("kind", "")),
+        question=str(m.get("question", "")),
+        location=str(m.get("location", "")),
+    )
+
+
 class Retriever:
     """Searches one Store; keeps the BM25 index and refreshes it when the store changes."""
 
@@ -175,6 +196,7 @@ class Retriever:
         self._forced_for: frozenset[str] = frozenset()  # ... and the unknown chunk ids that caused it
         # (chunks, by_id, lex) swapped as one object, so a search never mixes two snapshots.
         self._snap: tuple[list[StoredChunk], dict[str, int], LexicalIndex | None] = ([], {}, None)
+        self._documents: tuple[list[StoredChunk] | None, dict[str, list[StoredChunk]]] = (None, {})
 
     def invalidate(self) -> None:
         with self._lock:
@@ -197,6 +219,33 @@ class Retriever:
                 self._snap = (self._chunks, self._by_id, self._lex)
                 self._version = version
             self._checked = now
+
+    def neighbours(self, passage: Passage) -> list[Passage]:
+        """The chunks right before and after ``passage`` in its document, when in the same section and
+        FAQ answer: a section longer than one chunk was cut between them, so its next lines (a list
+        going on, the answer to a lead-in) sit there. They carry ``passage``'s score."""
+        self._ensure_index()
+        chunks = self._snap[0]
+        built, by_source = self._documents
+        if built is not chunks:  # each document's chunks in reading order, once per snapshot
+            order: dict[str, list[StoredChunk]] = defaultdict(list)
+            for c in chunks:
+                order[str(c.metadata.get("source", ""))].append(c)
+            for doc in order.values():
+                doc.sort(key=lambda c: int(c.metadata.get("position", 0)))
+            by_source = dict(order)
+            self._documents = (chunks, by_source)  # one assignment: readers never see a mixed pair
+        doc = by_source.get(passage.source, [])
+        at = next((i for i, c in enumerate(doc) if c.id == passage.id), None)
+        if at is None:
+            return []
+        out: list[Passage] = []
+        for j in (at - 1, at + 1):
+            if 0 <= j < len(doc):
+                m = doc[j].metadata
+                if str(m.get("section", "")) == passage.section and str(m.get("question", "")) == passage.question:
+                    out.append(as_passage(doc[j], passage.score))
+        return out
 
     @property
     def chunks(self) -> list[StoredChunk]:
@@ -250,25 +299,8 @@ class Retriever:
             c = chunks[i] if i is not None else dense_hits.get(cid)
             if c is None:
                 continue
-            m = c.metadata
-            passages.append(
-                Passage(
-                    id=c.id,
-                    source=str(m.get("source", "")),
-                    title=str(m.get("title", "")),
-                    url=str(m.get("url") or "") or None,
-                    text=c.text,
-                    score=round(score, 6),
-                    dense=dense_sim.get(cid),
-                    lexical=float(lex_scores[i]) if lex.n and i is not None else 0.0,
-                    heading=str(m.get("heading", "")),
-                    section=str(m.get("section", "")),
-                    numbering=str(m.get("numbering", "")),
-                    kind=str(m.get("kind", "")),
-                    question=str(m.get("question", "")),
-                    location=str(m.get("location", "")),
-                )
-            )
+            lexical = float(lex_scores[i]) if lex.n and i is not None else 0.0
+            passages.append(as_passage(c, round(score, 6), dense_sim.get(cid), lexical))
         top_dense = max(dense_sim.values(), default=0.0)
         known = lex.known_share(tokens) if lex.n else 0.0
         calibration = CALIBRATIONS.get(self.store.embedder.id, DEFAULT_CALIBRATION)
