@@ -266,6 +266,7 @@ class Pipeline:
         sees them; the decision was made on the retrieved passages' own evidence.
         """
         have = {p.id for p in found.passages}
+        floor = min((p.score for p in found.passages), default=0.0)  # not retrieved: ranked below all that were
         extra: list[Passage] = []
         for p in found.passages[:NEIGHBOURS_OF]:
             try:
@@ -275,7 +276,7 @@ class Pipeline:
             for n in near:
                 if n.id not in have:
                     have.add(n.id)
-                    extra.append(n)
+                    extra.append(replace(n, score=min(n.score, floor)))
         if not extra:
             return found.candidates
         concepts = mentioned(f"{asked.context} {asked.question}" if asked.context else asked.question)
