@@ -8,7 +8,8 @@ Everything that reaches ``POST /slack/events`` goes through, in this order, each
    body byte is read before these pass;
 2. the body, into a buffer reserved from a global budget (503 when the budget is spent), complete
    within ``body_timeout_s``;
-3. the HMAC over the raw bytes (``v0:timestamp:body``, constant-time compare) — only then is anything
+3. the HMAC over the raw bytes (``v0:timestamp:body``, constant-time compare; bodies over ``small_body``
+   are hashed on a thread of their own, so a flood of large bodies does not hold the loop) — only then is anything
    parsed: JSON (depth errors are a 400) or a form with at most ``max_form_fields`` fields;
 4. the claim of the event id (or, for slash commands and clicks, a hash of the signed timestamp and
    body, so a replay inside the signature window is dropped) — keys of its own (``door:…``) beside the
@@ -255,14 +256,41 @@ class _Conn(asyncio.Protocol):
 
     def _on_body_complete(self) -> None:
         door = self.door
+        headers = self.head["headers"]
+        ts, signature = headers["x-slack-request-timestamp"], headers["x-slack-signature"]
+        if len(self.body) > door.limits.small_body:
+            # A large body (rare from Slack; the shape of a flood): hashed on another thread, which releases the
+            # GIL while it hashes, so the loop keeps acking small requests meanwhile. The budget stays reserved
+            # until the hash is done, whatever becomes of the connection: queued hashes are bounded by it.
+            body, pool, size = self.body, self.reserved_from, self.reserved
+            self.body, self.reserved = bytearray(), 0
+            self._busy()
+            door._spawn(self._verify_large(ts, signature, body, pool, size))
+            return
         raw = bytes(self.body)
         self._release_body()
-        headers = self.head["headers"]
-        ts = headers["x-slack-request-timestamp"]
-        expected = "v0=" + hmac.new(door.secret, b"v0:" + ts.encode() + b":" + raw, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, headers["x-slack-signature"]):
+        self._verified(raw if signature_ok(door.secret, ts, raw, signature) else None)
+
+    async def _verify_large(self, ts: str, signature: str, body: bytearray, pool: str, size: int) -> None:
+        door = self.door
+        try:
+            ok = await door.loop.run_in_executor(door._verifier, signature_ok, door.secret, ts, body, signature)
+        except Exception:
+            ok = False
+        finally:
+            door._unreserve(pool, size)
+        self._verified(bytes(body) if ok else None)
+
+    def _verified(self, raw: bytes | None) -> None:
+        """Continue with a body whose signature was checked (``None``: it did not match)."""
+        if raw is None:
             self._reject(Rejected(401, "bad_signature"))
             return
+        if self.closed:
+            return
+        door = self.door
+        headers = self.head["headers"]
+        ts = headers["x-slack-request-timestamp"]
         self._busy()
         try:
             kind, keys, reply = _classify(raw, headers.get("content-type", ""), door.limits.max_form_fields, ts)
@@ -457,6 +485,13 @@ def _classify(raw: bytes, ctype: str, max_fields: int, timestamp: str) -> tuple[
     raise Rejected(415, "media_type")
 
 
+def signature_ok(secret: bytes, timestamp: str, body: bytes | bytearray, signature: str) -> bool:
+    """Slack's v0 signature: HMAC-SHA256 of ``v0:timestamp:body``, compared in constant time (no copy of the body)."""
+    mac = hmac.new(secret, b"v0:" + timestamp.encode() + b":", hashlib.sha256)
+    mac.update(body)
+    return hmac.compare_digest("v0=" + mac.hexdigest(), signature)
+
+
 def _signed_id(timestamp: str, raw: bytes) -> str:
     """One id per signed request: Slack never signs two different requests with the same timestamp and body."""
     return hashlib.sha256(timestamp.encode() + b":" + raw).hexdigest()
@@ -524,6 +559,7 @@ class FrontDoor:
         self._batch: list[tuple[str, list[str], dict[str, Any], asyncio.Future[str | None]]] = []
         self._writing = False
         self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careerbot-health")
+        self._verifier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careerbot-verify")
         self._health_cache: tuple[float, tuple[int, dict[str, Any]]] | None = None
         self._health_pending: asyncio.Future[tuple[int, dict[str, Any]]] | None = None
         self.counts: Counter[str] = Counter()  # lifetime totals: "accepted:event", "rejected:unsigned", ...
@@ -575,6 +611,7 @@ class FrontDoor:
             self.loop.close()
         self._writer.shutdown(wait=True, cancel_futures=False)
         self._checker.shutdown(wait=False, cancel_futures=True)
+        self._verifier.shutdown(wait=False, cancel_futures=True)
 
     # -- recording: group commit ---------------------------------------------------------------------------
     def _submit(self, kind: str, keys: list[str], payload: dict[str, Any]) -> asyncio.Future[str | None]:

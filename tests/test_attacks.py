@@ -27,7 +27,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.state import State
-from tests.fakes.bot_server import BotProcess, mention, posts, settings_env
+from tests.fakes.bot_server import BotProcess, mention, posts, settings_env, wait_posts
 from tests.fakes.slack_server import (
     BOT_USER_ID,
     FakeSlack,
@@ -297,6 +297,24 @@ def test_deep_json_and_endless_forms_are_400_not_500(bot: BotProcess, baseline: 
     assert accepted(bot) == before
     assert "Traceback" not in bot.output() and "RecursionError" not in bot.output()
     memory_returns(bot, baseline)
+
+
+def test_a_signed_event_over_64_kib_is_answered_and_a_tampered_one_is_not(bot: BotProcess, slack: FakeSlack) -> None:
+    """Bodies over 64 KiB are verified off the event loop: a long signed message (rich-text blocks) still gets
+    its answer, and the same bytes with one changed are refused without reaching bolt."""
+    before = accepted(bot)
+    n = next(_ids)
+    ev = mention("C0BIGBODY", f"<@{BOT_USER_ID}> {QUESTION}", f"1800.{n:06d}", user=f"U0A{n:06d}")
+    ev["blocks"] = [{"type": "rich_text", "block_id": f"b{i}", "elements": [{"type": "rich_text_section",
+                     "elements": [{"type": "text", "text": "context " * 40}]}]} for i in range(300)]
+    body = event_body(ev, f"EvBig{n}")
+    assert len(body) > 64 * 1024
+    ts = int(time.time())
+    tampered = body.replace(b"context", b"CONTEXT", 1)
+    assert deliver(bot.events_url, tampered, signature=sign(body, ts), timestamp=ts).status == 401
+    assert deliver(bot.events_url, body, signature=sign(body, ts), timestamp=ts).status == 200
+    assert accepted(bot) - before == 1
+    assert wait_posts(slack, "C0BIGBODY", timeout=60)
 
 
 # -- response_url ------------------------------------------------------------------------------------------------
