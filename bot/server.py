@@ -248,25 +248,30 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def yield_cpu() -> str:
-    """Answering yields the CPU to acking: this process (and the threads it starts later) runs only when the
-    front door does not need the core — Linux's SCHED_IDLE — else at ``nice 10``. Returns which applied.
-
-    SCHED_IDLE is relative to everything else runnable on the machine (or in the container's cgroup): on a host
-    kept busy by other programs the answers wait for them too, never the acks.
-    """
-    policy = "nice"
+def yield_cpu() -> bool:
+    """This process (and the threads it starts later) at ``nice 10``: below the front door. True if it applied."""
     try:
         os.nice(WORKER_NICE)
     except OSError:
-        policy = "none"
-    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            policy = "idle"
-        except OSError:  # not permitted (some seccomp profiles): nice it is
-            pass
-    return policy
+        return False
+    return True
+
+
+def idle_thread() -> bool:
+    """The calling thread runs only when nothing else wants the core (Linux's SCHED_IDLE); True if it applied.
+
+    For the answering threads of a worker process: answering yields the CPU to acking outright, not just at a
+    lower weight. Not for its heartbeat thread: SCHED_IDLE also yields to every other program on the machine,
+    and a heartbeat starved for a few seconds would make the replica look dead. Where it is not available or
+    not permitted the thread keeps the process's ``nice 10``.
+    """
+    if not (hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE")):
+        return False
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: the calling thread, on Linux
+    except OSError:
+        return False
+    return True
 
 
 def freeze_heap() -> None:
@@ -294,6 +299,7 @@ def _worker_process(settings: Settings, auth: dict[str, Any], threads: int, read
     bot.warm()  # before any job: the store is opened once, by one thread
     freeze_heap()
     runner = bot.runner
+    runner.thread_setup = idle_thread
     runner.start()
 
     def relay_wakes() -> None:  # the front door recorded jobs (a byte on the pipe): cut the runner's poll delay
