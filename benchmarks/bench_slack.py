@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -182,6 +183,7 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float, worker
     bodies += [(bodies[i][0], 1) for i in range(min(retries, events))]
 
     port = _free_port()
+    started = {"at_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_before": os.getloadavg()[0]}
     with FakeSlack() as slack, tempfile.TemporaryDirectory(prefix="careerbot-bench-slack-") as tmp:
         log_path = Path(tmp) / "serve.log"
         env = offline_env(
@@ -252,6 +254,8 @@ def run(data_dir: Path, events: int, retries: int, answer_timeout: float, worker
     first = [a for a in acks if a[2] is None]
     lat = [ms for status, ms, _ in first if status == 200]
     return {
+        **started,
+        "load_after": os.getloadavg()[0],
         "events": events,
         "workers": workers,
         "retries": len(bodies) - events,
@@ -282,7 +286,12 @@ def markdown(r: dict[str, Any]) -> str:
             f"{r['events']} signed app_mention events at once (+{r['retries']} Slack retries of the first ones) "
             f"to `careerbot serve --http --workers {r.get('workers', 8)}` (front door + answering processes, "
             f"offline answers), fake Slack Web API; "
-            f"server ready {r['startup_s']:.1f} s after start.",
+            f"server ready {r['startup_s']:.1f} s after start"
+            + (f"; {r['at_utc']}, 1-minute load average {r['load_before']:.1f} before, {r['load_after']:.1f} after"
+               if "at_utc" in r else "") + ".",
+            "Client: `burst_client.py`, one thread in a process of its own; connections opened first, the "
+            f"{r['events'] + r['retries']} requests written within {r.get('burst_spread_ms', float('nan')):.1f} ms; "
+            "each ack timed from its request's first byte written to its response's last byte read.",
             "",
             "| measure | value | target | |",
             "|---|---:|---:|---|",

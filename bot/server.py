@@ -398,8 +398,9 @@ class WorkerBeat:
     """The front door's heartbeat for its worker processes, from its own thread at normal priority.
 
     Workers run at low CPU priority (``yield_cpu``: nice 10; their answering threads ``idle_thread``): on a busy
-    host their own heartbeat thread can starve for seconds, and a replica that is only busy would look dead. The front door sees its workers alive
-    (``is_alive``) and says so for them every ``settings.replica_heartbeat_s``; when a worker dies the
+    host their own heartbeat thread can starve for seconds, and a replica that is only busy would look dead.
+    The front door sees its workers alive (``is_alive``) and says so for them every
+    ``settings.replica_heartbeat_s``; when a worker dies the
     main loop marks its row gone, and a SIGKILL of the front door takes the workers (PDEATHSIG) and this
     heartbeat with it.
     """
