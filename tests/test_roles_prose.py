@@ -16,8 +16,9 @@ from bot.role_service import RoleService
 from bot.settings import Settings
 from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig
-from knowledge.roles import RoleCatalog, normalize
+from knowledge.roles import Role, RoleCatalog, normalize, slug
 from knowledge.roles.extract import contrasted_titles, subject_titles
+from knowledge.roles.outlook import OutlookReader
 
 CORPUS = Path(__file__).resolve().parent / "data" / "roles_prose"
 POST = "reliability-hiring-notes.html"
@@ -99,3 +100,19 @@ def test_outlook_quotes_the_automation_sentence_not_the_interview_anecdote(servi
     assert outlook == "at risk"
     assert any("Automated runbooks" in q for q in quotes), quotes
     assert not any("threatened" in q for q in quotes), quotes
+
+
+@pytest.mark.parametrize(
+    ("name", "prospects", "duties"),
+    [
+        ("data engineer", "Companies are hiring far more data engineers than two years ago.",
+         "Data engineers build and maintain the pipelines that move data between systems."),
+        ("数据工程师", "这两年招聘数据工程师的公司明显变多了，好的候选人手里常常有好几个offer。",
+         "数据工程师主要负责搭建和维护数据管道。"),
+    ],
+)
+def test_outlook_reading_prefers_prospects_to_duties_in_both_languages(
+        prose_kb: KnowledgeBase, name: str, prospects: str, duties: str) -> None:
+    reader = OutlookReader(lambda texts: prose_kb.embed(texts))
+    (good, _), (plain, _) = reader.read(Role(slug(name), name), [prospects, duties])
+    assert good > 0 > plain, (good, plain)
