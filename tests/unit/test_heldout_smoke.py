@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import heldout  # noqa: E402
 
-FILES = sorted(p for c in heldout.CORPORA for p in (DATA / c).iterdir() if p.is_file())
+FILES = sorted(p for c in heldout.SETS["heldout"].corpora for p in (DATA / c).iterdir() if p.is_file())
 MARKUP = re.compile(r"(?m)\*\*|__|\[\^|^\s*>|</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?>")
 
 
@@ -41,7 +41,7 @@ def test_question_set_is_valid_and_points_at_corpus_files() -> None:
     assert kinds == {"in_scope", "out_of_scope", "adversarial"}
     for it in items:
         assert set(it.sources) <= names, f"line {it.line}: unknown source"
-    split = heldout.split_items(DATA / "questions.jsonl")
+    split = heldout.split_items(heldout.SETS["heldout"])
     assert all(any(r["kind"] == "in_scope" for r in rows) for rows in split.values())
 
 
