@@ -391,8 +391,9 @@ class SlackBot:
             except Exception as exc:  # the answer still goes out, just without vote buttons
                 log.warning("feedback store failed: %s", type(exc).__name__)
                 feedback_id = None
-            if job_id:
-                self.runner.mark_posting(job_id)
+            if job_id and not self.runner.mark_posting(job_id):
+                error = "taken_over"  # another replica holds the job now and answers it
+                return None
             error, reply_ts = self._post_ts(channel, thread, bk.answer_fallback(answer),
                                             bk.answer_blocks(answer, feedback_id), job_id=job_id)
             if answer.note and not error:
@@ -627,6 +628,12 @@ class SlackBot:
                 except SlackClientError as exc:
                     log.warning("removing a draft reply failed: %s", slack_error(exc))
 
+    def _delete_quietly(self, channel: str, ts: str) -> None:
+        try:
+            self.client.chat_delete(channel=channel, ts=ts)
+        except SlackClientError as exc:
+            log.warning("removing a draft reply failed: %s", slack_error(exc))
+
     def _show_status(self, event: dict[str, Any], question: str) -> str:
         """"careerbot is reading the sources…" under the thread; a reaction where that is not possible."""
         try:
@@ -689,8 +696,11 @@ class SlackBot:
             mode, refused = answer.mode, answer.refused
             feedback_id = self._record(answer, user=user, channel=channel, job_id=job_id,
                                        channel_type=fields.get("channel_type"))
-            if job_id:
-                self.runner.mark_posting(job_id)
+            if job_id and not self.runner.mark_posting(job_id):
+                error = "taken_over"  # another replica holds the job now and answers it
+                if live is not None and live.ts:
+                    self._delete_quietly(channel, live.ts)  # the draft shown so far is not the answer
+                return None
             text, blocks = bk.answer_fallback(answer), bk.answer_blocks(answer, feedback_id)
             if live is not None:
                 error = live.finish(text, blocks, metadata=self._job_meta(job_id))

@@ -334,6 +334,38 @@ def test_a_slow_runner_keeps_its_job_while_another_polls(replicas: tuple[State, 
     assert all(r["stopped"] is not None for r in a.replicas())  # both said they are gone
 
 
+def test_a_runner_taken_over_while_it_looked_dead_does_not_post_or_close_the_job(
+        replicas: tuple[State, State]) -> None:
+    a, b = replicas
+    started, go = threading.Event(), threading.Event()
+    posted: list[bool] = []
+
+    def answer(job: Job) -> str | None:
+        started.set()
+        go.wait(60)
+        mine = ra.mark_posting(job.id)  # what the Slack handler asks just before it posts
+        posted.append(mine)
+        return "1.0" if mine else None
+
+    # registered, then silent for far longer than it counts as alive: a stalled replica, as the others see it
+    ra = JobRunner(a, {"event": answer}, workers=1, lease_s=600, poll_s=0.02, heartbeat_s=60, dead_after_s=0.1)
+    ra.start()
+    try:
+        job_id = a.enqueue("event", {})
+        assert started.wait(30)
+        taken = wait_until(lambda: b.lease("w-b", 600))
+        assert isinstance(taken, Job) and taken.id == job_id and taken.recovered
+        go.set()
+        wait_until(lambda: posted and ra.pending == 0)
+        assert posted == [False]  # it did not post a second answer
+        assert a.job_status(job_id) == "leased" and b.holds(job_id, "w-b")  # nor closed the other's job
+        b.done(job_id, "2.0")
+        assert a.job_status(job_id) == "done"
+    finally:
+        go.set()
+        ra.drain(5)
+
+
 def test_healthz_says_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
     from bot.server import Health
     from tests.fakes.chroma_server import free_port

@@ -13,7 +13,9 @@ refreshes it every ``heartbeat_s``; while it beats, its leases hold (and are ext
 not taken over by another replica. A runner killed outright stops beating, and ``dead_after_s`` later (a few
 beats, not the ``lease_s`` of its jobs) every job it held is leasable by the other replicas; one that drains on
 SIGTERM says it is gone at the end of its drain, so what it handed back moves at once. ``lease_s`` stays the
-backstop (a database that lost the row, a runner of an older release).
+backstop (a database that lost the row, a runner of an older release). A handler calls ``mark_posting`` just
+before it posts its reply: False when the job was taken over meanwhile (a replica that only looked dead — a
+stall, a lost database connection), and then it does not post, so the question is answered once.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
         self._running: dict[str, Job] = {}
         self._posting: set[str] = set()
+        self._abandoned: set[str] = set()  # jobs whose reply this runner did not post: not its to close
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._wake = threading.Condition()  # wake() rouses one idle worker, not all of them
@@ -86,11 +89,26 @@ class JobRunner:
     def accepting(self) -> bool:
         return self._accepting
 
-    def mark_posting(self, job_id: str) -> None:
-        """The job's reply is on its way to Slack: on shutdown it is left to its lease, not released at once."""
+    def mark_posting(self, job_id: str) -> bool:
+        """The job's reply is about to go to Slack. False: another replica took the job over (it thought this one
+        dead) or the database cannot say — do not post; the job is left to whoever holds it, or released.
+
+        While posting, a shutdown leaves the job to its lease rather than releasing it at once.
+        """
         with self._lock:
-            if job_id in self._running:
-                self._posting.add(job_id)
+            if job_id not in self._running:
+                return True  # not a job of this runner's (a direct call)
+            self._posting.add(job_id)
+        try:
+            mine = self.state.holds(job_id, self.worker_id)
+        except Exception as exc:
+            self._complain("holds", exc)
+            mine = False
+        if not mine:
+            with self._lock:
+                self._abandoned.add(job_id)
+            log.warning("job %s was taken over by another worker: not posting", job_id)
+        return mine
 
     def wake(self) -> None:
         with self._wake:
@@ -158,6 +176,7 @@ class JobRunner:
                 with self._idle:
                     self._running.pop(job.id, None)
                     self._posting.discard(job.id)
+                    self._abandoned.discard(job.id)
                     if not self._running:
                         self._idle.notify_all()
 
@@ -171,6 +190,11 @@ class JobRunner:
         except Exception as exc:
             log.error("job %s (%s) failed: %s", job.id, job.kind, type(exc).__name__)
             self._safe(self.state.fail, job.id, type(exc).__name__)
+            return
+        with self._lock:
+            abandoned = job.id in self._abandoned
+        if abandoned:  # taken over: the other worker closes it; if the database could not tell, hand it back
+            self._safe(self.state.release, job.id, self.worker_id)
             return
         self._safe(self.state.done, job.id, reply_ts)
 

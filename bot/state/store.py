@@ -19,6 +19,7 @@ Interface (all times are seconds; ``now`` is this host's wall clock):
                                                       # attempts += 1
     extend(job_ids, worker, lease_s)                  # heartbeat for jobs still running
     hand_off(job_id, worker, hold_s)                  # shutdown, reply in flight: nobody's, leasable after hold_s
+    holds(job_id, worker) -> bool                     # before posting: the job was not taken over
     register(worker, dead_after_s) / beat(worker, dead_after_s) / gone(worker)
                                                       # replica liveness: a worker's row and its heartbeat
     beat_processes(host, pids, dead_after_s, since) / gone_process(host, pid, since)
@@ -548,11 +549,23 @@ class State:
                 conn.execute(answers_t.update().where(answers_t.c.job_id == job_id, answers_t.c.message_ts.is_(None))
                              .values(message_ts=reply_ts))
 
-    def release(self, job_id: str) -> None:
-        """Give a leased job back (shutdown): queued again at once, attempts kept (so it counts as recovered)."""
+    def release(self, job_id: str, worker: str | None = None) -> None:
+        """Give a leased job back (shutdown): queued again at once, attempts kept (so it counts as recovered).
+
+        With ``worker``: only while that worker still holds it."""
+        where = [jobs_t.c.id == job_id, jobs_t.c.status == "leased"]
+        if worker is not None:
+            where.append(jobs_t.c.worker == worker[:128])
         with self.engine.begin() as conn:
-            conn.execute(jobs_t.update().where(jobs_t.c.id == job_id, jobs_t.c.status == "leased")
+            conn.execute(jobs_t.update().where(*where)
                          .values(status="queued", worker=None, lease_until=0.0, updated=time.time()))
+
+    def holds(self, job_id: str, worker: str) -> bool:
+        """Whether ``worker`` still holds the job's lease (nobody took it over, thinking the worker dead)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(jobs_t.c.id).where(jobs_t.c.id == job_id, jobs_t.c.worker == worker[:128],
+                                                            jobs_t.c.status == "leased")).first()
+        return row is not None
 
     def fail(self, job_id: str, error: str) -> None:
         with self.engine.begin() as conn:
