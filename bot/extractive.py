@@ -476,22 +476,23 @@ class ExtractiveWriter:
         seen: set[int] = set()  # considered once: chosen, or passed over
         best = cands[order[0]].value
         while len(chosen) < MAX_SENTENCES:
-            # The sentence right after a chosen one usually goes on answering ("This could be through
-            # internships…"), and so do the other items of a chosen item's list: they compete with a
-            # bonus, grounded or not.
-            follows = {(cands[j].passage.id, cands[j].index + 1) for j in chosen}
+            # The next sentence of a chosen one's paragraph usually goes on answering ("This could be
+            # through internships…"), and so do the other items of a chosen item's list and a list that
+            # follows a chosen sentence: they compete with a bonus, grounded or not. A new paragraph is not
+            # a continuation (an insert between answers often is an advert).
+            follows = {(cands[j].passage.id, cands[j].line, cands[j].index + 1) for j in chosen}
             lists = {(cands[j].passage.id, cands[j].intro) for j in chosen if cands[j].intro}
             earliest: dict[str, int] = {}
             for j in chosen:
                 pid = cands[j].passage.id
                 earliest[pid] = min(earliest.get(pid, cands[j].index), cands[j].index)
 
-            def effective(i: int, follows: set[tuple[str, int]] = follows, lists: set[tuple[str, str]] = lists,
+            def effective(i: int, follows: set[tuple[str, int, int]] = follows, lists: set[tuple[str, str]] = lists,
                           earliest: dict[str, int] = earliest) -> float:
                 c = cands[i]
                 pid = c.passage.id
                 nxt = (
-                    (pid, c.index) in follows
+                    (pid, c.line, c.index) in follows  # the next sentence of the same paragraph
                     or (pid, c.intro) in lists  # another item of a chosen item's list
                     or (bool(c.intro) and earliest.get(pid, c.index) < c.index)  # a list after a chosen sentence
                 )
