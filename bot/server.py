@@ -248,30 +248,29 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def yield_cpu() -> bool:
-    """This process (and the threads it starts later) at ``nice 10``: below the front door. True if it applied."""
+def yield_cpu() -> str:
+    """Answering yields the CPU to acking: this process and the threads it starts later run at ``nice 10`` and,
+    on Linux, under SCHED_BATCH — a worker that wakes never preempts the running front door, which still
+    preempts it. Returns what applied ("batch", "nice" or "none").
+
+    Not SCHED_IDLE: measured under load 9–17 on this 2-core machine it starved the answers (last of 200
+    answered 88–141 s after the burst against 7–31 s), and one run posted 2 duplicate answers: a starved
+    thread holding the GIL or SQLite's write lock stalls the heartbeat and lease extensions of its whole
+    process (the likely cause), SCHED_IDLE being per thread but the GIL per process.
+    """
+    applied = "none"
     try:
         os.nice(WORKER_NICE)
+        applied = "nice"
     except OSError:
-        return False
-    return True
-
-
-def idle_thread() -> bool:
-    """The calling thread runs only when nothing else wants the core (Linux's SCHED_IDLE); True if it applied.
-
-    For the answering threads of a worker process: answering yields the CPU to acking outright, not just at a
-    lower weight. Not for its heartbeat thread: SCHED_IDLE also yields to every other program on the machine,
-    and a heartbeat starved for a few seconds would make the replica look dead. Where it is not available or
-    not permitted the thread keeps the process's ``nice 10``.
-    """
-    if not (hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE")):
-        return False
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: the calling thread, on Linux
-    except OSError:
-        return False
-    return True
+        pass
+    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_BATCH"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))  # keeps the nice value's weight
+            applied = "batch"
+        except OSError:
+            pass
+    return applied
 
 
 def freeze_heap() -> None:
@@ -299,7 +298,6 @@ def _worker_process(settings: Settings, auth: dict[str, Any], threads: int, read
     bot.warm()  # before any job: the store is opened once, by one thread
     freeze_heap()
     runner = bot.runner
-    runner.thread_setup = idle_thread
     runner.start()
 
     def relay_wakes() -> None:  # the front door recorded jobs (a byte on the pipe): cut the runner's poll delay
@@ -397,7 +395,7 @@ class WorkerProcesses:
 class WorkerBeat:
     """The front door's heartbeat for its worker processes, from its own thread at normal priority.
 
-    Workers run at low CPU priority (``yield_cpu``: nice 10; their answering threads ``idle_thread``): on a busy
+    Workers run at low CPU priority (``yield_cpu``: nice 10, SCHED_BATCH): on a busy
     host their own heartbeat thread can starve for seconds, and a replica that is only busy would look dead.
     The front door sees its workers alive (``is_alive``) and says so for them every
     ``settings.replica_heartbeat_s``; when a worker dies the

@@ -59,9 +59,6 @@ class JobRunner:
         self._stopped = threading.Event()
         self._last_error = 0.0
         self._beat: threading.Thread | None = None
-        # Called first in each answering thread (not the heartbeat's): e.g. a lower CPU priority for answering
-        # that must not also slow the heartbeat, or the replica would look dead under load.
-        self.thread_setup: Callable[[], object] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> JobRunner:
@@ -151,8 +148,6 @@ class JobRunner:
 
     # -- the loop -------------------------------------------------------------------------------------------
     def _run(self) -> None:
-        if self.thread_setup is not None:
-            self.thread_setup()
         while self._accepting:
             try:
                 job = self.state.lease(self.worker_id, self.lease_s, self.kinds)
