@@ -251,10 +251,10 @@ def evaluate_item(item: EvalItem, pipeline: Any, kb: Any, mode: str, sources: So
     latency = (time.perf_counter() - start) * 1000
     found, missing = find_facts(item.facts, answer) if item.kind == "in_scope" else ([], [])
     total, bad, markers_ok = check_citations(answer, sources)
-    from .guards import is_promotional
+    from knowledge import contains_advert
 
     cited = tuple(dict.fromkeys(c.source for c in answer.citations))
-    advert = is_promotional(answer.text) or any(is_promotional(c.quote) for c in answer.citations)
+    advert = contains_advert(answer.text) or any(contains_advert(c.quote) for c in answer.citations)
     markup = [] if answer.refused else markup_in(answer.text)
     return ItemResult(
         item, rank, bool(answer.refused), found, missing, total, bad, markers_ok, latency, answer.text,

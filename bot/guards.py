@@ -4,9 +4,9 @@ The input side refuses prompt-injection, secret-seeking and advert requests befo
 retrieval or model call. Whether a question is in scope is not decided here but by the
 answerability model over retrieval evidence (bot/answerability.py): no topic lists.
 The output side scrubs token-shaped strings and the
-configured secret values from every answer, and drops any sentence that tells people
-to scan a QR code or add a WeChat contact (the seeds' advert tails are stripped at
-ingestion; this catches anything that slips through, including from an LLM).
+configured secret values from every answer, and drops any advert sentence — the same
+detector (knowledge.adverts: call to action, offer/price, product sold) that strips adverts
+at ingestion; this catches anything that slips through, including from an LLM.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Literal
+
+from knowledge import is_advert
 
 Block = Literal["injection", "secret", "promo"]
 
@@ -75,13 +77,6 @@ TOKEN_RE = re.compile(
 )
 REDACTED = "[redacted]"
 
-_PROMO_SENTENCE_RE = re.compile(
-    r"qr[\s-]*code|scan (the|this|below|it)|we\s*chat|二维码|扫码|扫描|加(我|上)?微信|vx|V信|领取|付费社群|知识星球|"
-    r"免费.{0,6}(资料|课程)|free (course|resource|gift|pack)|course pack",
-    re.I,
-)
-
-
 def check_question(question: str) -> Block | None:
     """Why this question must be refused before retrieval, or None when it may be answered."""
     q = question.strip()
@@ -89,14 +84,14 @@ def check_question(question: str) -> Block | None:
         return "injection"
     if any(p.search(q) for p in _SECRET_RE) and _SECRET_REQUEST.search(q):
         return "secret"
-    if any(p.search(q) for p in _PROMO_RE):
+    if any(p.search(q) for p in _PROMO_RE) or is_advert(q):
         return "promo"
     return None
 
 
 def is_promotional(sentence: str) -> bool:
-    """A sentence that advertises (scan a QR code, add WeChat, free resource pack)."""
-    return _PROMO_SENTENCE_RE.search(sentence) is not None
+    """A sentence that advertises: the one detector ingest cleaning uses too (``knowledge.adverts``)."""
+    return is_advert(sentence)
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:

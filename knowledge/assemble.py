@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from .adverts import advert_score, is_advert, trailing_advert
 from .structure import Block, BlockKind, Parsed
 from .text import weight
 
@@ -107,26 +108,13 @@ COMMENT_LINE_RE = re.compile(
     r"notify me of (new|follow-up) (posts|comments))",
     re.I,
 )
-# Promotional calls to action: QR codes, WeChat contacts, "free resource pack" giveaways.
-# Only phrases that ask the reader to do something: a mere mention of WeChat, a QR
-# code or "scan the resumes" in an article is content, not an advert.
-PROMO_RE = re.compile(
-    r"(二维码|扫码|扫描下方|vx|v信|加我|(添加|加).{0,4}(好友|微信|vx)|关注.{0,4}公众号|领取|资料包|大礼包|无偿分享|"
-    r"点击下方链接|qr[ -]?code|scan (the|this|my|our) (qr|code)|scan below|"
-    r"add me on (wechat|whatsapp|telegram)|free (course|resource|gift)s? ?(pack|bundle)|course pack|"
-    r"discount code|limited[- ]time offer|"
-    # joining a paid group / community is the call to action of a group advert
-    r"[戳点]击?上方蓝字|点个?[赞在]看|一键三连|关注我|"
-    r"知识星球|加入.{0,8}(星球|社群|交流群|付费群|会员)|付费(社群|群|专栏)|优惠券|"
-    r"join (our|my) (paid )?(community|group|discord|telegram|newsletter)|use (the )?code \w+ for)",
-    re.I,
-)
-PROMO_MAX_WEIGHT = 300  # a long paragraph that mentions one of these is an article, not an advert
+TITLE_MAX_WEIGHT = 60  # an advert's own title line ("零基础如何学习大模型 AI", "【福利】"): short, no full stop
+_SENTENCE_END_RE = re.compile(r"[。.!！]$")
 
 
-def is_promo(text: str) -> bool:
-    hits = {m.group(0).lower() for m in PROMO_RE.finditer(text)}
-    return bool(hits) and (weight(text) <= PROMO_MAX_WEIGHT or len(hits) >= 2)
+def _is_title_line(u: Unit) -> bool:
+    return (u.kind in ("heading", "paragraph") and not (u.question or u.answer)
+            and weight(u.text) <= TITLE_MAX_WEIGHT and not _SENTENCE_END_RE.search(u.text))
 
 
 def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
@@ -147,7 +135,7 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
             break
 
     # Advert tail: the first promo unit after which promo units keep coming to the end.
-    promo = [i for i, u in enumerate(units) if u.kind != "rule" and is_promo(u.text)]
+    promo = [i for i, u in enumerate(units) if u.kind != "rule" and is_advert(u.text)]
     if promo:
         content = [i for i, u in enumerate(units) if u.kind != "rule"]
         tail_start = None
@@ -166,15 +154,23 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
                 tail_start = i
                 break
         if tail_start is not None:
+            # The advert's pitch before it: units with a commercial cue ("…学了这门课程后…"), and its own short
+            # title lines (at most three in a row), never reaching into the first third of the document.
+            floor = content[len(content) // 3]
             start, back = tail_start, 0
-            while start > 0 and back < 2:  # the advert's own short title lines ("零基础如何学习大模型 AI")
+            while start - 1 > floor and back < 3:
                 prev = units[start - 1]
                 if prev.kind == "rule":
                     start -= 1
                     continue
-                if weight(prev.text) <= 60 and not re.search(r"[。.!！]$", prev.text):
+                if prev.answer or (prev.question and not advert_score(units[start].text).commercial):
+                    break  # a question whose answer is content, not the pitch: the document's own Q&A
+                if weight(prev.text) <= TITLE_MAX_WEIGHT and not _SENTENCE_END_RE.search(prev.text):
                     start -= 1
                     back += 1
+                elif advert_score(prev.text).commercial:
+                    start -= 1
+                    back = 0
                 else:
                     break
             removed = sum(1 for u in units[start:] if u.kind != "rule")
@@ -182,8 +178,20 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
             units = units[:start]
         singles = {i for i in promo if i < len(units)}
         if singles:
+            singles |= _advert_surroundings(units, singles)
             units = [u for i, u in enumerate(units) if i not in singles]
             notes.append(f"{len(singles)} promotional line(s)")
+
+    # An advert sentence tacked onto the end of a content paragraph: the paragraph stays, the advert goes.
+    trimmed = 0
+    for u in units:
+        if u.kind in ("paragraph", "list_item", "quote") and not u.question:
+            cut = trailing_advert(u.text)
+            if cut is not None:
+                u.text = u.text[:cut].rstrip()
+                trimmed += 1
+    if trimmed:
+        notes.append(f"{trimmed} advert sentence(s) cut from the end of a paragraph")
 
     # Headings with nothing under them (before the next heading of the same or a higher level).
     out: list[Unit] = []
@@ -209,6 +217,36 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
     else:
         notes.append(f"{len(empty)} empty headings")
     return out
+
+
+def _advert_surroundings(units: list[Unit], adverts: set[int]) -> set[int]:
+    """The advert units' own short title lines, and the short commercial lines after them, when the advert run
+    fills the gap up to the next question, heading, rule or the end (what sits between two Q&A pairs)."""
+    extra: set[int] = set()
+    for i in sorted(adverts):
+        end = i
+        while end + 1 < len(units) and end + 1 not in adverts:
+            nxt = units[end + 1]
+            if nxt.kind == "rule" or nxt.question or nxt.kind == "heading" or nxt.answer:
+                break
+            score = advert_score(nxt.text)
+            if score.weight > TITLE_MAX_WEIGHT * 2 or not score.categories:
+                break
+            end += 1
+        after = units[end + 1] if end + 1 < len(units) else None
+        if after is not None and end + 1 not in adverts and not (
+            after.kind in ("rule", "heading") or (after.question and not after.answer)
+        ):
+            continue  # content goes on after the advert: its neighbours are that content's, not the advert's
+        extra.update(range(i + 1, end + 1))
+        start, back = i, 0
+        while start > 0 and back < 2 and start - 1 not in adverts and _is_title_line(units[start - 1]):
+            start -= 1
+            back += 1
+            if units[start].kind == "heading":
+                break  # a heading is the advert's title only when nothing else sits under it
+        extra.update(range(start, i))
+    return extra - adverts
 
 
 # --- FAQ pairing and section paths ------------------------------------------------------------
