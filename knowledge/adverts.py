@@ -94,7 +94,9 @@ _CUES: list[tuple[str, bool, list[str]]] = [
     ("offer", False, [
         r"无偿分享", r"免费分享", r"白嫖", r"[0零]元(领|学|购|得)", r"优惠", r"折扣", r"打折", r"半价", r"秒杀",
         r"拼团", r"早鸟", r"限时", r"名额有限", r"免费(送|领|试听|体验|试学)",
-        r"(仅需|只需|只要|低至)\s?[¥￥$]?\s?\d", r"\bdiscount(ed)?\b", r"\bhalf price\b", r"\bsave \d+",
+        r"(仅需|只需|只要|低至)\s?[¥￥$]?\s?\d",
+        r"\b(a|an|\d+%|big|special|student|group) discount\b", r"\bdiscounted (price|rate|seats?|tickets?)\b",
+        r"\bhalf price\b", r"\bsave \d+",
         r"\b(only|just) [$€£¥]\s?\d", r"\bfree trial\b", r"\bearly[- ]bird\b", r"\blimited (seats|spots|places)\b",
     ]),
     ("offer", False, [
@@ -187,6 +189,6 @@ def trailing_advert(text: str) -> int | None:
         if at <= 0 or not is_advert(s):
             break
         cut, pos = at, at
-    if cut is None or not text[:cut].strip():
+    if cut is None or not text[:cut].strip() or is_advert(text[:cut]):
         return None
     return cut

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .adverts import advert_score, is_advert, trailing_advert
@@ -134,6 +134,18 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
             units = units[:i]
             break
 
+    # An advert sentence tacked onto the end of a content paragraph (an answer): the paragraph stays, the advert
+    # goes — before the units are judged whole, so a short answer is not dropped with its advert.
+    trimmed = 0
+    for n, u in enumerate(units):
+        if u.kind in ("paragraph", "list_item", "quote") and not u.question:
+            at = trailing_advert(u.text)
+            if at is not None and weight(u.text[:at]) > TITLE_MAX_WEIGHT:
+                units[n] = replace(u, text=u.text[:at].rstrip())
+                trimmed += 1
+    if trimmed:
+        notes.append(f"{trimmed} advert sentence(s) cut from the end of a paragraph")
+
     # Advert tail: the first promo unit after which promo units keep coming to the end.
     promo = [i for i, u in enumerate(units) if u.kind != "rule" and is_advert(u.text)]
     if promo:
@@ -181,17 +193,6 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
             singles |= _advert_surroundings(units, singles)
             units = [u for i, u in enumerate(units) if i not in singles]
             notes.append(f"{len(singles)} promotional line(s)")
-
-    # An advert sentence tacked onto the end of a content paragraph: the paragraph stays, the advert goes.
-    trimmed = 0
-    for u in units:
-        if u.kind in ("paragraph", "list_item", "quote") and not u.question:
-            cut = trailing_advert(u.text)
-            if cut is not None:
-                u.text = u.text[:cut].rstrip()
-                trimmed += 1
-    if trimmed:
-        notes.append(f"{trimmed} advert sentence(s) cut from the end of a paragraph")
 
     # Headings with nothing under them (before the next heading of the same or a higher level).
     out: list[Unit] = []
