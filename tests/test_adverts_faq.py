@@ -19,40 +19,31 @@ from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig
 from knowledge.ingest import chunk_document, load_document
 
-PAGE = """# 数据岗位求职答疑（第三期）
-
-整理了读者私信里问得最多的几个问题。
-
-**问：数据分析师和数据科学家的区别是什么？**
-
-答：数据分析师主要回答业务上“发生了什么”，日常是写 SQL、做报表和专题分析；数据科学家更多做预测和实验设计，需要更扎实的统计和建模能力。
-
-**【求职训练营】**
-
-数据岗求职训练营第七期火热报名中，原价2999元，现价1499元，前三十名再送简历精修一次，名额有限，私信报名！
-
-**问：转行做数据分析需要先学 Python 吗？**
-
-答：先学 SQL。绝大多数分析岗位的笔试都考 SQL，Python 可以等入职后在处理大表和自动化报表时再补。
-
-想要整理好的 SQL 笔试题库的同学，扫码加入我们的学习群免费领取。
-
-**问：作品集里放几个项目比较合适？**
-
-答：两到三个就够了，每个项目写清楚数据来源、你做的判断和带来的结果。需要项目模板的同学添加小助手微信，备注“作品集”即可领取。
-
-**Q: How long should a data analyst take-home assignment take?**
-
-A: Plan for four to six hours of focused work. Spend the first hour on understanding the data and the last hour on the write-up, because reviewers read the summary first.
-
-**Members only**
-
-Join our paid community for weekly mock interviews, and use code DATA40 for 40% off your first month.
-
-**Q: Is a master's degree required for data science roles?**
-
-A: Not for most industry roles. A portfolio of two solid projects and clear communication matter more than the degree, although research-heavy teams still prefer graduate training.
-"""
+PAGE = "\n\n".join([
+    '# 数据岗位求职答疑（第三期）',
+    '整理了读者私信里问得最多的几个问题。',
+    '**问：数据分析师和数据科学家的区别是什么？**',
+    '答：数据分析师主要回答业务上“发生了什么”，日常是写 SQL、做报表和专题分析；数据科学家更多做预测和实验'
+    '设计，需要更扎实的统计和建模能力。',
+    '**【求职训练营】**',
+    '数据岗求职训练营第七期火热报名中，原价2999元，现价1499元，前三十名再送简历精修一次，名额有限，私信报'
+    '名！',
+    '**问：转行做数据分析需要先学 Python 吗？**',
+    '答：先学 SQL。绝大多数分析岗位的笔试都考 SQL，Python 可以等入职后在处理大表和自动化报表时再补。',
+    '想要整理好的 SQL 笔试题库的同学，扫码加入我们的学习群免费领取。',
+    '**问：作品集里放几个项目比较合适？**',
+    '答：两到三个就够了，每个项目写清楚数据来源、你做的判断和带来的结果。需要项目模板的同学添加小助手微信'
+    '，备注“作品集”即可领取。',
+    '**Q: How long should a data analyst take-home assignment take?**',
+    'A: Plan for four to six hours of focused work. Spend the first hour on understanding the data and '
+    'the last hour on the write-up, because reviewers read the summary first.',
+    '**Members only**',
+    'Join our paid community for weekly mock interviews, and use code DATA40 for 40% off your first '
+    'month.',
+    "**Q: Is a master's degree required for data science roles?**",
+    'A: Not for most industry roles. A portfolio of two solid projects and clear communication matter '
+    'more than the degree, although research-heavy teams still prefer graduate training.',
+]) + "\n"
 
 QUESTIONS = [
     ("数据分析师和数据科学家有什么区别？", "报表"),
