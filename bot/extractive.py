@@ -157,10 +157,28 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
         idx = 0
         label = ""
         before = intro = ""
-        for li, line in enumerate(p.text.split("\n")):
+        lines = p.text.split("\n")
+        labelled = p.kind in LABELLED_KINDS
+        short = [labelled and bool(x.strip()) and _is_label(x) for x in lines]
+        for li, line in enumerate(lines):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
-            if p.kind in LABELLED_KINDS and _is_label(line):
+            if short[li] and li + 1 < len(lines) and short[li + 1] and not _is_item(line):
+                # A run of short lines ("Financial" / "$3K to $5K stipend is low" / …): the first names
+                # the group, the others are its items.
+                label, before, intro = "", display_text(line), display_text(line).rstrip(":：")
+                continue
+            if short[li] and (li + 1 == len(lines) or short[li + 1]):
+                if _is_item(line):  # an item of a list with no sentence punctuation: quotable as it is
+                    idx += 1
+                    item = display_text(line)
+                    shown = item if not intro else f"{intro}：{item}" if has_cjk(intro) else f"{intro}: {item}"
+                    prior, before = before, item
+                    if line.strip() not in seen and not is_promotional(line) and not _mostly_address(item):
+                        seen.add(line.strip())
+                        out.append(Candidate(p, rank, li, idx, line.strip(), shown, before=prior, intro=intro))
+                continue
+            if short[li]:
                 # A short line that names what the next one explains ("AI Platform PMs", a list
                 # item's lead-in): shown in front of the next line's first sentence, never quoted.
                 label = display_text(line).rstrip(":：")
@@ -232,6 +250,14 @@ def _is_lead(shown: str) -> bool:
         1 < len(parts) and all(0 < len(p) <= 4 for p in parts) and len(words) <= 12
         and not re.search(r"[;:]", body) and not _CLAUSE_WORDS.intersection(words)
     )
+
+
+def _is_item(line: str) -> bool:
+    """A short unpunctuated line that says something (at least three words, or a Chinese phrase), not a name."""
+    shown = display_text(line)
+    if has_cjk(shown):
+        return weight(shown) >= 15
+    return len(shown.split()) >= 3 and weight(shown) >= 15
 
 
 def _is_label(line: str) -> bool:

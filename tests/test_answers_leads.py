@@ -35,3 +35,17 @@ def test_a_short_sentence_with_a_verb_is_not_taken_for_a_label() -> None:
     p = _passage("However, this is rare. Most teams hire a data steward only after their third analyst joins.")
     shown = [c.shown for c in candidates([p])]
     assert all(not s.startswith("However, this is rare:") for s in shown)
+
+
+def test_unpunctuated_list_items_are_items_not_labels_of_each_other() -> None:
+    p = Passage(id="p2", source="phd.md", title="PhD or industry", url=None,
+                text="Money\nA fellowship pays far less than an offer\nRent near campus keeps rising\n"
+                     "Time\nFive or six years before the first full salary",
+                score=1.0, dense=0.5, lexical=1.0, kind="list_item")
+    shown = [c.shown for c in candidates([p])]
+    assert "Money: A fellowship pays far less than an offer" in shown
+    assert "Money: Rent near campus keeps rising" in shown
+    assert "Time: Five or six years before the first full salary" in shown
+    # No item is glued in front of its sibling as if it were a label.
+    assert not any("offer: " in s or "rising: " in s for s in shown)
+    assert all(c.quote in p.text for c in candidates([p]))
