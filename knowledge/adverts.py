@@ -43,6 +43,10 @@ _CUES: list[tuple[str, bool, list[str]]] = [
         r"\b(add|message|dm|contact|ping|follow|find|reach)\s+(me|us)\s+(on|via|at)\s+" + _CHANNEL_EN + r"\b",
     ]),
     ("cta", True, [
+        r"(微信|vx|wx|v信|威信|薇信)\s?号?\s?[:：]\s?[A-Za-z0-9_-]{4,}",
+        r"\b(we\s?chat|whats\s?app|telegram)( id)?\s?[:：]\s?[A-Za-z0-9_+@-]{4,}",
+    ]),
+    ("cta", True, [
         r"\b(dm|pm|inbox)\s+me\b", r"\blink in (my |the )?bio\b", r"\bslide into (my|our) dms\b",
     ]),
     ("cta", True, [
@@ -78,7 +82,10 @@ _CUES: list[tuple[str, bool, list[str]]] = [
         r"咨询(请|小助手|老师|客服)", r"领取", r"免费领", r"私信", r"留言", r"回复.{0,8}(领取|获取|即可)",
     ]),
     ("cta", False, [
-        r"\breply\b.{0,30}\bto (get|receive|claim)\b", r"\b(claim|grab|download) (your|the) free\b",
+        r"\breply\b.{0,30}\bto (get|receive|claim)\b", r"\bcheck out (my|our)\b",
+        r"\b(my|our) (referral|affiliate) link\b",
+        r"私我", r"滴滴我", r"戳我", r"找我(领|要|拿)", r"(购买|下单|领取|加群|入群)(链接|地址|入口)",
+        r"\b(claim|grab|download) (your|the) free\b",
     ]),
     # --- offers and prices (a bare amount is weak: salaries are amounts too)
     ("offer", True, [
@@ -87,6 +94,8 @@ _CUES: list[tuple[str, bool, list[str]]] = [
         r"粉丝福利", r"读者福利", r"福利(来了|放送)", r"(立即|马上)(抢购|购买|下单)",
     ]),
     ("offer", True, [
+        r"\bsponsored by\b", r"\b(this|today's) (post|video|article|episode|newsletter) is sponsored\b",
+        r"\b(money[- ]back|job|placement) guarantee", r"包就业", r"保就业", r"保offer", r"不过退款", r"无效退款",
         r"\b(coupon|promo|discount) codes?\b", r"\buse (the )?code (?-i:[A-Z0-9]{4,})\b", r"\b\d{1,2}\s?% off\b",
         r"\blimited[- ]time (offer|deal|discount|price|only)\b", r"\blimited (seats|spots|places) left\b",
         r"\b(only|just) \d+ (seats|spots|places) left\b",
@@ -115,7 +124,8 @@ _CUES: list[tuple[str, bool, list[str]]] = [
     ("product", False, [
         r"课程", r"网课", r"好课", r"实战课", r"公开课", r"直播课", r"训练营", r"集训营", r"特训营", r"会员", r"vip",
         r"专栏", r"资料包", r"资源包", r"礼包", r"学习资料", r"面试资料", r"模板", r"题库", r"电子书", r"1[vV对]1",
-        r"一对一", r"辅导", r"陪跑", r"内推(服务|码|群|名额)", r"付费(社群|群|专栏)", r"社群", r"星球",
+        r"一对一", r"辅导", r"(就业|全程|冲刺|速成|精品|进阶|提高)班", r"(年|季|月)卡会员", r"私教", r"陪跑",
+        r"内推(服务|码|群|名额)", r"付费(社群|群|专栏)", r"社群", r"星球",
         r"(我|我们)(的|家)(新)?(课程|课|训练营|社群|星球|专栏|会员|陪跑|辅导|资料)",
         r"本(课程|训练营|专栏|社群|星球)",
     ]),

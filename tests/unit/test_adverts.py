@@ -24,6 +24,8 @@ ADVERTS = [
     "Early-bird price $199 for the complete resume course, grab it today.",
     "Our flagship course on system design is now half price for readers.",
     "Reply INTERVIEW to this post to get the free prep e-book.",
+    "This episode is sponsored by a resume-writing service.",
+    "Every graduate of the program is covered by our job guarantee.",
     # Chinese
     "扫码加入我们的求职交流群，每天分享内推机会。",
     "添加小助手微信，回复“面经”即可免费领取整理好的面试资料包。",
@@ -35,6 +37,8 @@ ADVERTS = [
     "我们的求职陪跑课程只需999元，包含三次模拟面试。",
     "整理了一份大模型岗位资料包，无偿分享给大家。",
     "加vx：career2049，拉你进内推群",
+    "课程咨询：微信号 datajobs_2049",
+    "算法就业班包就业，不过退款。",
 ]
 
 CONTENT = [
@@ -58,6 +62,8 @@ CONTENT = [
     "参加小红书的校招宣讲会可以直接和面试官交流。",
     "很多公司提供住房补贴和餐补等福利。",
     "简历模板不重要，重要的是项目写清楚。",
+    "The course link is on the syllabus page of the university.",
+    "有问题可以在评论里讨论。",
 ]
 
 
