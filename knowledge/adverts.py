@@ -43,7 +43,7 @@ _CUES: list[tuple[str, bool, list[str]]] = [
         r"\b(add|message|dm|contact|ping|follow|find|reach)\s+(me|us)\s+(on|via|at)\s+" + _CHANNEL_EN + r"\b",
     ]),
     ("cta", True, [
-        r"(微信|vx|wx|v信|威信|薇信)\s?号?\s?[:：]\s?[A-Za-z0-9_-]{4,}",
+        r"(微信|vx|wx|v信|威信|薇信)\s?(号\s?[:：]?|[:：])\s?[A-Za-z0-9_-]{4,}",
         r"\b(we\s?chat|whats\s?app|telegram)( id)?\s?[:：]\s?[A-Za-z0-9_+@-]{4,}",
     ]),
     ("cta", True, [
@@ -79,7 +79,7 @@ _CUES: list[tuple[str, bool, list[str]]] = [
     ("cta", False, [
         r"报名(链接|入口|方式|通道|请|即可|中|开启|截止)", r"(立即|马上|赶紧|火热|欢迎|扫码|点击)报名", r"预约",
         r"订阅", r"关注我", r"(进|加)群", r"(免费|一对一|1[vV对]1)咨询", r"欢迎.{0,4}(咨询|私信|联系)",
-        r"咨询(请|小助手|老师|客服)", r"领取", r"免费领", r"私信", r"留言", r"回复.{0,8}(领取|获取|即可)",
+        r"咨询(请|小助手|老师|客服|\s?[:：])", r"领取", r"免费领", r"私信", r"留言", r"回复.{0,8}(领取|获取|即可)",
     ]),
     ("cta", False, [
         r"\breply\b.{0,30}\bto (get|receive|claim)\b", r"\bcheck out (my|our)\b",
