@@ -7,6 +7,7 @@ it carries, not by a list of whole advert phrases:
   Telegram / a 公众号, join a group / community / 星球 / discord, click a link, sign up, 报名, 私信, 咨询;
 - ``offer``: an offer or a price — 原价 / 现价 / 限时 / 立减 / 优惠券 / discount / coupon / promo code /
   "% off" / free trial / 名额有限 / limited seats, or a currency amount next to such a word;
+- ``pitch``: claims about what is sold — 手把手, 包教包会, 往期学员, "our alumni landed …";
 - ``product``: something being sold — a course, 课程, 训练营, bootcamp, membership, VIP, 专栏, 资料包,
   templates, 1v1 coaching, a 内推 service.
 
@@ -111,6 +112,15 @@ _CUES: list[tuple[str, bool, list[str]]] = [
     ("offer", False, [
         r"[¥￥$€£]\s?\d[\d,.]*(?![\d,.]*\s?([kKwW万千]|/|per\b|a (month|year)|每|一))",
         r"\d[\d,.]*\s?(元|块钱|美元|rmb)(?!\s?(/|每|一)\s?(月|年|天|小时))",
+    ]),
+    # --- a sales pitch: claims made about what is sold (results, hand-holding, how many bought it)
+    ("pitch", False, [
+        r"手把手", r"带你(从|入门|拿|搞定|做|冲)", r"包教包会", r"从入门到精通", r"从0到1带", r"往期学员",
+        r"学员(拿到|斩获|入职|好评|遍布)",
+        r"(上千|上万|数千|数万|\d+\+?)(名|位)?学员", r"已(帮助|服务)(了)?.{0,6}(人|学员|同学)", r"好评如潮", r"性价比",
+        r"\b(our|my) (students|alumni|graduates|members) (have )?(landed|got|joined|received)\b",
+        r"\b(thousands|hundreds) of (students|learners|members)\b", r"\bfrom zero to (hero|hired|job|offer)\b",
+        r"\bstep[- ]by[- ]step (course|program|guidance)\b", r"\bhand[- ]holding\b",
     ]),
     # --- products being sold
     ("product", False, [

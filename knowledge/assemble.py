@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from .adverts import advert_score, is_advert, trailing_advert
+from .adverts import SHORT_WEIGHT, advert_score, is_advert, trailing_advert
 from .structure import Block, BlockKind, Parsed
 from .text import weight
 
@@ -147,7 +147,7 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
         notes.append(f"{trimmed} advert sentence(s) cut from the end of a paragraph")
 
     # Advert tail: the first promo unit after which promo units keep coming to the end.
-    promo = [i for i, u in enumerate(units) if u.kind != "rule" and is_advert(u.text)]
+    promo = [i for i, u in enumerate(units) if u.kind != "rule" and (is_advert(u.text) or _set_apart_advert(units, i))]
     if promo:
         content = [i for i, u in enumerate(units) if u.kind != "rule"]
         tail_start = None
@@ -218,6 +218,32 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
     else:
         notes.append(f"{len(empty)} empty headings")
     return out
+
+
+_LABEL_RE = re.compile(r"^\s*[【\[［〖][^】\]］〗]{1,16}[】\]］〗]")
+
+
+def _set_apart_advert(units: list[Unit], i: int) -> bool:
+    """A short commercial block set apart inside the Q&A flow — labelled ("【…】", a bold lead-in, a title line of
+    its own) rather than continuing the answer above it — counts as an advert on weaker evidence than
+    ``is_advert`` asks of text anywhere: two commercial cues of any category."""
+    u = units[i]
+    if u.question or u.answer or u.kind not in ("paragraph", "list_item", "quote"):
+        return False
+    if not any(v.question for v in units[:i]) or not any(v.question for v in units[i + 1:]):
+        return False  # not between two Q&A pairs
+    score = advert_score(u.text)
+    if score.weight > SHORT_WEIGHT or len(score.cues) < 2:
+        return False
+    j = i - 1
+    while j >= 0 and units[j].kind == "rule":
+        j -= 1
+    prev = units[j] if j >= 0 else None
+    after_rule = j < i - 1
+    labelled = bool(u.lead) or _LABEL_RE.match(u.text) is not None
+    titled = prev is not None and _is_title_line(prev) and (
+        prev.kind == "heading" or _LABEL_RE.match(prev.text) is not None or weight(prev.text) <= TITLE_MAX_WEIGHT // 2)
+    return labelled or titled or after_rule
 
 
 def _advert_surroundings(units: list[Unit], adverts: set[int]) -> set[int]:
