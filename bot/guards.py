@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
-from knowledge import is_advert
+from knowledge import advert_score, is_advert
 
 Block = Literal["injection", "secret", "promo"]
 
@@ -84,9 +84,16 @@ def check_question(question: str) -> Block | None:
         return "injection"
     if any(p.search(q) for p in _SECRET_RE) and _SECRET_REQUEST.search(q):
         return "secret"
-    if any(p.search(q) for p in _PROMO_RE) or is_advert(q):
+    if any(p.search(q) for p in _PROMO_RE) or _carries_an_advert(q):
         return "promo"
     return None
+
+
+def _carries_an_advert(question: str) -> bool:
+    """A full advert pasted into a question (a strong call to action or offer, and a second category): asking
+    about a course or its fee ("is a ¥10k bootcamp worth it?") is a question, not an advert."""
+    score = advert_score(question)
+    return score.is_advert and bool(score.strong) and len(score.categories) >= 2
 
 
 def is_promotional(sentence: str) -> bool:

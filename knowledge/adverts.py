@@ -6,7 +6,8 @@ it carries, not by a list of whole advert phrases:
 - ``cta``: a call to action that names a channel — scan a QR code, add a contact on WeChat / WhatsApp /
   Telegram / a 公众号, join a group / community / 星球 / discord, click a link, sign up, 报名, 私信, 咨询;
 - ``offer``: an offer or a price — 原价 / 现价 / 限时 / 立减 / 优惠券 / discount / coupon / promo code /
-  "% off" / free trial / 名额有限 / limited seats, or a currency amount next to such a word;
+  "% off" / free trial / 名额有限 / limited seats, 只需 ¥99 (a bare amount is no cue: salaries and fees are
+  amounts too);
 - ``pitch``: claims about what is sold — 手把手, 包教包会, 往期学员, "our alumni landed …";
 - ``product``: something being sold — a course, 课程, 训练营, bootcamp, membership, VIP, 专栏, 资料包,
   templates, 1v1 coaching, a 内推 service.
@@ -88,7 +89,7 @@ _CUES: list[tuple[str, bool, list[str]]] = [
         r"私我", r"滴滴我", r"戳我", r"找我(领|要|拿)", r"(购买|下单|领取|加群|入群)(链接|地址|入口)",
         r"\b(claim|grab|download) (your|the) free\b",
     ]),
-    # --- offers and prices (a bare amount is weak: salaries are amounts too)
+    # --- offers and prices (a bare amount is no cue: salaries and course fees are amounts too)
     ("offer", True, [
         r"原价", r"现价", r"立减", r"直降", r"券后", r"优惠(券|码)", r"折扣码",
         r"(限时|限量)(优惠|特价|折扣|免费|福利|秒杀|抢购)", r"特价", r"仅限\s?\d+\s?(名|人|位)", r"买一送一",
@@ -108,10 +109,6 @@ _CUES: list[tuple[str, bool, list[str]]] = [
         r"\b(a|an|\d+%|big|special|student|group) discount\b", r"\bdiscounted (price|rate|seats?|tickets?)\b",
         r"\bhalf price\b", r"\bsave \d+",
         r"\b(only|just) [$€£¥]\s?\d", r"\bfree trial\b", r"\bearly[- ]bird\b", r"\blimited (seats|spots|places)\b",
-    ]),
-    ("offer", False, [
-        r"[¥￥$€£]\s?\d[\d,.]*(?![\d,.]*\s?([kKwW万千]|/|per\b|a (month|year)|每|一))",
-        r"\d[\d,.]*\s?(元|块钱|美元|rmb)(?!\s?(/|每|一)\s?(月|年|天|小时))",
     ]),
     # --- a sales pitch: claims made about what is sold (results, hand-holding, how many bought it)
     ("pitch", False, [

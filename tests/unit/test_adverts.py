@@ -165,3 +165,10 @@ def test_a_labelled_commercial_insert_between_answers_goes_and_the_answers_stay(
     assert "网上的公开课和大学的课程都可以" in text  # the answer's own second paragraph is content
     assert "先把 SQL 练熟" in text  # a labelled tip with nothing commercial in it stays
     assert {c.question for c in chunk_document(doc)} >= {"转行数据分析先学什么？", "需要考证书吗？", "实习重要吗？"}
+
+
+def test_questions_about_courses_and_their_prices_are_answered_and_fees_are_content() -> None:
+    for question in ("花一万元报一个数据分析训练营值得吗？", "Is a $12,000 coding bootcamp worth it?"):
+        assert check_question(question) is None
+    assert not is_advert("数据分析训练营一般收费一万元左右，先看看往届就业情况。")
+    assert not is_advert("Most bootcamps charge $10,000 to $15,000 for twelve weeks.")
