@@ -49,6 +49,8 @@ DEFAULTS = [
      ROOT / "tests" / "data" / "roles_corpus_expected.txt"),
     ("tests (blog post in prose)", ROOT / "tests" / "data" / "roles_prose",
      ROOT / "tests" / "data" / "roles_prose_expected.txt"),
+    ("tests (Chinese Q&A page)", ROOT / "tests" / "data" / "roles_faq_zh",
+     ROOT / "tests" / "data" / "roles_faq_zh_expected.txt"),
 ]
 
 

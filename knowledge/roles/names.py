@@ -33,7 +33,7 @@ EN_ABBREV_HEADS = frozenset({"pm", "pms", "sre", "sres", "swe", "swes", "mle", "
 # Chinese job-title heads (the suffix of a title).
 ZH_HEADS = (
     "工程师", "科学家", "分析师", "经理", "架构师", "研究员", "设计师", "开发者", "专家", "顾问", "律师",
-    "讲师", "教师", "审计师", "翻译官", "编辑", "研究者", "产品经理", "岗",
+    "讲师", "教师", "审计师", "翻译官", "编辑", "研究者", "产品经理", "岗", "训练师", "专员", "咨询师", "规划师",
 )
 # Seniority and level words: they qualify a person, not the role ("senior data scientist").
 SENIORITY = frozenset(
@@ -72,7 +72,16 @@ _EN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9+#'\-]*|[0-9]+[A-Za-z]+")
 _ZH_STOP_CHARS = set("的是在做个位名招聘和与及或为成当了、，。：:；;！？“”\"'（）()【】《》　"
                      "一二三四五六七八九十几些者要想从到把被让给对向跟请")
 # Verbs and Q&A markers that come before a title but are never part of it (问/答, 取代, 成为, 应聘 …).
-_ZH_CUT_RE = re.compile(r"问|答|取代|替代|成为|转行|应聘|面试|担任|从事|会不会|不会|找|去|想")
+_ZH_CUT_RE = re.compile(
+    r"问|答|取代|替代|成为|转行|应聘|面试|担任|从事|会不会|不会|找|去|想|转岗|转型|转向|转到|转做|改行|"
+    r"改做|跳槽|入行|进入|加入|考虑|打算|准备|选择|希望|投递|报考|如何|怎么|怎样|还是|适合|可以|"
+    r"能否|继续|变成|很多|许多|不少|大多数|大部分|多数|有些|有的|所有|每个|其他|其它|我们|你们|"
+    r"他们|现在|目前|如果|因为|所以|但是|而且|虽然|就是|也是|还有|以及"
+)
+# Verbs of one character that may open a title's modifiers in running text (转数据分析师 "switch to
+# data analyst", 学…, 投…): dropped when the word segmenter reads the character as a word of its own (or
+# joins it to the next into a pair its dictionary barely knows), so 转化率分析师 keeps its 转.
+_ZH_LEAD_VERBS = frozenset("转学投干考选能当做")
 _ZH_HEAD_RE = re.compile("(" + "|".join(sorted(ZH_HEADS, key=len, reverse=True)) + ")(?!位)")
 # A title's head alone (工程师, 研究员), as the rest of a title after its field.
 ZH_HEAD_RE = re.compile("|".join(sorted(ZH_HEADS, key=len, reverse=True)))
@@ -204,10 +213,25 @@ def zh_role_names(text: str) -> list[str]:
         while cut:
             mod = mod[cut.end():]
             cut = _ZH_CUT_RE.search(mod)
-        mod = re.sub(r"^[0-9]+", "", mod).strip()
+        mod = _strip_lead_verb(re.sub(r"^[0-9]+", "", mod).strip(), m.group(1))
         if len(re.sub(r"\s", "", mod)) >= 2 or (mod and re.fullmatch(r"[A-Za-z]{2,}", mod)):
             out.append((mod + m.group(1)).strip())
     return out
+
+
+def _strip_lead_verb(mod: str, head: str) -> str:
+    """Modifiers without the one-character verbs that open them ("转数据" → "数据"), while two characters
+    of modifier stay."""
+    while len(mod) > 2 and mod[0] in _ZH_LEAD_VERBS:
+        from ..text import _jieba
+
+        jieba = _jieba()
+        words = jieba.lcut(mod + head)
+        # 学大模型… is segmented 学大 / 模型: a pair the dictionary barely knows is the segmenter's guess.
+        if not words or (words[0] != mod[0] and jieba.dt.FREQ.get(words[0], 0) >= 20):
+            break
+        mod = mod[1:].lstrip()
+    return mod
 
 
 def split_names(text: str) -> list[str]:
