@@ -97,14 +97,16 @@ _CUES: list[tuple[str, bool, list[str]]] = [
     ]),
     ("offer", True, [
         r"\bsponsored by\b", r"\b(this|today's) (post|video|article|episode|newsletter) is sponsored\b",
-        r"\b(money[- ]back|job|placement) guarantee", r"包就业", r"保就业", r"保offer", r"不过退款", r"无效退款",
         r"\b(coupon|promo|discount) codes?\b", r"\buse (the )?code (?-i:[A-Z0-9]{4,})\b", r"\b\d{1,2}\s?% off\b",
         r"\blimited[- ]time (offer|deal|discount|price|only)\b", r"\blimited (seats|spots|places) left\b",
         r"\b(only|just) \d+ (seats|spots|places) left\b",
     ]),
     ("offer", False, [
         r"无偿分享", r"免费分享", r"白嫖", r"[0零]元(领|学|购|得)", r"优惠", r"折扣", r"打折", r"半价", r"秒杀",
-        r"拼团", r"早鸟", r"限时", r"名额有限", r"免费(送|领|试听|体验|试学)",
+        r"拼团", r"早鸟", r"限时", r"名额有限",
+        # guarantees: sold with, and warned about in advice ("beware of 包就业 promises"): never enough alone
+        r"\b(money[- ]back|job|placement) guarantee", r"包就业", r"保就业", r"保offer", r"不过退款", r"无效退款",
+        r"免费(送|领|试听|体验|试学)",
         r"(仅需|只需|只要|低至)\s?[¥￥$]?\s?\d",
         r"\b(a|an|\d+%|big|special|student|group) discount\b", r"\bdiscounted (price|rate|seats?|tickets?)\b",
         r"\bhalf price\b", r"\bsave \d+",

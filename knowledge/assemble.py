@@ -223,10 +223,19 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
 _LABEL_RE = re.compile(r"^\s*[【\[［〖][^】\]］〗]{1,16}[】\]］〗]")
 
 
+def _previous(units: list[Unit], i: int) -> int:
+    """The index of the last unit before ``i`` that is not a thematic break (-1 when none)."""
+    j = i - 1
+    while j >= 0 and units[j].kind == "rule":
+        j -= 1
+    return j
+
+
 def _set_apart_advert(units: list[Unit], i: int) -> bool:
-    """A short commercial block set apart inside the Q&A flow — labelled ("【…】", a bold lead-in, a title line of
-    its own) rather than continuing the answer above it — counts as an advert on weaker evidence than
-    ``is_advert`` asks of text anywhere: two commercial cues of any category."""
+    """A short commercial block set apart inside the Q&A flow — after an answer, labelled ("【…】", a title line of
+    its own, a thematic break) rather than continuing the answer above it — counts as an advert on weaker evidence
+    than ``is_advert`` asks of text anywhere: two commercial cues of any category. The first block after a question
+    is that question's answer and never counts."""
     u = units[i]
     if u.question or u.answer or u.kind not in ("paragraph", "list_item", "quote"):
         return False
@@ -235,14 +244,18 @@ def _set_apart_advert(units: list[Unit], i: int) -> bool:
     score = advert_score(u.text)
     if score.weight > SHORT_WEIGHT or len(score.cues) < 2:
         return False
-    j = i - 1
-    while j >= 0 and units[j].kind == "rule":
-        j -= 1
+    j = _previous(units, i)
     prev = units[j] if j >= 0 else None
+    if prev is None or prev.question:
+        return False  # the first block after a question is its answer, whatever it mentions
     after_rule = j < i - 1
-    labelled = bool(u.lead) or _LABEL_RE.match(u.text) is not None
-    titled = prev is not None and _is_title_line(prev) and (
+    labelled = _LABEL_RE.match(u.text) is not None
+    titled = _is_title_line(prev) and (
         prev.kind == "heading" or _LABEL_RE.match(prev.text) is not None or weight(prev.text) <= TITLE_MAX_WEIGHT // 2)
+    if titled:
+        k = _previous(units, j)
+        if k >= 0 and units[k].question:
+            return False  # that "title" is the answer's own first line
     return labelled or titled or after_rule
 
 
@@ -268,6 +281,9 @@ def _advert_surroundings(units: list[Unit], adverts: set[int]) -> set[int]:
         extra.update(range(i + 1, end + 1))
         start, back = i, 0
         while start > 0 and back < 2 and start - 1 not in adverts and _is_title_line(units[start - 1]):
+            before = _previous(units, start - 1)
+            if before >= 0 and units[before].question:
+                break  # the first block after a question is its answer, not an advert's title
             start -= 1
             back += 1
             if units[start].kind == "heading":

@@ -27,7 +27,7 @@ ADVERTS = [
     "Our flagship course on system design is now half price for readers.",
     "Reply INTERVIEW to this post to get the free prep e-book.",
     "This episode is sponsored by a resume-writing service.",
-    "Every graduate of the program is covered by our job guarantee.",
+    "Every graduate of our bootcamp is covered by our job guarantee.",
     # Chinese
     "扫码加入我们的求职交流群，每天分享内推机会。",
     "添加小助手微信，回复“面经”即可免费领取整理好的面试资料包。",
@@ -37,10 +37,10 @@ ADVERTS = [
     "想系统学习的同学可以进我的付费社群，新人立减50元。",
     "【粉丝福利】限时优惠券已发放，点击下方链接领取。",
     "我们的求职陪跑课程只需999元，包含三次模拟面试。",
-    "整理了一份大模型岗位资料包，无偿分享给大家。",
+    "整理了一份大模型岗位资料包，无偿分享给大家，评论区扣1领取。",
     "加vx：career2049，拉你进内推群",
     "课程咨询：微信号 datajobs_2049",
-    "算法就业班包就业，不过退款。",
+    "算法就业班包就业，不过退款，私信报名。",
 ]
 
 CONTENT = [
@@ -66,6 +66,8 @@ CONTENT = [
     "简历模板不重要，重要的是项目写清楚。",
     "The course link is on the syllabus page of the university.",
     "有问题可以在评论里讨论。",
+    "承诺包就业的培训机构要多留个心眼。",
+    "Be wary of any school that sells a job guarantee.",
 ]
 
 
