@@ -109,7 +109,7 @@ class _Candidate:
     section: tuple[str, ...] | None = None  # a heading candidate owns the sentences under it
     structural: bool = True
     curated: int | None = None  # index of the curated entry a line of work named
-    introduced: bool = True  # a heading, lead-in or title line; False for a title only named in a line or question
+    introduced: bool = True  # a heading, lead-in, title or short line, asker question; False: named in a paragraph
 
 
 @dataclass
@@ -244,7 +244,7 @@ def _candidates(doc: Document) -> list[_Candidate]:
             body = [s for s in ln.sentences if name in s.text]
             short = len(ln.text) <= 40 or ln.kind == "list_item"
             out.append(_Candidate([name], False, "definition", doc.source, body=body, structural=short,
-                                  introduced=False))
+                                  introduced=short))
     return out
 
 
@@ -300,15 +300,12 @@ def _answer_lines(lines: list[Line], i: int) -> list[Line]:
 
 def _question_candidates(question: str, answer: list[Line], source: str, skip_first: bool = False) -> list[_Candidate]:
     q = clean_title(_QUESTION_MARK_RE.sub("", question))
-    if has_cjk(q):  # "后端开发工程师的技能…": a title before 的 qualifies what the question asks about
-        names = [n for n in zh_role_names(q) if not q[q.find(n) + len(n):].startswith("的")]
-    else:
-        names = [p for _, _, p in noun_phrases(q)]
+    names = zh_role_names(q) if has_cjk(q) else [p for _, _, p in noun_phrases(q)]
     names = dedupe(names)
     if not names or len(names) > 2:
         return []
     body = [s for ln in answer for s in ln.sentences]
-    return [_Candidate([n], False, "definition", source, body=body, introduced=False) for n in names]
+    return [_Candidate([n], False, "definition", source, body=body) for n in names]
 
 
 # Words that may stand before a sentence's subject: articles, quantifiers, possessives ("Most data
@@ -523,12 +520,13 @@ _POST_RE = re.compile(r"^(?P<field>.+?)(?:岗位|岗)$")
 
 def _drop_generic(drafts: list[_Draft], docs: list[Document]) -> list[_Draft]:
     """A Chinese title that is only the generic end of other titles the corpus names (开发工程师 of
-    大模型应用开发工程师, 后端开发工程师), named in passing or asked about, is not a role of its own: the
-    documents must introduce it (heading, lead-in, title line) or make it a sentence's subject."""
+    大模型应用开发工程师, 后端开发工程师), only named in passing, is not a role of its own: the documents
+    must introduce it (heading, lead-in, title line, an asker's question) or open a clause with it."""
     texts = {t for doc in docs for ln in doc.lines for t in (ln.text, ln.question or "", *ln.section) if has_cjk(t)}
     zh = {n.replace(" ", "") for t in texts for n in zh_role_names(t)}
-    openings = [t for t in (clean_title(_QUESTION_MARK_RE.sub("", s.text)) for doc in docs for s in doc.sentences)
-                if not _is_question(t)]  # declarative: a question asks about a title, it does not describe it
+    # Clause openings: a title a clause starts with is what the clause speaks about (its subject).
+    openings = [c.strip() for doc in docs for s in doc.sentences
+                for c in re.split(r"[，,；;：:。！？!?]", clean_title(_QUESTION_MARK_RE.sub("", s.text)))]
     out = []
     for d in drafts:
         names = [n.replace(" ", "") for n in d.names]

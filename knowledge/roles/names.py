@@ -71,12 +71,14 @@ _EN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9+#'\-]*|[0-9]+[A-Za-z]+")
 # Characters that end a Chinese title's modifiers on the left (function words, verbs of hiring).
 _ZH_STOP_CHARS = set("的是在做个位名招聘和与及或为成当了、，。：:；;！？“”\"'（）()【】《》　"
                      "一二三四五六七八九十几些者要想从到把被让给对向跟请")
-# Verbs and Q&A markers that come before a title but are never part of it (问/答, 取代, 成为, 应聘 …).
+# Verbs, Q&A markers, quantifiers and verbs taking a clause (听说, 觉得) that come before a title but are
+# never part of it (问/答, 取代, 成为, 应聘, 很多 …).
 _ZH_CUT_RE = re.compile(
     r"问|答|取代|替代|成为|转行|应聘|面试|担任|从事|会不会|不会|找|去|想|转岗|转型|转向|转到|转做|改行|"
     r"改做|跳槽|入行|进入|加入|考虑|打算|准备|选择|希望|投递|报考|如何|怎么|怎样|还是|适合|可以|"
     r"能否|继续|变成|很多|许多|不少|大多数|大部分|多数|有些|有的|所有|每个|其他|其它|我们|你们|"
-    r"他们|现在|目前|如果|因为|所以|但是|而且|虽然|就是|也是|还有|以及"
+    r"他们|现在|目前|如果|因为|所以|但是|而且|虽然|就是|也是|还有|以及|听说|据说|觉得|认为|知道|发现|感觉|"
+    r"以为|看到|听到"
 )
 # Verbs of one character that may open a title's modifiers in running text (转数据分析师 "switch to
 # data analyst", 学…, 投…): dropped when the word segmenter reads the character as a word of its own (or
