@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .text import split_sentences, weight
 
@@ -169,6 +170,7 @@ class AdvertScore:
         return cats >= 2 and (len(self.strong) >= 2 or (cats >= 3 and self.points >= 5))
 
 
+@lru_cache(maxsize=16384)  # the answer guard reads the same candidate sentences for every question
 def advert_score(text: str) -> AdvertScore:
     """Score one text unit by the distinct categories of commercial language in it."""
     cats: set[str] = set()

@@ -121,6 +121,13 @@ def _known_segments() -> dict[str, list[str]]:
 
 def tokenize(text: str) -> list[str]:
     """Lexical tokens for BM25: stemmed English words and jieba words for Chinese."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=32768)
+def _tokens(text: str) -> tuple[str, ...]:
+    """``tokenize``'s work, remembered: the same passage sentences are read again for every question
+    that retrieves them, and segmenting Chinese with jieba is the costly part of answering."""
     lowered = text.lower()
     tokens: list[str] = []
     for word in _WORD_RE.findall(CJK_RUN_RE.sub(" ", lowered)):
@@ -129,7 +136,7 @@ def tokenize(text: str) -> list[str]:
     for run in CJK_RUN_RE.findall(lowered):
         known = _known_segments().get(run)
         tokens.extend(known if known is not None else segment_with_jieba(run))
-    return tokens
+    return tuple(tokens)
 
 
 def split_sentences(text: str) -> list[str]:
