@@ -147,7 +147,10 @@ def clean_units(units: list[Unit], notes: list[str]) -> list[Unit]:
         notes.append(f"{trimmed} advert sentence(s) cut from the end of a paragraph")
 
     # Advert tail: the first promo unit after which promo units keep coming to the end.
-    promo = [i for i, u in enumerate(units) if u.kind != "rule" and (is_advert(u.text) or _set_apart_advert(units, i))]
+    asked = [i for i, u in enumerate(units) if u.question]
+    between = (asked[0], asked[-1]) if asked else (len(units), -1)
+    promo = [i for i, u in enumerate(units)
+             if u.kind != "rule" and (is_advert(u.text) or _set_apart_advert(units, i, between))]
     if promo:
         content = [i for i, u in enumerate(units) if u.kind != "rule"]
         tail_start = None
@@ -231,15 +234,15 @@ def _previous(units: list[Unit], i: int) -> int:
     return j
 
 
-def _set_apart_advert(units: list[Unit], i: int) -> bool:
+def _set_apart_advert(units: list[Unit], i: int, between: tuple[int, int]) -> bool:
     """A short commercial block set apart inside the Q&A flow — after an answer, labelled ("【…】", a title line of
     its own, a thematic break) rather than continuing the answer above it — counts as an advert on weaker evidence
     than ``is_advert`` asks of text anywhere: two commercial cues of any category. The first block after a question
-    is that question's answer and never counts."""
+    is that question's answer and never counts. ``between`` is the index of the first and of the last question."""
     u = units[i]
     if u.question or u.answer or u.kind not in ("paragraph", "list_item", "quote"):
         return False
-    if not any(v.question for v in units[:i]) or not any(v.question for v in units[i + 1:]):
+    if not between[0] < i < between[1]:
         return False  # not between two Q&A pairs
     score = advert_score(u.text)
     if score.weight > SHORT_WEIGHT or len(score.cues) < 2:
