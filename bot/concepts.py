@@ -20,9 +20,7 @@ the question's terms, each weighted by its specificity (``focal_gap``).
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -32,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from knowledge.text import CJK_RUN_RE, segment_with_jieba, tokenize
+
+from .similarity import VectorFile
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
@@ -109,36 +109,17 @@ class Concepts:
         self._passages: dict[str, tuple[set[str], str, np.ndarray]] = {}  # passage id -> stems, CJK text, word rows
         self._vectors: dict[str, np.ndarray] = {}
         self._loaded = False
-        self._path: Path | None = None
-        if cache_dir is not None:
-            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(getattr(kb.embedder, "id", "embedder")))
-            self._path = Path(cache_dir) / f"term-vectors-{slug}.npz"
+        self._file = VectorFile(cache_dir, "term-vectors", str(getattr(kb.embedder, "id", "embedder")))
 
     # -- cache ---------------------------------------------------------------------------
     def _load(self) -> None:
         if self._loaded:
             return
         self._loaded = True
-        if self._path is None or not self._path.exists():
-            return
-        try:
-            with np.load(self._path, allow_pickle=False) as data:
-                keys, vecs = data["keys"], data["vectors"]
-            self._vectors.update({str(k): v for k, v in zip(keys, vecs, strict=True)})
-        except Exception as exc:  # a corrupt cache is only a slower first answer
-            log.warning("ignoring term-vector cache %s: %s", self._path, type(exc).__name__)
+        self._vectors.update(self._file.read())
 
     def _save(self) -> None:
-        if self._path is None or not self._vectors:
-            return
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self._path.parent, suffix=".npz")
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, keys=np.array(list(self._vectors)), vectors=np.stack(list(self._vectors.values())))
-            os.replace(tmp, self._path)
-        except OSError as exc:
-            log.warning("cannot write term-vector cache: %s", exc)
+        self._file.write(list(self._vectors.items()))
 
     def _embed(self, words: Sequence[str]) -> np.ndarray:
         """Unit vectors for words (passage side for both ends: word against word), cached by word."""

@@ -99,6 +99,45 @@ def calibration_for(embedder_id: str) -> SentenceThresholds:
     return E5_CALIBRATION if "e5" in embedder_id.lower() and "use" not in embedder_id.lower() else USE_CALIBRATION
 
 
+class VectorFile:
+    """Vectors by key in one ``.npz`` under the data dir, one file per kind and embedder: read whole, written
+    atomically (several processes may share the data dir). A missing or corrupt file reads as empty — it is
+    only a cache, and a slower answer is all it costs."""
+
+    def __init__(self, cache_dir: Path | None, kind: str, embedder_id: str) -> None:
+        self.kind = kind
+        self.path: Path | None = None
+        if cache_dir is not None:
+            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder_id or "embedder")
+            self.path = Path(cache_dir) / f"{kind}-{slug}.npz"
+
+    def read(self) -> dict[str, np.ndarray]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                keys, vecs = data["keys"], data["vectors"]
+            return {str(k): v for k, v in zip(keys, vecs, strict=True)}
+        except Exception as exc:
+            log.warning("ignoring %s cache %s: %s", self.kind, self.path, type(exc).__name__)
+            return {}
+
+    def write(self, items: Sequence[tuple[str, np.ndarray]]) -> bool:
+        """True when written (nothing to write, or no data dir, is not written)."""
+        if self.path is None or not items:
+            return False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, keys=np.array([k for k, _ in items]), vectors=np.stack([v for _, v in items]))
+            os.replace(tmp, self.path)
+            return True
+        except OSError as exc:
+            log.warning("cannot write %s cache: %s", self.kind, exc)
+            return False
+
+
 class Embeds(Protocol):
     """What SentenceVectors needs of a knowledge base (``KnowledgeBase`` is one): its embedder and embed()."""
 
@@ -119,10 +158,7 @@ class SentenceVectors:
         self._queries: dict[str, np.ndarray] = {}
         self._loaded = False
         self._dirty = False
-        self._path: Path | None = None
-        if cache_dir is not None:
-            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(getattr(kb.embedder, "id", "embedder")))
-            self._path = Path(cache_dir) / f"sentence-vectors-{slug}.npz"
+        self._file = VectorFile(cache_dir, "sentence-vectors", str(getattr(kb.embedder, "id", "embedder")))
 
     @staticmethod
     def _key(text: str) -> str:
@@ -132,30 +168,13 @@ class SentenceVectors:
         if self._loaded:
             return
         self._loaded = True
-        if self._path is None or not self._path.exists():
-            return
-        try:
-            with np.load(self._path, allow_pickle=False) as data:
-                keys, vecs = data["keys"], data["vectors"]
-            self._mem.update({str(k): v for k, v in zip(keys, vecs, strict=True)})
-        except Exception as exc:  # a corrupt cache is only a slower answer
-            log.warning("ignoring sentence-vector cache %s: %s", self._path, type(exc).__name__)
+        self._mem.update(self._file.read())
 
     def save(self) -> None:
         """Write new vectors to disk atomically (several processes may share the data dir)."""
         with self._lock:
-            if not self._dirty or self._path is None:
-                return
-            items = list(self._mem.items())[-MAX_CACHED:]
-            try:
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=self._path.parent, suffix=".npz")
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez(fh, keys=np.array([k for k, _ in items]), vectors=np.stack([v for _, v in items]))
-                os.replace(tmp, self._path)
+            if self._dirty and self._file.write(list(self._mem.items())[-MAX_CACHED:]):
                 self._dirty = False
-            except OSError as exc:
-                log.warning("cannot write sentence-vector cache: %s", exc)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         """One unit vector per text (passage side).
