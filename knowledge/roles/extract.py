@@ -737,7 +737,7 @@ def _outlooks(roles: list[Role], embed: Embed | None) -> None:
     that say something about its prospects, the one that best answers how the role is doing first.
 
     With the embedder (``OutlookReader``): a sentence with a direction word in a clause about jobs or
-    the role ("demand … keeps growing", "岗位需求萎靡") is one unless it reads as answering another
+    the role ("demand … keeps growing", "岗位需求在萎缩") is one unless it reads as answering another
     question (in its own section), or, elsewhere, reads no nearer the outlook questions than the others
     with its direction word outside the clause naming the role. A statement that names the role and
     speaks of jobs or hiring is one on the reading alone when it answers the outlook questions clearly

@@ -6,10 +6,10 @@ growing or shrinking?", "这个工作会被AI取代吗？") than the other quest
 the job involves, what it needs, who it works with). That reading ranks a role's outlook sentences and
 vetoes direction words used about something else; on its own it decides only for a sentence that names
 the role and speaks of jobs or hiring (measured on the dev corpus, the bundled embedder alone also
-picks sentences such as "In some companies there is not really a difference.").
+picks sentences that compare where a role sits in different companies, with no outlook in them).
 
 The direction words below (grow, fewer, replace, 萎缩, 扩招 …) give the tag. The embedder cannot: it
-places "需求萎靡" (demand is flagging) nearer "is demand growing?" than "is it shrinking?", and against
+places a seed sentence saying that demand is flagging nearer "is demand growing?" than "is it shrinking?", and against
 the direction words of the seeds, own and dev corpora its side is right about as often as chance. A
 role whose outlook sentences carry no direction word is quoted with no tag ("unclear"). A sentence that
 merely contains "threatened" somewhere in a document is not an outlook (see ``extract._outlooks``).
@@ -164,7 +164,7 @@ def about_jobs(text: str) -> bool:
 
 def is_outlook_statement(text: str, names: Sequence[str] = ()) -> bool:
     """An outlook cue in a clause about jobs, hiring or the people doing the work ('all roles that are
-    likely to see continued growth', '岗位需求萎靡'); 'reducing the risk of errors', 'a growing field',
+    likely to see continued growth', '岗位需求在萎缩'); 'reducing the risk of errors', 'a growing field',
     'Transformers' are not. ``names``: the role's own names, which count as the people doing the work
     ('CV算法工程师现在很卷') when the sentence sits in the role's own section."""
     from .names import find_term
