@@ -26,6 +26,7 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from knowledge.glossary import Concept
 from knowledge.text import language
 
 from . import answerability, guards, prompts
@@ -74,6 +75,7 @@ class Found:
     retrieval: Retrieval
     passages: list[Passage]
     candidates: list[Candidate] = field(default_factory=list)
+    concepts: list[Concept] = field(default_factory=list)  # the glossary concepts the question (with its thread) names
 
 
 class Pipeline:
@@ -182,7 +184,7 @@ class Pipeline:
             passages = _balance(passages, pool, asked.lang)
         concepts = mentioned(f"{context} {question}" if context else question)
         cands = self.extractive.score(question, passages, context, concepts=concepts) if passages else []
-        return Found(retrieval, passages, cands)
+        return Found(retrieval, passages, cands, concepts)
 
     def decide(self, asked: Asked, found: Found) -> Decision:
         """The one answerability decision (bot/answerability.py) over this question's evidence."""
@@ -279,8 +281,7 @@ class Pipeline:
                     extra.append(replace(n, score=min(n.score, floor)))
         if not extra:
             return found.candidates
-        concepts = mentioned(f"{asked.context} {asked.question}" if asked.context else asked.question)
-        return self.extractive.score(asked.question, [*found.passages, *extra], asked.context, concepts=concepts)
+        return self.extractive.score(asked.question, [*found.passages, *extra], asked.context, concepts=found.concepts)
 
     def _with_subsections(self, asked: Asked, picked: list[Candidate]) -> list[Candidate] | None:
         """A section that announces a list ("Here are a few examples:") answers with its subsections.
