@@ -9,6 +9,7 @@
   about the seeds and the dev corpus's fit half: out-of-scope ones that share the corpus's vocabulary but ask
   what no document answers (an exact salary, a visa date, an error message), and casual in-scope paraphrases,
   so the answerability fit sees near-topic refusals and penalises false ones. Never about dev-report documents;
+  261 lines (151 in-scope: slang, paraphrase, role outlook, ~30 cross-lingual; 110 out-of-scope, mostly near-topic);
 - ``test``: our own corpus tests/corpus/ with tests/corpus/questions.jsonl (never fitted on);
 - ``seeds-heldout``: REPORT ONLY. seeds/ with benchmarks/data/seeds_heldout.jsonl, a fresh question set on the
   seeds written without looking at the fitted ones (our proxy for the judges' unseen seed questions). It is marked
