@@ -5,7 +5,7 @@
 For every in-scope question of the fit corpora (benchmarks/corpora.py: the seeds and the fit half of the
 dev corpus; never dev-report, the project's test corpus, benchmarks/data/heldout, benchmarks/data/heldout2 or the
 report-only seeds-heldout set, which ``fit_corpora`` refuses) the pipeline retrieves
-and scores candidate sentences as it does when answering. A sentence is a positive example when it holds
+and scores the offline writer's candidate sentences as it does when answering. A sentence is a positive example when it holds
 one of the facts the answer must contain and comes from a document that answers the question. The score is
 a pairwise logistic model (each positive against each negative of the same question): only the order of
 one question's sentences matters, so there is no bias to fit. Each corpus is also fitted alone and
@@ -45,8 +45,8 @@ def collect(names: list[str], work: Path) -> dict[str, list[Question]]:
         for item in corpus.items:
             if item.kind != "in_scope" or not item.facts:
                 continue
-            found = pipeline.retrieve(pipeline._intake(item.q, [], None))
-            cands = found.candidates
+            asked = pipeline._intake(item.q, [], None)
+            cands = pipeline.writer_candidates(asked, pipeline.retrieve(asked))  # what the writer chooses from
             texts = [f"{c.shown} {c.quote}".lower() for c in cands]
             labels = [
                 int(c.passage.source in item.sources and any(f.lower() in t for f in item.facts))
@@ -121,7 +121,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "careerbot-bench-corpora")
     ap.add_argument("--fit", default="seeds,dev-fit")
     ap.add_argument("--l2", type=float, default=300.0)
-    ap.add_argument("--margin", type=float, default=1.5)
+    ap.add_argument("--margin", type=float, default=2.0)
     ap.add_argument("--other-source-margin", type=float, default=1.0)
     ap.add_argument("--follow-bonus", type=float, default=1.25)
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the data file")
