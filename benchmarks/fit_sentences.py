@@ -4,8 +4,8 @@
 
 For every in-scope question of the fit corpora (benchmarks/corpora.py: the seeds and the fit half of the
 dev corpus; never dev-report, the project's test corpus, benchmarks/data/heldout, benchmarks/data/heldout2 or the
-report-only seeds-heldout set, which ``fit_corpora`` refuses) the pipeline retrieves
-and scores the offline writer's candidate sentences as it does when answering. A sentence is a positive example when it holds
+report-only seeds-heldout set, which ``fit_corpora`` refuses) the pipeline retrieves and scores
+the offline writer's candidate sentences as it does when answering. A sentence is a positive example when it holds
 one of the facts the answer must contain and comes from a document that answers the question. The score is
 a pairwise logistic model (each positive against each negative of the same question): only the order of
 one question's sentences matters, so there is no bias to fit. Each corpus is also fitted alone and
