@@ -51,6 +51,8 @@ DEFAULTS = [
      ROOT / "tests" / "data" / "roles_prose_expected.txt"),
     ("tests (Chinese Q&A page)", ROOT / "tests" / "data" / "roles_faq_zh",
      ROOT / "tests" / "data" / "roles_faq_zh_expected.txt"),
+    ("tests (Chinese Q&A page, stated outlooks)", ROOT / "tests" / "data" / "roles_outlook_zh",
+     ROOT / "tests" / "data" / "roles_outlook_zh_expected.txt"),
 ]
 
 

@@ -29,6 +29,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..glossary import concepts
@@ -58,6 +59,7 @@ from .outlook import (
     STRONG,
     STRONG_FLOOR,
     WEAK,
+    ZH_BACK_REF_RE,
     OutlookReader,
     about_jobs,
     is_outlook_statement,
@@ -65,6 +67,7 @@ from .outlook import (
     outlook_cues,
     relate,
     tag_outlook,
+    zh_cues,
 )
 
 Embed = Callable[[list[str]], Any]  # texts -> unit vectors, one row each
@@ -184,6 +187,21 @@ def lead_names(lead: str) -> tuple[list[str], bool] | None:
     return None
 
 
+# What makes a Chinese sentence ending in "?" ask something (吗, 会不会, 怎么 …); without one it states
+# its point with a question mark ("… 势必会带来很多岗位?").
+_ZH_ASK_RE = re.compile(
+    r"吗|呢|(?<![这那怎多要什])么|会不会|是不是|能不能|有没有|要不要|"
+    r"是否|什么|怎样|如何|哪|多少|为何|几[个年]|还是"
+)
+
+
+def _asks(text: str) -> bool:
+    """A question, which asks about an outlook rather than stating one."""
+    if not _is_question(text):
+        return False
+    return not has_cjk(text) or _ZH_ASK_RE.search(text) is not None
+
+
 def _is_question(text: str) -> bool:
     t = text.strip().rstrip("*").strip()
     return t.endswith(("?", "？")) or bool(_QUESTION_MARK_RE.match(text))
@@ -242,6 +260,7 @@ def _candidates(doc: Document) -> list[_Candidate]:
                     continue
         for name in dedupe(zh_role_names(ln.text)):
             body = [s for s in ln.sentences if name in s.text]
+            body += [s for s in _zh_back_refs(lines, i, name) if s not in body]
             short = len(ln.text) <= 40 or ln.kind == "list_item"
             out.append(_Candidate([name], False, "definition", doc.source, body=body, structural=short,
                                   introduced=short))
@@ -268,6 +287,33 @@ def _continuation(lines: list[Line], i: int, names: list[str]) -> list[Sentence]
         if not (_BACK_REF_RE.match(text) or any(find_term(v, text) for n in names for v in variants(n))):
             break
         out.extend(nxt.sentences)
+    return out
+
+
+# A Chinese sentence that goes on about the title the sentence before it was about (这个岗位负责…, 他们…).
+_ZH_BACK_REF_RE = re.compile(r"^(?:这个|这一|这类|这种|该)(?:岗位|职位|方向|工作|职业|角色)|^(?:他们|她们)")
+
+
+def _zh_back_refs(lines: list[Line], i: int, name: str) -> list[Sentence]:
+    """Sentences that go on about a Chinese title a sentence of line ``i`` opens with: the ones right
+    after it, in its paragraph or the next ones of its section (an answer's prose), that refer back
+    to it (这个岗位…, 他们…); the first that does not ends them. A title named in passing (not a
+    sentence's subject) gets none."""
+    out: list[Sentence] = []
+    after = False
+    for ln in lines[i: i + 3]:
+        if ln is not lines[i] and (ln.kind in ("heading", "table", "code") or ln.section != lines[i].section
+                                   or _is_question(ln.text) or _line_lead(ln)[0]):
+            break
+        for s in ln.sentences:
+            text = _LIST_MARK_RE.sub("", clean_title(s.text)).strip()
+            if not after:
+                after = ln is lines[i] and text.startswith(name)
+                continue
+            if _ZH_BACK_REF_RE.match(text) and not any(n != name for n in zh_role_names(text)):
+                out.append(s)
+                continue
+            return out
     return out
 
 
@@ -732,6 +778,68 @@ def _cue_names_role(r: Role, e: Evidence) -> bool:
                for c in _CLAUSE_RE.split(e.text))
 
 
+def role_cues(r: Role, e: Evidence) -> dict[str, int]:
+    """The direction words of a sentence about the role: for Chinese, those that speak about it."""
+    return _zh_role_cues(r, e) if has_cjk(e.text) else outlook_cues(e.text)
+
+
+def _titles_in(text: str, r: Role) -> list[tuple[int, bool]]:
+    """Where a Chinese sentence names a job title, and whether the title is this role's (one of its names,
+    or a shorter name it goes by: 产品经理 of 大模型产品经理), as (position, is this role)."""
+    own = [t.replace(" ", "") for t in r.text_terms() + r.topics if t]
+    out: list[tuple[int, bool]] = []
+    for t in own:
+        for m in re.finditer(re.escape(t), text, re.I):
+            out.append((m.start(), True))
+    for name in dedupe(zh_role_names(text)):
+        mine = any(name == t or t.endswith(name) for t in own)
+        for m in re.finditer(re.escape(name), text):
+            if not any(a <= m.start() < a + 2 for a, b in out if b):
+                out.append((m.start(), mine))
+    return sorted(out)
+
+
+_ZH_TURN_RE = re.compile(r"但是|但|不过|然而|可是|反而")
+
+
+def _zh_role_cues(r: Role, e: Evidence) -> dict[str, int]:
+    """The direction words of a Chinese sentence that speak about this role: the title named last before
+    the word is this role's, or (naming none before it) the clause names it after the word ("不少公司在扩招
+    X") or, in the role's own section or answer, names no other title. A word about jobs in general (取代,
+    下滑) also needs a word of jobs or the role's name in its clause."""
+    own_place = e.kind in ("definition", "section")
+    counts = {"at risk": 0, "growing": 0, "reshaped": 0}
+    titles = _titles_in(e.text, r)
+    bounds = [0, *(m.end() for m in _CLAUSE_RE.finditer(e.text)), len(e.text) + 1]
+    found: list[tuple[str, int]] = []
+    for direction, pos, market in zh_cues(e.text):
+        lo = max(b for b in bounds if b <= pos)
+        hi = min(b for b in bounds if b > pos)
+        clause = e.text[lo:hi]
+        if not market and not (about_jobs(clause) or any(lo <= p < hi and mine for p, mine in titles)
+                               or (own_place and ZH_BACK_REF_RE.search(clause))):
+            continue
+        before = [mine for p, mine in titles if p < pos]
+        after = [mine for p, mine in titles if pos <= p < hi]
+        if before:
+            about = before[-1]
+        elif after:
+            about = after[0]
+        else:
+            about = own_place
+        if about:
+            found.append((direction, pos))
+    # "A，但B": after a turn (但, 不过, 反而 …) the sentence says what it holds; words of the other direction
+    # before the turn are what it argues against.
+    turns = [m.end() for m in _ZH_TURN_RE.finditer(e.text)]
+    if turns and len({d for d, _ in found}) > 1:
+        later = [(d, p) for d, p in found if p >= turns[-1]]
+        found = later or found
+    for direction, _ in found:
+        counts[direction] += 1
+    return counts
+
+
 def _outlooks(roles: list[Role], embed: Embed | None) -> None:
     """Keep as outlook statements only sentences about the role (its section or lead-in, or naming it)
     that say something about its prospects, the one that best answers how the role is doing first.
@@ -754,31 +862,35 @@ def _outlooks(roles: list[Role], embed: Embed | None) -> None:
         # difference.", so it is not asked of the others.
         cands: list[tuple[Evidence, bool, bool]] = []
         for e in r.evidence:
-            if e.kind == "context":
+            if e.kind == "context" or _asks(e.text):  # a question asks; it states no outlook
                 continue
             own = e.kind in ("definition", "section")
-            lexical = is_outlook_statement(e.text, r.text_terms() if own else ())
+            if has_cjk(e.text):
+                lexical = any(_zh_role_cues(r, e).values())
+            else:
+                lexical = is_outlook_statement(e.text, r.text_terms() if own else ())
             alone = (reader is not None and e.kind != "topic" and about_jobs(e.text) and names_role(r, e.text)
                      and not _is_question(e.text))
             if lexical or alone:
                 cands.append((e, lexical, alone))
         reads = reader.read(r, [e.text for e, _, _ in cands]) if reader else [None] * len(cands)
         for (e, lexical, alone), rd in zip(cands, reads, strict=True):
-            cues = outlook_cues(e.text)
+            cues = role_cues(r, e)
             direction = e.kind in ("definition", "section") and bool(cues["at risk"] or cues["growing"])
+            named = _cue_names_role(r, e) if not has_cjk(e.text) else any(cues.values())
             if rd is None:
-                if lexical and (direction or _cue_names_role(r, e)):
+                if lexical and (direction or named):
                     chosen.append((e, 0.0))
                 continue
             d, close = rd
             strong = alone and d >= STRONG and close >= STRONG_FLOOR
-            agree = lexical and (d >= WEAK if direction else (d >= 0 or _cue_names_role(r, e)))
+            agree = lexical and (d >= WEAK if direction else (d >= 0 or named))
             if strong or agree:
                 chosen.append((e, d))
                 if lexical or any(cues.values()):
                     worded.append(e)
         chosen.sort(key=lambda ed: (-ed[1], ed[0].source, ed[0].order))
-        r.outlook, r.outlook_scores = tag_outlook(worded) if worded else ("unclear", {})
+        r.outlook, r.outlook_scores = tag_outlook(worded, partial(role_cues, r)) if worded else ("unclear", {})
         # A statement with no direction word is still quoted (the card then names no direction): the
         # embedder reads which way a sentence points no better than chance (on the seeds, own and dev
         # corpora, against the direction words).

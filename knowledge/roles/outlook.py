@@ -122,11 +122,7 @@ _RISK_RE = re.compile(
     r"\breplac(?:e|ed|es|ing)\b|\bautomat(?:ed|ing) away\b|\bjob loss(?:es)?\b|\bdeclin(?:e|es|ed|ing)\b|"
     r"\bshrink\w*|\bfewer\b|\bobsolete\b|\bsaturat\w*|"
     r"\b(?:outlook|prospects?)\b[^.;]{0,30}\b(?:poor|weak|bleak|dim|gloomy|limited)\b|"
-    r"供过于求|供大于求|竞争(?:很|非常|更加|越来越)?激烈|越来越少|没落|凉了|过时|不景气|下滑|"
-    r"(?:岗位|机会|坑位?|[Hh][Cc])(?:很|非常|越来越)?少|"
-    r"\b(?:few|a handful of|a small number of|limited) (?:openings|positions|jobs|roles|seats)\b|"
-    r"萎靡|萎缩|见顶|缩招|裁员|取代|替代|失业|饱和|过剩|内卷|很卷|寒冬|劝退|难找|不好找|"
-    r"需求(?:减少|下降|不多|已经不多|萎缩)",
+    r"\b(?:few|a handful of|a small number of|limited) (?:openings|positions|jobs|roles|seats)\b",
     re.I,
 )
 _GROWTH_RE = re.compile(
@@ -135,19 +131,146 @@ _GROWTH_RE = re.compile(
     r"(?:grow|expand|increase|rise)\b|"
     r"\b(?:outlook|prospects?)\b[^.;]{0,30}\b(?:good|great|strong|bright|excellent|promising|positive|solid)\b|"
     r"\bhard to (?:hire|find|fill)\b|\bhottest\b|\bneed (?:many )?more\b|"
-    r"(?:机会|岗位)(?:很|非常|越来越)?多|\bmore and more (?:companies|teams|employers|startups)\b|"
+    r"\bmore and more (?:companies|teams|employers|startups)\b|"
     r"\bdemand for\b|\bin (?:high |great |strong )?demand\b|\bincreas(?:ed|ing) demand\b|"
     r"\bsought[- ]after\b|\bshortage\b|\bwill be (?:vital|crucial|essential|in demand)\b|"
-    r"\bincreasingly (?:important|valuable|needed)\b|\bemerg(?:e|es|ing)\b|\blucrative\b|"
-    r"招人|缺人|紧缺|稀缺|缺口|抢手|吃香|有前途|前景光明|需求量?(?:很|非常)?大|越来越多的?(?:公司|企业|岗位)|供不应求|火热|火爆|很火|风口|红利|前景(?:好|不错|广阔|很好)|"
-    r"旺盛|扩招|需求(?:增长|暴增|很大|大增)|大量(?:\S{0,6})?(?:人才|岗位)",
+    r"\bincreasingly (?:important|valuable|needed)\b|\bemerg(?:e|es|ing)\b|\blucrative\b",
     re.I,
 )
 _RESHAPE_RE = re.compile(
     r"\breshap\w*|\btransform(?:s|ed|ing)?\b(?! *(?:er|ers)\b)|\bnew avenues\b|\bshift(?:s|ing)? (?:in|to|toward)|"
-    r"\bevolv(?:e|es|ing) (?:role|job)|转型|重塑",
+    r"\bevolv(?:e|es|ing) (?:role|job)",
     re.I,
 )
+# --- Chinese: a small grammar of market statements --------------------------------------------------
+# Chinese states a job's prospects two ways: a predicate that is itself about the job market (吃香, 缺人,
+# 饱和, 被裁, 内卷 …), or an outlook noun (前景, 需求, 岗位, 机会 …) with a word of direction after it (前景
+# 很好, 需求不大, 岗位越来越少). A negation right before the predicate (不, 没有, 不再, 不会被AI …) turns
+# a growth word into its opposite (并不缺人, 没有前途, 不再吃香) and cancels a risk word (不会被取代 says
+# the job is not at risk, not that it grows). Single characters (卷, 多, 少, 大 …) count only as a word
+# of their own for the segmenter (很卷, 越来越多), never inside another word (卷积, 大多, 多模态).
+# General words of the language, not of any document; a sentence counts only when it is about the role
+# (see ``zh_cues``), and every tag is quoted with its sentence.
+_ZH_UP_PRED = ("吃香", "抢手", "缺人", "紧缺", "扩招", "好找", "有前途", "有前景", "有钱途", "前途无量", "大有可为",
+               "招不到人", "招人", "抢人", "求贤若渴", "人才荒")
+_ZH_DOWN_PRED = ("饱和", "过剩", "被裁", "裁员", "裁掉", "内卷", "卷", "红海", "缩招", "难找", "失业", "劝退",
+                 "供过于求", "供大于求", "没前途", "没有前途", "没什么前途", "没啥前途", "前途渺茫", "被优化",
+                 "被淘汰")
+# Words of direction that are not about jobs by themselves (AI 取代 a task, users' growth 见顶, a 风口 of
+# an industry): they need a word of jobs, the role's name or a reference back to it in their clause, as
+# the English ones do.
+_ZH_GENERIC_UP = ("稀缺", "缺口", "供不应求", "热门", "火热", "火爆", "很火", "香饽饽", "风口", "红利", "旺盛")
+_ZH_GENERIC_DOWN = ("取代", "替代", "淘汰", "下滑", "过时", "越来越少", "萎缩", "缩水", "没落", "凉了", "寒冬",
+                    "不景气", "见顶", "夕阳")
+# 大量人才, 大批岗位: many posts to fill.
+_ZH_MANY_RE = re.compile(r"(?:大量|大批量?|海量)的?[\u4e00-\u9fffA-Za-z]{0,6}?(?:人才|岗位|职位|人手|坑位)")
+_ZH_RESHAPE = ("转型", "重塑")
+_ZH_TOPICS = ("前景", "前途", "需求", "岗位", "职位", "机会", "坑位", "坑", "HC", "hc", "就业", "招聘",
+              "发展空间", "钱途", "市场", "找工作")
+_ZH_UP_WORDS = ("好", "不错", "广阔", "光明", "可观", "大", "多", "旺盛", "增长", "上涨", "增加", "扩大",
+                "上升", "乐观", "看好", "明朗", "充足", "容易", "暴增", "大增", "猛增", "激增")
+_ZH_DOWN_WORDS = ("差", "难", "一般", "黯淡", "暗淡", "堪忧", "渺茫", "有限", "小", "少", "减少", "下降", "萎缩",
+                  "缩水", "下滑", "悲观", "收缩", "紧缩", "锐减", "不明朗")
+_ZH_DEGREE = ("很", "太", "非常", "越来越", "特别", "十分", "相当", "挺", "更", "更加", "比较", "极", "较", "超",
+              "极其", "不", "没", "并不", "不再", "还", "也", "都")
+# What may stand between an outlook noun and its word of direction: adverbs of degree, time and manner,
+# negation, particles (需求[在快速]增长, 岗位[这几年越来越]少). Anything else (岗位[难度]大) is another subject.
+_ZH_LINK = frozenset(
+    "很 太 非常 越来越 特别 十分 相当 挺 更 更加 比较 极 较 超 极其 也 都 还 仍 仍然 依然 依旧 一直 持续 在 正在 "
+    "快速 迅速 大幅 逐渐 逐年 明显 显著 稳步 急剧 不断 的 了 会 将 可能 确实 其实 真的 相对 已经 还是 是 算 "
+    "肯定 应该 同样 正 今年 去年 近年 近几年 这几年 这两年 这 两年 几年 目前 现在 未来 将来 一定 不 没 没有 "
+    "并 并不 不再 不太 不算 不是 再 反而 却 倒是 其实".split()
+)
+_ZH_NEG_RE = re.compile(
+    r"(?:不|没有?|未|毫无|并非|别)(?:会|再|太|怎么|那么|是|能|至于|用|算|很|大)?(?:被[^，,。；;]{0,6})?$"
+)
+_ZH_CLAUSE_RE = re.compile(r"[，,；;。！？!?：:、]|(?:但是|但|不过|然而|而且)")
+
+
+def _tokens(text: str) -> list[tuple[int, str]]:
+    from ..text import _jieba
+
+    out, pos = [], 0
+    for tok in _jieba().lcut(text):
+        out.append((pos, tok))
+        pos += len(tok)
+    return out
+
+
+def _realizes(tok: str, word: str) -> bool:
+    """The segmenter's word is ``word``, with degree or negation before it ('很大', '不好', '越来越多')
+    or a complement after it ('卷得'); '卷积', '大多' are other words."""
+    for d in sorted(_ZH_DEGREE, key=len, reverse=True):
+        if tok.startswith(d) and len(tok) > len(d) and tok[len(d):] in (word,):
+            return True
+    if len(word) > 1 and word in tok:
+        return True
+    return tok == word or (tok.startswith(word) and tok[len(word):] in ("得", "了", "成"))
+
+
+def _zh_word_at(text: str, start: int, word: str) -> bool:
+    """A one-character word stands as a word of its own there ('很卷', '越来越多'; not '卷积', '大多')."""
+    if len(word) > 1:
+        return True
+    for pos, tok in _tokens(text):
+        if pos <= start < pos + len(tok):
+            return _realizes(tok, word)
+    return False
+
+
+def _negated(before: str) -> bool:
+    return _ZH_NEG_RE.search(before[-8:]) is not None
+
+
+def _topic_direction(clause: str, after: int) -> tuple[int, str, str] | None:
+    """The word of direction right after an outlook noun (links only between), as (start, direction, word)."""
+    for pos, tok in _tokens(clause[after:]):
+        for words, direction in ((_ZH_DOWN_WORDS, "at risk"), (_ZH_UP_WORDS, "growing")):
+            for w in sorted(words, key=len, reverse=True):
+                if _realizes(tok, w):
+                    return after + pos + tok.rfind(w), direction, w
+        if tok.strip() and tok not in _ZH_LINK:
+            return None
+    return None
+
+
+def zh_cues(text: str) -> list[tuple[str, int, bool]]:
+    """The market statements of a Chinese sentence: (direction, position, about jobs by itself) each,
+    negation applied ('并不缺人' is 'at risk'; '不会被取代' is nothing)."""
+    out: list[tuple[str, int, bool]] = []
+    taken: set[int] = set()
+    pos = 0
+    for clause in _ZH_CLAUSE_RE.split(text):
+        base = text.find(clause, pos) if clause else pos
+        pos = base + len(clause)
+        found: list[tuple[int, int, str, bool]] = []  # start, end, direction, market word
+        for m in _ZH_MANY_RE.finditer(clause):
+            found.append((m.start(), m.end(), "growing", True))
+        for words, direction, market in ((_ZH_DOWN_PRED, "at risk", True), (_ZH_UP_PRED, "growing", True),
+                                         (_ZH_GENERIC_DOWN, "at risk", False), (_ZH_GENERIC_UP, "growing", False),
+                                         (_ZH_RESHAPE, "reshaped", False)):
+            for w in sorted(words, key=len, reverse=True):
+                for m in re.finditer(re.escape(w), clause):
+                    if _zh_word_at(clause, m.start(), w) and not any(a <= m.start() < b for a, b, _, _ in found):
+                        found.append((m.start(), m.end(), direction, market))
+        for t in _ZH_TOPICS:  # 前景很好, 需求不大, 岗位越来越少
+            for m in re.finditer(re.escape(t), clause):
+                got = _topic_direction(clause, m.end())
+                if got is not None and not any(a <= got[0] < b for a, b, _, _ in found):
+                    found.append((got[0], got[0] + len(got[2]), got[1], True))
+        for start, _end, direction, market in sorted(found):
+            if _negated(clause[:start]):
+                if direction != "growing":
+                    continue
+                direction = "at risk"
+            if base + start not in taken:
+                taken.add(base + start)
+                out.append((direction, base + start, market))
+    return out
+
+
+# A Chinese clause that refers back to the role it is about (这个方向已经见顶).
+ZH_BACK_REF_RE = re.compile(r"这个(?:方向|行业|职业|领域)|这一?行|该方向|这类(?:工作|岗位)")
 # What an outlook is about: jobs, hiring, the market, the people who do the work.
 _JOBS_RE = re.compile(
     r"\b(?:jobs?|roles?|careers?|career paths?|positions?|openings?|demand|hiring|hires?|market|professionals|"
@@ -169,6 +292,8 @@ def is_outlook_statement(text: str, names: Sequence[str] = ()) -> bool:
     ('CV算法工程师现在很卷') when the sentence sits in the role's own section."""
     from .names import find_term
 
+    if has_cjk(text) and any(market for _, _, market in zh_cues(text)):
+        return True  # 吃香, 缺人, 饱和, 前景很好: a statement about the job market by itself
     for clause in _OUTLOOK_CLAUSE_RE.split(text):
         if clause and any(outlook_cues(clause).values()) and (
                 _JOBS_RE.search(clause) or any(find_term(n, clause) for n in names)):
@@ -206,11 +331,16 @@ _KIND_WEIGHT = {"definition": 1.0, "section": 1.5, "context": 1.0, "mention": 1.
 
 
 def outlook_cues(text: str) -> dict[str, int]:
-    return {
+    """Direction words of a sentence or clause: the English patterns, and ``zh_cues`` for Chinese."""
+    out = {
         "at risk": len(_RISK_RE.findall(text)),
         "growing": len(_GROWTH_RE.findall(text)),
         "reshaped": len(_RESHAPE_RE.findall(text)),
     }
+    if has_cjk(text):
+        for direction, _, _ in zh_cues(text):
+            out[direction] += 1
+    return out
 
 
 def is_skill_sentence(text: str) -> bool:
@@ -234,13 +364,15 @@ def human_value_clauses(text: str) -> list[str]:
     return [p for p in out if p in text]
 
 
-def tag_outlook(ev: Sequence[Evidence]) -> tuple[Outlook, dict[str, float]]:
-    """Tally direction words in the role's outlook sentences; a jobs heading above them counts most."""
+def tag_outlook(ev: Sequence[Evidence], cues: Callable[[Evidence], dict[str, int]] | None = None,
+                ) -> tuple[Outlook, dict[str, float]]:
+    """Tally direction words in the role's outlook sentences; a jobs heading above them counts most.
+    ``cues``: the direction words of a sentence that are about the role (default: all of them)."""
     scores = {"at risk": 0.0, "growing": 0.0, "reshaped": 0.0}
     parents: set[str] = set()
     for e in ev:
         w = _KIND_WEIGHT[e.kind]
-        for cue, n in outlook_cues(e.text).items():
+        for cue, n in (cues(e) if cues else outlook_cues(e.text)).items():
             scores[cue] += w * min(n, 2)
         if e.kind in ("section", "context") and e.parent:
             parents.add(e.parent)
