@@ -53,6 +53,8 @@ DEFAULTS = [
      ROOT / "tests" / "data" / "roles_faq_zh_expected.txt"),
     ("tests (Chinese Q&A page, stated outlooks)", ROOT / "tests" / "data" / "roles_outlook_zh",
      ROOT / "tests" / "data" / "roles_outlook_zh_expected.txt"),
+    ("tests (two titles per heading)", ROOT / "tests" / "data" / "roles_joined",
+     ROOT / "tests" / "data" / "roles_joined_expected.txt"),
 ]
 
 

@@ -3,7 +3,8 @@
 A *candidate* is a job-title name (see ``names``) in a place where documents introduce a subject:
 
 - a heading or sub-heading that is the name ("2.1.3 ML infrastructure engineer"), names joined by
-  "and" ("Translators and Interpreters"), "X vs. Y" (two roles), or asks about one ("What is an AI
+  "and" or "/" ("Translators and Interpreters": one role each, unless the alias file has one entry for
+  both), "X vs. Y" (two roles), or asks about one ("What is an AI
   engineer?", "The role of a data engineer");
 - a lead-in: a bold span or a "Name:" opening a paragraph or list item ("**ML infrastructure engineer,
   ML platform engineer**: …" is one role with an alias; "Data Scientist: Data scientists use …");
@@ -542,13 +543,14 @@ def _merge(cands: list[_Candidate], curated: Sequence[CuratedRole]) -> list[_Dra
             attach(drafts[target] if target else new([c.names[0]]), c.names, c)
             continue
         targets = [known(n, inside=True) for n in c.names]
-        if all(t is None for t in targets):
-            attach(new(c.names), c.names, c)
-            continue
         if len({t for t in targets if t}) == 1 and all(t is not None for t in targets):
-            attach(drafts[targets[0] or ""], c.names, c)
+            attach(drafts[targets[0] or ""], c.names, c)  # the alias file's one entry for both titles
             continue
+        # Two titles in one heading or lead-in ("A / B", "A and B") are two roles, each with the text
+        # under them, never one entry named "A / B". An abbreviation after them names neither alone.
         for n, target in zip(c.names, targets, strict=True):
+            if target is None and not is_role_name(n):
+                continue
             one = _Candidate([n], False, c.kind, c.source, c.body, c.section, c.structural)
             attach(drafts[target] if target else new([n]), [n], one)
     for c in posts:  # a post the alias file names, else the corpus's title of the same field
@@ -783,20 +785,52 @@ def role_cues(r: Role, e: Evidence) -> dict[str, int]:
     return _zh_role_cues(r, e) if has_cjk(e.text) else outlook_cues(e.text)
 
 
-def _titles_in(text: str, r: Role) -> list[tuple[int, bool]]:
-    """Where a Chinese sentence names a job title, and whether the title is this role's (one of its names,
-    or a shorter name it goes by: 产品经理 of 大模型产品经理), as (position, is this role)."""
+# Before a title: the standard a comparison measures against (X比Y更缺人 is about X).
+_ZH_COMPARED_RE = re.compile(r"(?:比|比起|相比|相比于|相对于|不如|对比)\s*$")
+# Between two titles: they are coordinated (X和Y都很缺人 is about both).
+_ZH_AND_RE = re.compile(r"^\s*(?:和|与|及|以及|跟|、|或|或者|还有|，|,)\s*$")
+
+
+def _titles_in(text: str, r: Role, own_place: bool) -> list[tuple[int, int, bool]]:
+    """Where a Chinese sentence names a job title, and whether the title is this role's, as (start, end,
+    is this role). This role's: one of its names, a shorter name it goes by (产品经理 of 大模型产品经理),
+    and, in its own section or answer, a kind of it (CV算法工程师 under 算法工程师; 应用开发工程师 under
+    the post 开发岗)."""
     own = [t.replace(" ", "") for t in r.text_terms() + r.topics if t]
-    out: list[tuple[int, bool]] = []
+    fields = [m.group("field") for t in own if has_cjk(t) for m in [_POST_RE.match(t)] if m]
+
+    def mine(name: str) -> bool:
+        if any(name == t or t.endswith(name) for t in own):
+            return True
+        if not own_place:
+            return False
+        head = ZH_HEAD_RE.search(name)
+        mods = name[:head.start()] if head else name
+        return any(has_cjk(t) and name.endswith(t) for t in own) or any(mods.endswith(f) for f in fields)
+
+    out: list[tuple[int, int, bool]] = []
     for t in own:
         for m in re.finditer(re.escape(t), text, re.I):
-            out.append((m.start(), True))
+            out.append((m.start(), m.end(), True))
     for name in dedupe(zh_role_names(text)):
-        mine = any(name == t or t.endswith(name) for t in own)
         for m in re.finditer(re.escape(name), text):
-            if not any(a <= m.start() < a + 2 for a, b in out if b):
-                out.append((m.start(), mine))
+            if not any(a <= m.start() < b for a, b, _ in out):
+                out.append((m.start(), m.end(), mine(name)))
     return sorted(out)
+
+
+def _subject_before(text: str, titles: list[tuple[int, int, bool]], pos: int) -> bool | None:
+    """Whether the title a word at ``pos`` speaks of (the last one named before it, with the titles
+    coordinated with it; not the standard of a comparison) is this role; None when none is named."""
+    before = [t for t in titles if t[0] < pos and not _ZH_COMPARED_RE.search(text[max(0, t[0] - 4):t[0]])]
+    if not before:
+        return None
+    group = [before[-1]]
+    for prev in reversed(before[:-1]):
+        if not _ZH_AND_RE.match(text[prev[1]:group[-1][0]]):
+            break
+        group.append(prev)
+    return any(m for _, _, m in group)
 
 
 _ZH_TURN_RE = re.compile(r"但是|但|不过|然而|可是|反而")
@@ -809,20 +843,20 @@ def _zh_role_cues(r: Role, e: Evidence) -> dict[str, int]:
     下滑) also needs a word of jobs or the role's name in its clause."""
     own_place = e.kind in ("definition", "section")
     counts = {"at risk": 0, "growing": 0, "reshaped": 0}
-    titles = _titles_in(e.text, r)
+    titles = _titles_in(e.text, r, own_place)
     bounds = [0, *(m.end() for m in _CLAUSE_RE.finditer(e.text)), len(e.text) + 1]
     found: list[tuple[str, int]] = []
     for direction, pos, market in zh_cues(e.text):
         lo = max(b for b in bounds if b <= pos)
         hi = min(b for b in bounds if b > pos)
         clause = e.text[lo:hi]
-        if not market and not (about_jobs(clause) or any(lo <= p < hi and mine for p, mine in titles)
+        if not market and not (about_jobs(clause) or any(lo <= p < hi and mine for p, _, mine in titles)
                                or (own_place and ZH_BACK_REF_RE.search(clause))):
             continue
-        before = [mine for p, mine in titles if p < pos]
-        after = [mine for p, mine in titles if pos <= p < hi]
-        if before:
-            about = before[-1]
+        subject = _subject_before(e.text, titles, pos)
+        after = [mine for p, _, mine in titles if pos <= p < hi]
+        if subject is not None:
+            about = subject
         elif after:
             about = after[0]
         else:

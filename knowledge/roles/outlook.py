@@ -159,15 +159,18 @@ _ZH_DOWN_PRED = ("饱和", "过剩", "被裁", "裁员", "裁掉", "内卷", "�
 # Words of direction that are not about jobs by themselves (AI 取代 a task, users' growth 见顶, a 风口 of
 # an industry): they need a word of jobs, the role's name or a reference back to it in their clause, as
 # the English ones do.
-_ZH_GENERIC_UP = ("稀缺", "缺口", "供不应求", "热门", "火热", "火爆", "很火", "香饽饽", "风口", "红利", "旺盛")
+_ZH_GENERIC_UP = ("稀缺", "缺口", "供不应求", "热门", "火热", "火爆", "很火", "香饽饽", "风口", "红利", "旺盛",
+                  "越来越多的公司", "越来越多的企业", "越来越多的团队", "越来越多公司", "越来越多企业")
 _ZH_GENERIC_DOWN = ("取代", "替代", "淘汰", "下滑", "过时", "越来越少", "萎缩", "缩水", "没落", "凉了", "寒冬",
-                    "不景气", "见顶", "夕阳")
+                    "不景气", "见顶", "夕阳", "萎靡")
 # 大量人才, 大批岗位: many posts to fill.
 _ZH_MANY_RE = re.compile(r"(?:大量|大批量?|海量)的?[\u4e00-\u9fffA-Za-z]{0,6}?(?:人才|岗位|职位|人手|坑位)")
 _ZH_RESHAPE = ("转型", "重塑")
-_ZH_TOPICS = ("前景", "前途", "需求", "岗位", "职位", "机会", "坑位", "坑", "HC", "hc", "就业", "招聘",
+_ZH_TOPICS = ("前景", "前途", "需求量", "需求", "岗位", "职位", "机会", "坑位", "坑", "HC", "hc", "就业", "招聘",
               "发展空间", "钱途", "市场", "找工作")
-_ZH_UP_WORDS = ("好", "不错", "广阔", "光明", "可观", "大", "多", "旺盛", "增长", "上涨", "增加", "扩大",
+# Nouns whose growth is the job's loss: more competition for it (竞争很激烈, 竞争越来越大).
+_ZH_INVERSE_TOPICS = ("竞争",)
+_ZH_UP_WORDS = ("激烈", "好", "不错", "广阔", "光明", "可观", "大", "多", "旺盛", "增长", "上涨", "增加", "扩大",
                 "上升", "乐观", "看好", "明朗", "充足", "容易", "暴增", "大增", "猛增", "激增")
 _ZH_DOWN_WORDS = ("差", "难", "一般", "黯淡", "暗淡", "堪忧", "渺茫", "有限", "小", "少", "减少", "下降", "萎缩",
                   "缩水", "下滑", "悲观", "收缩", "紧缩", "锐减", "不明朗")
@@ -253,11 +256,14 @@ def zh_cues(text: str) -> list[tuple[str, int, bool]]:
                 for m in re.finditer(re.escape(w), clause):
                     if _zh_word_at(clause, m.start(), w) and not any(a <= m.start() < b for a, b, _, _ in found):
                         found.append((m.start(), m.end(), direction, market))
-        for t in _ZH_TOPICS:  # 前景很好, 需求不大, 岗位越来越少
+        for t in (*_ZH_TOPICS, *_ZH_INVERSE_TOPICS):  # 前景很好, 需求不大, 岗位越来越少, 竞争激烈
             for m in re.finditer(re.escape(t), clause):
                 got = _topic_direction(clause, m.end())
                 if got is not None and not any(a <= got[0] < b for a, b, _, _ in found):
-                    found.append((got[0], got[0] + len(got[2]), got[1], True))
+                    direction = got[1]
+                    if t in _ZH_INVERSE_TOPICS:
+                        direction = {"growing": "at risk", "at risk": "growing"}[direction]
+                    found.append((got[0], got[0] + len(got[2]), direction, True))
         for start, _end, direction, market in sorted(found):
             if _negated(clause[:start]):
                 if direction != "growing":
