@@ -196,6 +196,22 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                 if label and not _repeats_heading(label, p):
                     shown = f"{label}: {shown}" if not has_cjk(label) else f"{label}：{shown}"
                 label = ""
+                last = out[-1] if out else None
+                if (
+                    last is not None and last.passage is p and last.line == li and last.index == idx - 1
+                    and weight(shown) < 40 and re.search(r"[.。!！;；]$", shown) and not is_promotional(sentence)
+                ):
+                    # A fragment too short to stand alone ("A typical log curve.") sums up the sentence
+                    # before it: quoted together with it, as one verbatim stretch of the line.
+                    start = line.find(last.quote)
+                    end = line.find(sentence, start + len(last.quote)) if start >= 0 else -1
+                    if end >= 0:
+                        last.quote = line[start:end + len(sentence)]
+                        last.shown = f"{last.shown}{'' if has_cjk(shown) else ' '}{shown}"
+                        seen.add(sentence)
+                        before = last.shown
+                        idx -= 1
+                        continue
                 prior, before = before, shown
                 if shown.endswith((":", "：")):
                     intro = shown  # "The skills that matter most:": the lines below answer it

@@ -49,3 +49,18 @@ def test_unpunctuated_list_items_are_items_not_labels_of_each_other() -> None:
     # No item is glued in front of its sibling as if it were a label.
     assert not any("offer: " in s or "rising: " in s for s in shown)
     assert all(c.quote in p.text for c in candidates([p]))
+
+
+def test_a_fragment_too_short_to_quote_stays_with_the_sentence_it_sums_up() -> None:
+    p = _passage("Each extra month of tuning moved the click rate by less than a tenth of a percent. "
+                 "Diminishing returns. So the team stopped hiring tuning engineers for the ranking work.\n"
+                 "调参一个月，点击率只提高了不到千分之一，投入越来越大收益越来越小。典型的边际递减。所以团队今年不再为排序模型招聘新的算法工程师了。")
+    cands = candidates([p])
+    quotes = [c.quote for c in cands]
+    assert "Each extra month of tuning moved the click rate by less than a tenth of a percent. "\
+        "Diminishing returns." in quotes
+    assert "调参一个月，点击率只提高了不到千分之一，投入越来越大收益越来越小。典型的边际递减。" in quotes
+    assert all(q in p.text for q in quotes)
+    # The sentence after the fragment is still the next one of the paragraph.
+    first, nxt = cands[0], next(c for c in cands if c.quote.startswith("So the team"))
+    assert nxt.index == first.index + 1
