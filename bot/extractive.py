@@ -616,9 +616,10 @@ def _position(c: Candidate, positions: dict[str, int]) -> float:
 
 
 def _with_marker(sentence: str, n: int) -> str:
-    """Put the marker before the final full stop: 'text [1].' reads better than 'text. [1]'."""
+    """Put the marker before the final full stop: 'text [1].' reads better than 'text. [1]' (and
+    'required [1]!' than 'required![1]', which reads as image markup)."""
     m = re.search(r"([.。!！?？;；]+[”’\"')）]*)$", sentence)
-    if m and m.group(1)[0] in ".;":
+    if m and m.group(1)[0] in ".;!?":
         return f"{sentence[: m.start()]} [{n}]{m.group(1)}"
     if m:
         return f"{sentence}[{n}]"

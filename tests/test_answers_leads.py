@@ -64,3 +64,15 @@ def test_a_fragment_too_short_to_quote_stays_with_the_sentence_it_sums_up() -> N
     # The sentence after the fragment is still the next one of the paragraph.
     first, nxt = cands[0], next(c for c in cands if c.quote.startswith("So the team"))
     assert nxt.index == first.index + 1
+
+
+def test_an_exclaimed_sentence_gets_its_marker_before_the_mark_not_glued_as_image_markup() -> None:
+    from bot.evaluation import markup_in
+    from bot.extractive import Candidate, ExtractiveWriter
+
+    p = _passage("Spin up a notebook and try it: no GPU required! "
+                 "Most of the exercises finish within a minute on a laptop.")
+    picked: list[Candidate] = candidates([p])
+    text = ExtractiveWriter.compose(None, "Do I need a GPU for the exercises?", picked, 1.0, {}).text  # type: ignore[arg-type]
+    assert "no GPU required [1]!" in text
+    assert "![" not in text and markup_in(text) == []
