@@ -10,6 +10,14 @@
   what no document answers (an exact salary, a visa date, an error message), and casual in-scope paraphrases,
   so the answerability fit sees near-topic refusals and penalises false ones. Never about dev-report documents;
   261 lines (151 in-scope: slang, paraphrase, role outlook, ~30 cross-lingual; 110 out-of-scope, mostly near-topic);
+- ``fitcorpus``: fit data only — benchmarks/data/fitcorpus/, four documents and questions.jsonl that we wrote
+  ourselves for the fit (invented text, never copied from anywhere, no real person's words): a book chapter on pay
+  and offers (markdown), an article page on bootcamps and courses (HTML with navigation, cookie banner and footer),
+  a Chinese FAQ on 跳槽/薪资/签证/落户/外包/试用期/竞业 (with two adverts between answers) and plain-text talk notes
+  on remote and freelance work. Its scope is the opposite of the seeds' and the dev fit half's: salary ranges,
+  bootcamps, negotiation, visas, notice periods are IN scope here, while what the other corpora cover (which jobs
+  LLMs replace, research trends, an ML engineer's day, interview algorithms) is out of scope, so the fitted model
+  learns that scope depends on what the documents cover, not on the question's topic alone. Never measured on;
 - ``test``: our own corpus tests/corpus/ with tests/corpus/questions.jsonl (never fitted on);
 - ``seeds-heldout``: REPORT ONLY. seeds/ with benchmarks/data/seeds_heldout.jsonl, a fresh question set on the
   seeds written without looking at the fitted ones (our proxy for the judges' unseen seed questions). It is marked
@@ -83,6 +91,9 @@ def corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> 
         out.append(Corpus("seeds-near", ROOT / "seeds", [it for it, c in tagged if c == "seeds"]))
         if shared is not None:
             out.append(Corpus("dev-near", shared / "dev", [it for it, c in tagged if c == "dev"]))
+    own = ROOT / "benchmarks" / "data" / "fitcorpus"
+    if (own / "questions.jsonl").is_file():
+        out.append(Corpus("fitcorpus", own, load_items(own / "questions.jsonl")))
     held = ROOT / "benchmarks" / "data" / "seeds_heldout.jsonl"
     if held.is_file():
         out.append(Corpus("seeds-heldout", ROOT / "seeds", load_items(held), report_only=True))

@@ -1,12 +1,13 @@
 """Fit the answerability model (bot/answerability.py) and write bot/data/answerability.json.
 
-    python benchmarks/fit_answerability.py [--work DIR] [--fit seeds,dev-fit,seeds-near,dev-near] [--dry-run]
+    python benchmarks/fit_answerability.py [--work DIR] [--fit seeds,dev-fit,seeds-near,dev-near,fitcorpus] [--dry-run]
 
 Labels: in-scope questions 1, out-of-scope 0 (adversarial ones are refused by the guards first and
 are left out). Features come from ``Pipeline.evidence`` on each corpus's own store. The model is
 fitted on the ``--fit`` corpora: by default the seeds, the dev corpus's fit half and the near-topic fit
 questions about both (benchmarks/data/fit_near_topic.jsonl: near-topic out-of-scope ones, casual and
-cross-lingual in-scope ones). The threshold is the one with the lowest cost (false refusals + 2 x
+cross-lingual in-scope ones), and ``fitcorpus`` (benchmarks/data/fitcorpus/, our own documents whose scope is the
+other corpora's out-of-scope: pay, bootcamps, visas, notice periods). The threshold is the one with the lowest cost (false refusals + 2 x
 out-of-scope answered) on them. The leave-one-corpus-out cost of each L2 penalty of a grid (fit on all
 but one fit corpus, cost on that one) is printed and recorded; ``--l2 0`` picks the lowest (30 on
 2026-12-01, which cost our own corpus a false refusal; the default stays 3). The figures on every other
@@ -102,7 +103,7 @@ def held_out_cost(rows: dict[str, list[tuple[list[float], int, str]]], names: li
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "careerbot-bench-corpora")
-    ap.add_argument("--fit", default="seeds,dev-fit,seeds-near,dev-near")
+    ap.add_argument("--fit", default="seeds,dev-fit,seeds-near,dev-near,fitcorpus")
     ap.add_argument("--l2", type=float, default=3.0,
                     help="L2 penalty (default 3); --l2 0 picks the one of the grid with the lowest "
                          "leave-one-corpus-out cost")
