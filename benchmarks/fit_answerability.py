@@ -2,16 +2,16 @@
 
     python benchmarks/fit_answerability.py [--work DIR] [--fit seeds,dev-fit,seeds-near,dev-near,fitcorpus] [--dry-run]
 
-Labels: in-scope questions 1, out-of-scope 0 (adversarial ones are refused by the guards first and
-are left out). Features come from ``Pipeline.evidence`` on each corpus's own store. The model is
-fitted on the ``--fit`` corpora: by default the seeds, the dev corpus's fit half and the near-topic fit
-questions about both (benchmarks/data/fit_near_topic.jsonl: near-topic out-of-scope ones, casual and
-cross-lingual in-scope ones), and ``fitcorpus`` (benchmarks/data/fitcorpus/, our own documents whose scope is the
-other corpora's out-of-scope: pay, bootcamps, visas, notice periods). The threshold is the one with the lowest cost (false refusals + 2 x
-out-of-scope answered) on them. The leave-one-corpus-out cost of each L2 penalty of a grid (fit on all
-but one fit corpus, cost on that one) is printed and recorded; ``--l2 0`` picks the lowest (30 on
-2026-12-01, which cost our own corpus a false refusal; the default stays 3). The figures on every other
-corpus (questions it was not fitted on) are written next to the coefficients and printed.
+Labels: in-scope questions 1, out-of-scope 0 (adversarial ones are refused by the guards first and are left out).
+Features come from ``Pipeline.evidence`` on each corpus's own store. The model is fitted on the ``--fit`` corpora:
+by default the seeds, the dev corpus's fit half and the near-topic fit questions about both
+(benchmarks/data/fit_near_topic.jsonl: near-topic out-of-scope ones, casual and cross-lingual in-scope ones), and
+``fitcorpus`` (benchmarks/data/fitcorpus/, our own documents whose scope is the other corpora's out-of-scope: pay,
+bootcamps, visas, notice periods). The threshold is the one with the lowest cost (false refusals + 2 x out-of-scope
+answered) on them. The leave-one-corpus-out cost of each L2 penalty of a grid (fit on all but one fit corpus, cost
+on that one) is printed and recorded; ``--l2 0`` picks the lowest (30 on 2026-12-01, which cost our own corpus a
+false refusal; the default stays 3). The figures on every other corpus (questions it was not fitted on) are written
+next to the coefficients and printed.
 
 Report-only sets are never seen here: ``seeds-heldout`` (benchmarks/data/seeds_heldout.jsonl) and the corpora of
 benchmarks/heldout.py (benchmarks/data/heldout/, benchmarks/data/heldout2/). ``collect`` goes through
