@@ -6,7 +6,7 @@ risk, with the sentence quoted on its card; a negation turns the word ("并不�
 被AI取代" is not at risk); an asker's question ("…有前途吗？") states nothing, so that role has no
 outlook; after a turn ("…的说法很多，但…岗位反而越来越多") the sentence's own view counts. A title the
 answers' prose keeps talking about ("X这两年…。这个岗位主要负责…") is a role; a bare generic title
-(开发工程师) named in passing is not.
+(开发工程师) named in passing, or only as the asker's own job ("我是开发工程师，想转…"), is not.
 """
 
 from __future__ import annotations
@@ -101,6 +101,9 @@ def test_a_role_the_answer_discusses_gets_a_card_with_what_it_does(
         ("不再吃香了。", ["at risk"]),
         ("不会被AI取代。", []),
         ("找工作不容易。", ["at risk"]),
+        ("竞争越来越激烈。", ["at risk"]),  # more competition is the job's loss
+        ("HC比去年多。", ["growing"]),  # the standard of a comparison in between
+        ("需求在涨。", ["growing"]),
     ],
 )
 def test_chinese_words_of_direction_read_with_their_negation(text: str, directions: list[str]) -> None:

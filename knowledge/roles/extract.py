@@ -352,7 +352,24 @@ def _question_candidates(question: str, answer: list[Line], source: str, skip_fi
     if not names or len(names) > 2:
         return []
     body = [s for ln in answer for s in ln.sentences]
-    return [_Candidate([n], False, "definition", source, body=body) for n in names]
+    out = []
+    for n in names:
+        if has_cjk(q) and _ZH_SELF_RE.search(q[:q.find(n)] if n in q else ""):
+            # "我是开发工程师，想转…": the asker's own job is the background of the question, not what
+            # it asks about; it is a role only if the page goes on to describe it.
+            out.append(_Candidate([n], False, "definition", source, structural=False, introduced=False))
+        else:
+            out.append(_Candidate([n], False, "definition", source, body=body))
+    return out
+
+
+# An asker saying what they do now (我是…, 本人做了三年…, 作为一名…): the title after it is their background.
+_ZH_SELF_RE = re.compile(
+    r"(?:我|本人|自己)(?:目前|现在|之前|以前|一直)?(?:是|做|当|干)(?:了)?(?:[\d一二三四五六七八九十几两]+年(?:的)?)?"
+    r"(?:一名|一个|个)?$|(?:作为|身为)(?:一名|一个|个)?$"
+)
+# After a title: leaving it (开发工程师转大模型应用 speaks of switching, not of the job).
+_ZH_LEAVING_RE = re.compile(r"^(?:想|要|如何|怎么|怎样|能不能|可以)?(?:转|跳槽|离职|改行)")
 
 
 # Words that may stand before a sentence's subject: articles, quantifiers, possessives ("Most data
@@ -581,7 +598,7 @@ def _drop_generic(drafts: list[_Draft], docs: list[Document]) -> list[_Draft]:
         generic = d.curated is None and bool(names) and all(
             has_cjk(n) and any(o != n and o.endswith(n) for o in zh) for n in names)
         if generic and not any(c.introduced for c in d.cands) and not any(
-                o.startswith(n) for o in openings for n in names):
+                o.startswith(n) and not _ZH_LEAVING_RE.match(o[len(n):]) for o in openings for n in names):
             continue
         out.append(d)
     return out
@@ -809,13 +826,13 @@ def _titles_in(text: str, r: Role, own_place: bool) -> list[tuple[int, int, bool
         return any(has_cjk(t) and name.endswith(t) for t in own) or any(mods.endswith(f) for f in fields)
 
     out: list[tuple[int, int, bool]] = []
-    for t in own:
-        for m in re.finditer(re.escape(t), text, re.I):
-            out.append((m.start(), m.end(), True))
     for name in dedupe(zh_role_names(text)):
         for m in re.finditer(re.escape(name), text):
-            if not any(a <= m.start() < b for a, b, _ in out):
-                out.append((m.start(), m.end(), mine(name)))
+            out.append((m.start(), m.end(), mine(name)))
+    for t in own:  # a name of the role inside a longer title (开发工程师 in 测试开发工程师) is that title
+        for m in re.finditer(re.escape(t), text, re.I):
+            if not any(a <= m.start() < b or a < m.end() <= b for a, b, _ in out):
+                out.append((m.start(), m.end(), True))
     return sorted(out)
 
 
@@ -904,7 +921,8 @@ def _outlooks(roles: list[Role], embed: Embed | None) -> None:
             else:
                 lexical = is_outlook_statement(e.text, r.text_terms() if own else ())
             alone = (reader is not None and e.kind != "topic" and about_jobs(e.text) and names_role(r, e.text)
-                     and not _is_question(e.text))
+                     and not _is_question(e.text)
+                     and (not has_cjk(e.text) or any(m for _, _, m in _titles_in(e.text, r, False))))
             if lexical or alone:
                 cands.append((e, lexical, alone))
         reads = reader.read(r, [e.text for e, _, _ in cands]) if reader else [None] * len(cands)

@@ -171,9 +171,9 @@ _ZH_TOPICS = ("前景", "前途", "需求量", "需求", "岗位", "职位", "�
 # Nouns whose growth is the job's loss: more competition for it (竞争很激烈, 竞争越来越大).
 _ZH_INVERSE_TOPICS = ("竞争",)
 _ZH_UP_WORDS = ("激烈", "好", "不错", "广阔", "光明", "可观", "大", "多", "旺盛", "增长", "上涨", "增加", "扩大",
-                "上升", "乐观", "看好", "明朗", "充足", "容易", "暴增", "大增", "猛增", "激增")
-_ZH_DOWN_WORDS = ("差", "难", "一般", "黯淡", "暗淡", "堪忧", "渺茫", "有限", "小", "少", "减少", "下降", "萎缩",
-                  "缩水", "下滑", "悲观", "收缩", "紧缩", "锐减", "不明朗")
+                "上升", "乐观", "看好", "明朗", "充足", "容易", "涨", "暴增", "大增", "猛增", "激增")
+_ZH_DOWN_WORDS = ("差", "难", "降", "跌", "一般", "黯淡", "暗淡", "堪忧", "渺茫", "有限", "小", "少", "减少",
+                  "下降", "萎缩", "缩水", "下滑", "悲观", "收缩", "紧缩", "锐减", "不明朗")
 _ZH_DEGREE = ("很", "太", "非常", "越来越", "特别", "十分", "相当", "挺", "更", "更加", "比较", "极", "较", "超",
               "极其", "不", "没", "并不", "不再", "还", "也", "都")
 # What may stand between an outlook noun and its word of direction: adverbs of degree, time and manner,
@@ -182,7 +182,7 @@ _ZH_LINK = frozenset(
     "很 太 非常 越来越 特别 十分 相当 挺 更 更加 比较 极 较 超 极其 也 都 还 仍 仍然 依然 依旧 一直 持续 在 正在 "
     "快速 迅速 大幅 逐渐 逐年 明显 显著 稳步 急剧 不断 的 了 会 将 可能 确实 其实 真的 相对 已经 还是 是 算 "
     "肯定 应该 同样 正 今年 去年 近年 近几年 这几年 这两年 这 两年 几年 目前 现在 未来 将来 一定 不 没 没有 "
-    "并 并不 不再 不太 不算 不是 再 反而 却 倒是 其实".split()
+    "并 并不 不再 不太 不算 不是 再 反而 却 倒是 其实 要 会 将会 还会 一些 一点".split()
 )
 _ZH_NEG_RE = re.compile(
     r"(?:不|没有?|未|毫无|并非|别)(?:会|再|太|怎么|那么|是|能|至于|用|算|很|大)?(?:被[^，,。；;]{0,6})?$"
@@ -203,12 +203,12 @@ def _tokens(text: str) -> list[tuple[int, str]]:
 def _realizes(tok: str, word: str) -> bool:
     """The segmenter's word is ``word``, with degree or negation before it ('很大', '不好', '越来越多')
     or a complement after it ('卷得'); '卷积', '大多' are other words."""
-    for d in sorted(_ZH_DEGREE, key=len, reverse=True):
-        if tok.startswith(d) and len(tok) > len(d) and tok[len(d):] in (word,):
+    for d in sorted({*_ZH_DEGREE, *_ZH_LINK}, key=len, reverse=True):
+        if tok.startswith(d) and len(tok) > len(d) and tok[len(d):] == word:
             return True
     if len(word) > 1 and word in tok:
         return True
-    return tok == word or (tok.startswith(word) and tok[len(word):] in ("得", "了", "成"))
+    return tok == word or (tok.startswith(word) and tok[len(word):] in ("得", "了", "成", "一些", "一点", "些", "点"))
 
 
 def _zh_word_at(text: str, start: int, word: str) -> bool:
@@ -227,12 +227,17 @@ def _negated(before: str) -> bool:
 
 def _topic_direction(clause: str, after: int) -> tuple[int, str, str] | None:
     """The word of direction right after an outlook noun (links only between), as (start, direction, word)."""
+    compared = 0  # 比去年多, 比算法岗大: the words of a comparison's standard may come in between
     for pos, tok in _tokens(clause[after:]):
         for words, direction in ((_ZH_DOWN_WORDS, "at risk"), (_ZH_UP_WORDS, "growing")):
             for w in sorted(words, key=len, reverse=True):
                 if _realizes(tok, w):
                     return after + pos + tok.rfind(w), direction, w
-        if tok.strip() and tok not in _ZH_LINK:
+        if tok in ("比", "比起", "相比"):
+            compared = 3
+        elif compared and tok.strip():
+            compared -= 1
+        elif tok.strip() and tok not in _ZH_LINK:
             return None
     return None
 
