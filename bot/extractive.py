@@ -138,6 +138,7 @@ class Candidate:
     before: str = ""  # the sentence (or label) right before it in its passage, display form
     intro: str = ""  # the nearest line above it in its passage that announces what follows ("…:")
     value: float = 0.0  # how well it answers the question: the selection score (SentenceModel)
+    lead: str = ""  # the lead-in label shown in front of it ("AI platform PMs"), naming the item it explains
     features: dict[str, float] = field(default_factory=dict)
 
 
@@ -193,8 +194,11 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                     # phrase is the paragraph's lead-in, shown in front of the sentence it introduces.
                     label = shown.rstrip(".。:：")
                     continue
-                if label and not _repeats_heading(label, p):
+                lead = label if label and not _repeats_heading(label, p) else ""
+                if lead:
                     shown = f"{label}: {shown}" if not has_cjk(label) else f"{label}：{shown}"
+                else:
+                    lead = _inline_lead(shown)
                 label = ""
                 last = out[-1] if out else None
                 if (
@@ -228,7 +232,7 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                     continue
                 seen.add(sentence)
                 out.append(Candidate(p, rank, li, idx, sentence, shown, before=prior,
-                                     intro=intro if intro != shown else ""))
+                                     intro=intro if intro != shown else "", lead=lead))
     return out
 
 
@@ -249,6 +253,19 @@ def _repeats_heading(label: str, p: Passage) -> bool:
     a, b = display_text(label).lower(), display_text(heading).lower()
     b = re.sub(r"^(?:chapter\s+)?\d+(?:\.\d+)*\.?\s*", "", b)
     return bool(b) and (a.startswith(b) or b.startswith(a))
+
+
+_INLINE_LEAD_RE = re.compile(r"^([^:：.。!?！？;；,，]{2,60})[:：]\s*\S")
+
+
+def _inline_lead(shown: str) -> str:
+    """The name a sentence opens with before a colon ("Keep learning: The field moves fast…"), as a
+    bold lead-in or list item writes it: at most six words (or a short Chinese phrase); "" if none."""
+    m = _INLINE_LEAD_RE.match(shown)
+    if not m:
+        return ""
+    name = m.group(1).strip()
+    return name if (weight(name) <= 24 if has_cjk(name) else len(name.split()) <= 6) else ""
 
 
 def _is_lead(shown: str) -> bool:
@@ -559,7 +576,10 @@ class ExtractiveWriter:
             toks = set(words(c.shown, cjk=has_cjk(c.shown)))
             dup = False
             for j in chosen:
-                if float(vecs[i] @ vecs[j]) >= cal.dup_cosine:
+                # Two items that name different things ("AI platform PMs: …", "AI product PMs: …") read
+                # alike to the embedder, yet neither repeats the other.
+                distinct = bool(c.lead and cands[j].lead and c.lead != cands[j].lead)
+                if not distinct and float(vecs[i] @ vecs[j]) >= cal.dup_cosine:
                     dup = True
                     break
                 other = set(words(cands[j].shown, cjk=has_cjk(cands[j].shown)))

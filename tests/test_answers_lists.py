@@ -2,7 +2,8 @@
 
 The items under a lead sentence that announces them ("The tools stewards open every week:") answer a
 question about them and come in the document's order; a sentence with the figure asked for beats a general
-one on the same topic. Our own text, a real store and the bundled
+one on the same topic; items that name different things are all quoted even when they share their wording.
+Our own text, a real store and the bundled
 embedder; the writer is called directly, so the answerability decision does not enter into it.
 """
 
@@ -90,3 +91,35 @@ def test_every_quote_is_verbatim_in_its_document(kb: KnowledgeBase) -> None:
         text = HANDBOOK if c.source == "stewardship.md" else OTHER
         assert c.quote in " ".join(text.split()) or c.quote in text, c.quote
     assert Path(draft.citations[0].source).suffix == ".md"
+
+
+KINDS = """# Kinds of data steward
+
+Stewardship teams name three kinds of data steward.
+
+**Catalogue steward**: a data steward who documents datasets for the data team.
+
+**Quality steward**: a data steward who tests datasets for the data team.
+
+**Access steward**: a data steward who guards datasets for the data team.
+
+Most teams start with one kind and add the others as the number of datasets grows past a few hundred.
+"""
+
+
+@pytest.fixture(scope="module")
+def kinds_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    root = tmp_path_factory.mktemp("kinds")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "kinds.md").write_text(KINDS, encoding="utf-8")
+    kb = KnowledgeBase(KnowledgeConfig(data_dir=root / "data"))
+    kb.ingest(sorted(docs.iterdir()))
+    return kb
+
+
+def test_items_that_name_different_things_are_not_taken_for_repeats(kinds_kb: KnowledgeBase) -> None:
+    # The three items share their wording but for the name: the embedder reads them as near copies.
+    draft = _answer(kinds_kb, "What kinds of data steward are there?")
+    for name in ("Catalogue steward", "Quality steward", "Access steward"):
+        assert name in draft.text, draft.text
