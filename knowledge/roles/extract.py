@@ -586,7 +586,8 @@ _POST_RE = re.compile(r"^(?P<field>.+?)(?:岗位|岗)$")
 def _drop_generic(drafts: list[_Draft], docs: list[Document]) -> list[_Draft]:
     """A Chinese title that is only the generic end of other titles the corpus names (开发工程师 of
     大模型应用开发工程师, 后端开发工程师), only named in passing, is not a role of its own: the documents
-    must introduce it (heading, lead-in, title line, an asker's question) or open a clause with it."""
+    must introduce it with text that describes it (heading, lead-in, title line, an asker's question and
+    their answer) or open a clause with it."""
     texts = {t for doc in docs for ln in doc.lines for t in (ln.text, ln.question or "", *ln.section) if has_cjk(t)}
     zh = {n.replace(" ", "") for t in texts for n in zh_role_names(t)}
     # Clause openings: a title a clause starts with is what the clause speaks about (its subject).
@@ -597,11 +598,36 @@ def _drop_generic(drafts: list[_Draft], docs: list[Document]) -> list[_Draft]:
         names = [n.replace(" ", "") for n in d.names]
         generic = d.curated is None and bool(names) and all(
             has_cjk(n) and any(o != n and o.endswith(n) for o in zh) for n in names)
-        if generic and not any(c.introduced for c in d.cands) and not any(
-                o.startswith(n) and not _ZH_LEAVING_RE.match(o[len(n):]) for o in openings for n in names):
+        # Introduced means with text that describes it: a heading's section, a question's answer, the lines
+        # under a title line; a short line that only names it ("相关岗位：开发工程师") does not describe it.
+        described = any(c.introduced and (c.section is not None or any(
+            _substantial(s.text) and all(_describes(s.text, n) for n in names) for s in c.body)) for c in d.cands)
+        if generic and not described and not any(
+                o.startswith(n) and _predicate(o[len(n):]) for o in openings for n in names):
             continue
         out.append(d)
     return out
+
+
+def _describes(text: str, name: str) -> bool:
+    """A sentence of a title's text says something about it: it does not name it (an answer, the lines
+    under a title line), or names it with something said after it in its clause."""
+    text = text.replace(" ", "")
+    for other in sorted(zh_role_names(text), key=len, reverse=True):  # 开发工程师 inside 测试开发工程师
+        if other != name and name in other:
+            text = text.replace(other, "，")
+    parts = text.split(name)
+    return len(parts) == 1 or any(_predicate(re.split(r"[，,；;：:。！？!?]", p)[0]) for p in parts[1:])
+
+
+def _predicate(rest: str) -> bool:
+    """What follows a title opening a clause says something about it: not only more titles of a list
+    ("开发工程师、测试工程师"), nor leaving it ("开发工程师转大模型应用")."""
+    if _ZH_LEAVING_RE.match(rest):
+        return False
+    for name in zh_role_names(rest):
+        rest = rest.replace(name, "")
+    return len(re.findall(r"[\u4e00-\u9fffA-Za-z]", re.sub(r"[、和与及或]", "", rest))) >= 2
 
 
 def _post_field_is_speciality(name: str, drafts: Iterable[_Draft]) -> bool:
@@ -817,6 +843,7 @@ def _titles_in(text: str, r: Role, own_place: bool) -> list[tuple[int, int, bool
     fields = [m.group("field") for t in own if has_cjk(t) for m in [_POST_RE.match(t)] if m]
 
     def mine(name: str) -> bool:
+        name = name.replace(" ", "")
         if any(name == t or t.endswith(name) for t in own):
             return True
         if not own_place:
@@ -830,7 +857,7 @@ def _titles_in(text: str, r: Role, own_place: bool) -> list[tuple[int, int, bool
         for m in re.finditer(re.escape(name), text):
             out.append((m.start(), m.end(), mine(name)))
     for t in own:  # a name of the role inside a longer title (开发工程师 in 测试开发工程师) is that title
-        for m in re.finditer(re.escape(t), text, re.I):
+        for m in re.finditer(r"\s*".join(map(re.escape, t)), text, re.I):  # "AI 训练师" is "AI训练师"
             if not any(a <= m.start() < b or a < m.end() <= b for a, b, _ in out):
                 out.append((m.start(), m.end(), True))
     return sorted(out)
@@ -851,6 +878,7 @@ def _subject_before(text: str, titles: list[tuple[int, int, bool]], pos: int) ->
 
 
 _ZH_TURN_RE = re.compile(r"但是|但|不过|然而|可是|反而")
+_ZH_REPORTED_RE = re.compile(r"说法|有人说|很多人说|都说|听说|据说|传言|网上说|以为|觉得")
 
 
 def _zh_role_cues(r: Role, e: Evidence) -> dict[str, int]:
@@ -880,9 +908,10 @@ def _zh_role_cues(r: Role, e: Evidence) -> dict[str, int]:
             about = own_place
         if about:
             found.append((direction, pos))
-    # "A，但B": after a turn (但, 不过, 反而 …) the sentence says what it holds; words of the other direction
-    # before the turn are what it argues against.
+    # "有人说A，但B": a view the sentence reports (说法, 有人说, 听说 …) and then turns against (但, 反而 …) is
+    # not its own; without the report, "A，但B" states both (now in demand, but later replaced).
     turns = [m.end() for m in _ZH_TURN_RE.finditer(e.text)]
+    turns = [t for t in turns if _ZH_REPORTED_RE.search(e.text[:t])]
     if turns and len({d for d, _ in found}) > 1:
         later = [(d, p) for d, p in found if p >= turns[-1]]
         found = later or found
