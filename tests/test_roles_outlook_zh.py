@@ -99,7 +99,9 @@ def test_a_role_the_answer_discusses_gets_a_card_with_what_it_does(
         ("不少公司在扩招。", ["growing"]),  # 不少 is "many", not a negation
         ("没有前途。", ["at risk"]),
         ("不再吃香了。", ["at risk"]),
-        ("不会被AI取代。", []),
+        ("不会被AI取代。", []),  # not at risk, which is not growing either
+        ("现在没那么卷了。", ["growing"]),  # a market word's negation is its opposite
+        ("这次没有被裁。", []),  # an event that did not happen says nothing of the market
         ("找工作不容易。", ["at risk"]),
         ("竞争越来越激烈。", ["at risk"]),  # more competition is the job's loss
         ("HC比去年多。", ["growing"]),  # the standard of a comparison in between

@@ -146,16 +146,19 @@ _RESHAPE_RE = re.compile(
 # Chinese states a job's prospects two ways: a predicate that is itself about the job market (吃香, 缺人,
 # 饱和, 被裁, 内卷 …), or an outlook noun (前景, 需求, 岗位, 机会 …) with a word of direction after it (前景
 # 很好, 需求不大, 岗位越来越少). A negation right before the predicate (不, 没有, 不再, 不会被AI …) turns
-# a growth word into its opposite (并不缺人, 没有前途, 不再吃香) and cancels a risk word (不会被取代 says
-# the job is not at risk, not that it grows). Single characters (卷, 多, 少, 大 …) count only as a word
-# of their own for the segmenter (很卷, 越来越多), never inside another word (卷积, 大多, 多模态).
-# General words of the language, not of any document; a sentence counts only when it is about the role
-# (see ``zh_cues``), and every tag is quoted with its sentence.
+# a market word into its opposite (并不缺人, 没有前途, 不再吃香; 不难找, 没那么卷) and cancels a word not
+# about jobs by itself (不会被取代 says the job is not at risk, not that it grows) or an event (没有被裁).
+# Single characters (卷, 多, 少, 大 …) count only as a word of their own for the segmenter (很卷, 越来越多),
+# never inside another word (卷积, 大多, 多模态). General words of the language, not of any document; a
+# sentence counts only when it is about the role (``extract._zh_role_cues``), and every tag is quoted
+# with its sentence.
 _ZH_UP_PRED = ("吃香", "抢手", "缺人", "紧缺", "扩招", "好找", "有前途", "有前景", "有钱途", "前途无量", "大有可为",
                "招不到人", "招人", "抢人", "求贤若渴", "人才荒")
 _ZH_DOWN_PRED = ("饱和", "过剩", "被裁", "裁员", "裁掉", "内卷", "卷", "红海", "缩招", "难找", "失业", "劝退",
                  "供过于求", "供大于求", "没前途", "没有前途", "没什么前途", "没啥前途", "前途渺茫", "被优化",
                  "被淘汰")
+# Events, not states: "没有被裁" is not a market that grows.
+_ZH_DOWN_EVENTS = frozenset(("被裁", "裁员", "裁掉", "缩招", "失业", "劝退", "被优化", "被淘汰"))
 # Words of direction that are not about jobs by themselves (AI 取代 a task, users' growth 见顶, a 风口 of
 # an industry): they need a word of jobs, the role's name or a reference back to it in their clause, as
 # the English ones do.
@@ -269,11 +272,16 @@ def zh_cues(text: str) -> list[tuple[str, int, bool]]:
                     if t in _ZH_INVERSE_TOPICS:
                         direction = {"growing": "at risk", "at risk": "growing"}[direction]
                     found.append((got[0], got[0] + len(got[2]), direction, True))
-        for start, _end, direction, market in sorted(found):
+        for start, end, direction, market in sorted(found):
             if _negated(clause[:start]):
-                if direction != "growing":
+                # 并不缺人, 没有前途: the opposite. 不难找, 没那么卷: a market word's opposite too (easy to
+                # find, little competition). 不会被取代 only says "not at risk".
+                if direction == "growing":
+                    direction = "at risk"
+                elif direction == "at risk" and market and clause[start:end] not in _ZH_DOWN_EVENTS:
+                    direction = "growing"
+                else:
                     continue
-                direction = "at risk"
             if base + start not in taken:
                 taken.add(base + start)
                 out.append((direction, base + start, market))
