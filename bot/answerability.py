@@ -20,6 +20,14 @@ thresholds in code:
   question's terms weighted by their specificity. A near-topic question shares the
   corpus's vocabulary but turns on a concept it never mentions ("equity", "落户", an error name).
 
+- ``scope_prior``: what kind of question this is, before any passage is read — a linear score on the question's
+  own embedding, learned from labelled questions about more than one corpus (answered vs refused): questions
+  about roles, skills, trends and career choices score high; requests for a figure or a procedure that career
+  documents do not hold (an exact salary at a named company, a visa date, an error message to debug) and
+  off-topic ones score low. It is a prior, not a verdict: the corpus evidence above carries most of the weight,
+  and it is the feature that lets a casually worded question whose words the documents do not share be answered
+  (``Prior``; the fit that makes it is benchmarks/fit_answerability.py).
+
 An FAQ's question reaches the model through the sentence features: each answer sentence is read and
 embedded together with the question it answers (bot/extractive.py).
 
@@ -41,6 +49,7 @@ from typing import Any
 FEATURES = (
     "dense_passage", "dense_sentence", "sentence_terms", "passage_terms",
     "bm25_norm", "known_share", "agreement", "rare_terms", "foreign", "focal_min", "focal_gap", "soft_terms",
+    "scope_prior",
 )
 DATA = Path(__file__).resolve().parent / "data" / "answerability.json"
 
@@ -51,6 +60,37 @@ class Evidence:
 
     def vector(self) -> list[float]:
         return [float(self.values.get(name, 0.0)) for name in FEATURES]
+
+
+PRIOR_CLIP = 8.0  # the prior's logit is bounded: it may tip a close decision, never outvote the evidence alone
+
+
+@dataclass(frozen=True)
+class Prior:
+    """``scope_prior``: logit = bias + weights · (the question's embedding), clipped to ±PRIOR_CLIP.
+
+    Its weights belong to one embedder (one vector space); a question vector of another size scores 0.
+    """
+
+    weights: tuple[float, ...]
+    bias: float
+    l2: float = 0.0
+
+    def logit(self, vector: Any) -> float:
+        import numpy as np
+
+        v = np.asarray(vector, dtype=np.float64).ravel()
+        if v.shape[0] != len(self.weights):
+            return 0.0
+        z = self.bias + float(np.dot(np.asarray(self.weights, dtype=np.float64), v))
+        return max(-PRIOR_CLIP, min(PRIOR_CLIP, z))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"weights": [round(w, 6) for w in self.weights], "bias": round(self.bias, 6), "l2": self.l2}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Prior:
+        return cls(tuple(float(w) for w in obj["weights"]), float(obj["bias"]), float(obj.get("l2", 0.0)))
 
 
 @dataclass(frozen=True)
@@ -68,6 +108,11 @@ class Model:
     borderline: float = 0.3
     fitted_on: tuple[str, ...] = ()
     notes: dict[str, Any] = field(default_factory=dict)
+    prior: Prior | None = None
+
+    def scope_prior(self, question_vector: Any) -> float:
+        """The ``scope_prior`` feature for a question's embedding (0 without a prior)."""
+        return self.prior.logit(question_vector) if self.prior is not None else 0.0
 
     def probability(self, evidence: Evidence) -> float:
         pairs = zip(FEATURES, evidence.vector(), strict=True)
@@ -82,6 +127,7 @@ class Model:
             "borderline": self.borderline,
             "fitted_on": list(self.fitted_on),
             "notes": self.notes,
+            **({"prior": self.prior.to_json()} if self.prior is not None else {}),
         }
 
     @classmethod
@@ -93,6 +139,7 @@ class Model:
             borderline=float(obj.get("borderline", 0.3)),
             fitted_on=tuple(obj.get("fitted_on", ())),
             notes=dict(obj.get("notes", {})),
+            prior=Prior.from_json(obj["prior"]) if obj.get("prior") else None,
         )
 
 
