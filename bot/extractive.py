@@ -350,14 +350,17 @@ def _unit(c: Candidate) -> tuple[str, str]:
     return c.passage.source, c.passage.question
 
 
-def _grounded(c: Candidate, close_enough: float) -> bool:
-    """Shares a content word with the question (or its introducing sentence or list lead-in does),
-    answers a matching FAQ question, or is very close in meaning in the question's own language."""
+def _anchored(c: Candidate, close_enough: float) -> bool:
+    """Shares a content word with the question (or its introducing sentence or list lead-in does), or answers an
+    FAQ question that matches it (as close in meaning as a sentence must be to be picked without a shared word)."""
     f = c.features
-    return (
-        c.lexical > 0 or c.faq > 0 or f.get("before_terms", 0.0) > 0 or f.get("intro_terms", 0.0) > 0
-        or (not c.foreign and c.dense >= close_enough)
-    )
+    return (c.lexical > 0 or c.faq >= close_enough or f.get("before_terms", 0.0) > 0
+            or f.get("intro_terms", 0.0) > 0)
+
+
+def _grounded(c: Candidate, close_enough: float) -> bool:
+    """Anchored (``_anchored``), or very close in meaning in the question's own language."""
+    return _anchored(c, close_enough) or (not c.foreign and c.dense >= close_enough)
 
 
 def _single_cjk(token: str) -> bool:
@@ -528,7 +531,14 @@ class ExtractiveWriter:
         # Other-language text is grounded only by naming what the question names (a glossary concept,
         # a term spelled the same in both): cross-language cosine alone let a short unrelated Chinese
         # sentence answer an English question.
-        grounded = [i for i in order if _grounded(cands[i], cal.close_enough)]
+        # Grounded by the words it shares (or its FAQ question or lead-in) first; closeness in meaning alone grounds
+        # a sentence in the question's language only when no sentence shares the question's words — and then it
+        # must not shut out a better-valued sentence in the other language that names the same things.
+        anchored = [i for i in order if _anchored(cands[i], cal.close_enough)]
+        grounded = anchored or [i for i in order if _grounded(cands[i], cal.close_enough)]
+        if grounded and not anchored:
+            top = cands[grounded[0]].value
+            grounded = [i for i in order if i in set(grounded) or cands[i].value > top]
         if grounded:
             order = grounded
         pool = set(order)
