@@ -208,8 +208,10 @@ def _section(title: str, res: dict[str, Any] | None, render: Any) -> list[str]:
 
 
 def markdown(res: dict[str, Any], smoke: bool, out_dir: Path) -> str:
-    today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = res["meta"]
+    started = meta.get("started")
+    when = dt.datetime.fromtimestamp(started, dt.UTC) if isinstance(started, (int, float)) else dt.datetime.now(dt.UTC)
+    today = when.strftime("%Y-%m-%d %H:%M UTC")
     kind = "smoke run (tiny sizes: figures are not meaningful)" if smoke else "full run"
     lines = [
         "# careerbot benchmarks",
@@ -217,6 +219,9 @@ def markdown(res: dict[str, Any], smoke: bool, out_dir: Path) -> str:
         f"{today} · {machine()} · {kind} · `python benchmarks/run.py{' --smoke' if smoke else ''}` · "
         f"{meta['minutes']:.1f} min · 1-min load average {meta['load_start']:.1f} at the start, "
         f"{meta['load_end']:.1f} at the end (above {_cores()} means other processes competed for the CPU)",
+        "",
+        *(f"Rerun {r['when']}: {', '.join(r['steps'])} (load {r.get('load_start', 0):.1f} at the start); the "
+          "other sections are from the run above." for r in meta.get("reruns", [])),
         "",
         "## Targets",
         "",
@@ -264,6 +269,17 @@ def main() -> None:
     if args.store is not None and not (args.store / "chroma").is_dir():
         ap.error(f"--store {args.store}: no chroma/ folder in it (ingest the seeds with CAREERBOT_DATA_DIR set there)")
     res = run_all(args.out, args.smoke, only, args.store)
+    previous = args.out / "results.json"
+    if only != set(STEPS) and previous.is_file():
+        # A partial run updates its own sections and keeps the others (a latency-only rerun used to drop them).
+        try:
+            kept = json.loads(previous.read_text(encoding="utf-8"))
+        except ValueError:
+            kept = {}
+        meta = dict(kept.get("meta", res["meta"]))
+        reruns = [*meta.get("reruns", []), {"when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                                             "steps": sorted(only), **res["meta"]}]
+        res = {**kept, **{k: v for k, v in res.items() if k != "meta"}, "meta": {**meta, "reruns": reruns}}
     (args.out / "results.json").write_text(json.dumps(res, indent=1, ensure_ascii=False), encoding="utf-8")
     md = markdown(res, args.smoke, args.out)
     (args.out / "results.md").write_text(md, encoding="utf-8")
