@@ -262,15 +262,16 @@ def test_borderline_questions_reach_the_model_which_may_decline(
     from dataclasses import replace
 
     p = make(kb, llm_dir, server)
-    # Every in-scope question is borderline under this model: the passages still go to the LLM ...
-    p.model = replace(p.model, threshold=1.0, borderline=0.05)
+    # Nothing is clearly answerable under this model, so every question above the shipped borderline is borderline:
+    # the passages still go to the LLM ...
+    p.model = replace(p.model, threshold=1.0)
     server.default = customer_service_reply
     a = p.answer("Will AI chatbots replace customer service representatives?")
     assert a.mode == "llm" and not a.refused and a.citations
     # ... which may say they do not answer it: then the asker gets a refusal, not a guess.
     server.default = Reply.chat("The sources do not say.")
     assert p.answer("Which jobs are at risk from LLMs?").refused
-    # Clearly out of scope never reaches the model.
+    # Clearly out of scope (below the borderline) never reaches the model.
     before = len(server.chat_requests())
     assert p.answer("How do I make a sourdough starter from scratch?").refused
     assert len(server.chat_requests()) == before
