@@ -13,33 +13,21 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli import cli
-from knowledge.base import KnowledgeBase
-from knowledge.config import KnowledgeConfig
 from knowledge.roles.names import zh_role_names
+from tests.roles_cli import ingest_store, run_cli
 
 CORPUS = Path(__file__).resolve().parent / "data" / "roles_faq_zh"
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("roles-faq-zh-store")
-    KnowledgeBase(KnowledgeConfig(data_dir=data)).ingest([CORPUS])
-    return data
-
-
-def _run(store: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
-    monkeypatch.setenv("CAREERBOT_DATA_DIR", str(store))
-    res = CliRunner().invoke(cli, list(args))
-    assert res.exit_code == 0, res.output
-    return res.output
+    return ingest_store(tmp_path_factory, CORPUS, "roles-faq-zh-store")
 
 
 def test_roles_lists_the_titles_the_page_discusses_and_nothing_else(
         store: Path, clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    roles = json.loads(_run(store, monkeypatch, "roles", "--json"))["roles"]
+    roles = json.loads(run_cli(store, monkeypatch, "roles", "--json"))["roles"]
     names = sorted(r["name"] for r in roles)
     assert names == sorted(["数据分析师", "大模型算法工程师", "AI训练师"]), names
     listed = " ".join(json.dumps(r, ensure_ascii=False) for r in roles)
@@ -48,14 +36,14 @@ def test_roles_lists_the_titles_the_page_discusses_and_nothing_else(
 
 
 def test_the_plain_listing_shows_each_title_once(store: Path, clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = _run(store, monkeypatch, "roles")
+    out = run_cli(store, monkeypatch, "roles")
     assert out.count("数据分析师") >= 1 and "转数据分析师" not in out
     assert "大模型算法工程师" in out and "AI训练师" in out
 
 
 def test_a_role_only_a_question_names_gets_a_card_quoting_the_answer(
         store: Path, clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = _run(store, monkeypatch, "role", "AI训练师")
+    out = run_cli(store, monkeypatch, "role", "AI训练师")
     assert "示范对话" in out
 
 

@@ -11,11 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli import cli
-from knowledge.base import KnowledgeBase
-from knowledge.config import KnowledgeConfig
+from tests.roles_cli import ingest_store, run_cli
 
 CORPUS = Path(__file__).resolve().parent / "data" / "roles_joined"
 EXPECTED = Path(__file__).resolve().parent / "data" / "roles_joined_expected.txt"
@@ -23,33 +20,24 @@ EXPECTED = Path(__file__).resolve().parent / "data" / "roles_joined_expected.txt
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("roles-joined-store")
-    KnowledgeBase(KnowledgeConfig(data_dir=data)).ingest([CORPUS])
-    return data
-
-
-def _run(store: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
-    monkeypatch.setenv("CAREERBOT_DATA_DIR", str(store))
-    res = CliRunner().invoke(cli, list(args))
-    assert res.exit_code == 0, res.output
-    return res.output
+    return ingest_store(tmp_path_factory, CORPUS, "roles-joined-store")
 
 
 def test_each_title_of_a_joined_heading_is_its_own_role(
         store: Path, clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = [ln.strip() for ln in EXPECTED.read_text(encoding="utf-8").splitlines()
                 if ln.strip() and not ln.startswith("#")]
-    names = sorted(r["name"] for r in json.loads(_run(store, monkeypatch, "roles", "--json"))["roles"])
+    names = sorted(r["name"] for r in json.loads(run_cli(store, monkeypatch, "roles", "--json"))["roles"])
     assert names == sorted(expected), names
-    listing = _run(store, monkeypatch, "roles")
+    listing = run_cli(store, monkeypatch, "roles")
     assert " / " not in listing and " and " not in listing
 
 
 def test_each_card_quotes_the_sentences_about_its_own_title(
         store: Path, clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = _run(store, monkeypatch, "role", "Pipeline Engineer")
+    out = run_cli(store, monkeypatch, "role", "Pipeline Engineer")
     assert "nightly loads" in out and "star schemas" not in out
-    out = _run(store, monkeypatch, "role", "Warehouse Architect")
+    out = run_cli(store, monkeypatch, "role", "Warehouse Architect")
     assert "star schemas" in out and "nightly loads" not in out
-    out = _run(store, monkeypatch, "role", "数据治理专员")
+    out = run_cli(store, monkeypatch, "role", "数据治理专员")
     assert "数据血缘" in out and "流式作业" not in out

@@ -15,12 +15,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli import cli
-from knowledge.base import KnowledgeBase
-from knowledge.config import KnowledgeConfig
 from knowledge.roles.outlook import zh_cues
+from tests.roles_cli import ingest_store, run_cli
 
 CORPUS = Path(__file__).resolve().parent / "data" / "roles_outlook_zh"
 EXPECTED = Path(__file__).resolve().parent / "data" / "roles_outlook_zh_expected.txt"
@@ -28,20 +25,11 @@ EXPECTED = Path(__file__).resolve().parent / "data" / "roles_outlook_zh_expected
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("roles-outlook-zh-store")
-    KnowledgeBase(KnowledgeConfig(data_dir=data)).ingest([CORPUS])
-    return data
-
-
-def _run(store: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
-    monkeypatch.setenv("CAREERBOT_DATA_DIR", str(store))
-    res = CliRunner().invoke(cli, list(args))
-    assert res.exit_code == 0, res.output
-    return res.output
+    return ingest_store(tmp_path_factory, CORPUS, "roles-outlook-zh-store")
 
 
 def _roles(store: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, object]]:
-    return {r["name"]: r for r in json.loads(_run(store, monkeypatch, "roles", "--json"))["roles"]}
+    return {r["name"]: r for r in json.loads(run_cli(store, monkeypatch, "roles", "--json"))["roles"]}
 
 
 def test_the_roles_are_the_titles_the_answers_discuss(
@@ -73,15 +61,15 @@ def test_the_listing_shows_the_outlook_the_answer_states(
 
 def test_the_card_quotes_the_sentence_that_states_the_outlook(
         store: Path, clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = _run(store, monkeypatch, "role", "计算机视觉算法工程师")
+    out = run_cli(store, monkeypatch, "role", "计算机视觉算法工程师")
     assert "并不缺人" in out and "面临风险" in out
-    out = _run(store, monkeypatch, "role", "语音识别算法工程师")
+    out = run_cli(store, monkeypatch, "role", "语音识别算法工程师")
     assert "有前途吗" not in out
 
 
 def test_a_role_the_answer_discusses_gets_a_card_with_what_it_does(
         store: Path, clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = _run(store, monkeypatch, "role", "搜索推荐算法工程师")
+    out = run_cli(store, monkeypatch, "role", "搜索推荐算法工程师")
     assert "召回和排序模型" in out and "吃香" in out
     assert "内推" not in out  # the advert between the answers is no part of it
 
