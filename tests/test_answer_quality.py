@@ -90,9 +90,11 @@ def test_faq_answer_is_quoted_not_the_question(pipeline: Pipeline) -> None:
 
 
 def test_english_question_answered_from_a_chinese_source_says_so(pipeline: Pipeline) -> None:
-    a = pipeline.answer("Will data annotators be replaced by large models?")
-    if a.refused:
-        pytest.skip("refused: the cross-language evidence was below the threshold")
+    # Only the Chinese FAQ answers this (可以 … AI训练师更看重写作能力): the answer says in English that it quotes
+    # its source in the original language. (Whether a cross-language question is answered at all is counted in
+    # test_in_scope_questions_cite_a_right_source_and_read_as_answers, over the corpus's questions.)
+    a = pipeline.answer("Can someone with a humanities background become an AI trainer?")
+    assert not a.refused, a.reason
     assert a.text.startswith("According to the sources (quoted in their original language)")
     assert any(c.source == "faq-zh.md" for c in a.citations)
 
