@@ -127,16 +127,17 @@ def fit_model(train: list[Row], names: list[str], l2: float,
 
 
 def held_out_probabilities(rows: dict[str, list[Row]], names: list[str], l2: float,
-                           prior_l2: float) -> list[tuple[float, int]]:
+                           prior_l2: float) -> dict[str, list[tuple[float, int]]]:
     """Leave one corpus out: fit prior and model on the other fit corpora, predict the one left out.
 
-    Returns (p(answerable), label) for every row of every fit corpus, each predicted by a model that never saw it."""
-    out_rows: list[tuple[float, int]] = []
+    Returns, per fit corpus, (p(answerable), label) for each of its rows, predicted by a model that never saw it."""
+    out_rows: dict[str, list[tuple[float, int]]] = {}
     for out in names:
         rest = [n for n in names if n != out]
         stacked, _ = with_prior({n: rows.get(n, []) for n in names}, rest, prior_l2)
         model = fit_model([r for n in rest for r in stacked[n]], rest, l2, threshold=0.5)
-        out_rows += [(model.probability(Evidence(dict(zip(FEATURES, r[0], strict=True)))), r[1]) for r in stacked[out]]
+        out_rows[out] = [(model.probability(Evidence(dict(zip(FEATURES, r[0], strict=True)))), r[1])
+                         for r in stacked[out]]
     return out_rows
 
 
@@ -174,8 +175,10 @@ def main() -> None:
             for plam in ([args.prior_l2] if args.prior_l2 > 0 else PRIOR_L2_GRID)]
     thresholds = [args.threshold] if args.threshold is not None else THRESHOLDS
     cv: dict[tuple[float, float, float], float] = {}
+    by_corpus: dict[tuple[float, float], dict[str, list[tuple[float, int]]]] = {}
     for pair in grid:
-        predicted = held_out_probabilities(rows, fit_names, *pair)
+        by_corpus[pair] = held_out_probabilities(rows, fit_names, *pair)
+        predicted = [row for rs in by_corpus[pair].values() for row in rs]
         for th in thresholds:
             cv[(*pair, th)] = threshold_cost(predicted, th)
     best = {pair: min((cv[(*pair, th)], abs(th - 0.5), th) for th in thresholds) for pair in grid}
@@ -189,6 +192,11 @@ def main() -> None:
     l2, prior_l2, threshold = min(near, key=lambda k: (abs(k[2] - 0.5), -k[0], -k[1], cv[k]))
     print(f"chosen: l2 {l2}, prior l2 {prior_l2}, threshold {threshold} (cost {int(cv[(l2, prior_l2, threshold)])}; "
           f"lowest {int(lowest)})")
+    for name, predicted in by_corpus[(l2, prior_l2)].items():
+        refused = sum(1 for p, y in predicted if y == 1 and p < threshold)
+        answered = sum(1 for p, y in predicted if y == 0 and p >= threshold)
+        print(f"  left out: {name}: false refusals {refused}/{sum(y for _, y in predicted)}, out-of-scope answered "
+              f"{answered}/{sum(1 - y for _, y in predicted)}")
     rows, prior = with_prior(rows, fit_names, prior_l2)
     train = [r for name in fit_names for r in rows.get(name, [])]
     model = fit_model(train, fit_names, l2, threshold)
