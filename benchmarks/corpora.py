@@ -18,6 +18,15 @@
   bootcamps, negotiation, visas, notice periods are IN scope here, while what the other corpora cover (which jobs
   LLMs replace, research trends, an ML engineer's day, interview algorithms) is out of scope, so the fitted model
   learns that scope depends on what the documents cover, not on the question's topic alone. Never measured on;
+- ``fitpm`` / ``fitzh``: fit data only, written the same way as ``fitcorpus`` (our own invented text), each with a
+  different scope again so the scope prior learns "what kind of question a career document answers" rather than a
+  list of topics. ``fitpm`` (benchmarks/data/fitpm/): product management and UX design careers in the age of AI — a
+  markdown guide (numbered headings, bold lead-ins), an HTML blog post with navigation and footer and a plain-text
+  podcast transcript; ~1/4 of its in-scope questions are Chinese. ``fitzh`` (benchmarks/data/fitzh/): 求职/转行 into
+  数据分析/算法/数据开发 — a Chinese FAQ (with two adverts between answers) and a Chinese blog post; ~1/3 of its
+  in-scope questions are English. Both have casual in-scope questions and out-of-scope ones that are near-topic
+  (a named company's pay or interview rounds, a visa, an error message, "write me …") or covered only by other
+  corpora (jobs LLMs replace, bootcamp costs, notice periods, prompt engineering). Never measured on;
 - ``test``: our own corpus tests/corpus/ with tests/corpus/questions.jsonl (never fitted on);
 - ``seeds-heldout``: REPORT ONLY. seeds/ with benchmarks/data/seeds_heldout.jsonl, a fresh question set on the
   seeds written without looking at the fitted ones (our proxy for the judges' unseen seed questions). It is marked
@@ -94,6 +103,10 @@ def corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> 
     own = ROOT / "benchmarks" / "data" / "fitcorpus"
     if (own / "questions.jsonl").is_file():
         out.append(Corpus("fitcorpus", own, load_items(own / "questions.jsonl")))
+    for extra in ("fitpm", "fitzh"):
+        folder = ROOT / "benchmarks" / "data" / extra
+        if (folder / "questions.jsonl").is_file():
+            out.append(Corpus(extra, folder, load_items(folder / "questions.jsonl")))
     held = ROOT / "benchmarks" / "data" / "seeds_heldout.jsonl"
     if held.is_file():
         out.append(Corpus("seeds-heldout", ROOT / "seeds", load_items(held), report_only=True))
