@@ -1,6 +1,7 @@
 """Fit the answerability model (bot/answerability.py) and write bot/data/answerability.json.
 
-    python benchmarks/fit_answerability.py [--work DIR] [--fit seeds,dev-fit,seeds-near,dev-near,fitcorpus,fitpm,fitzh] [--dry-run]
+    python benchmarks/fit_answerability.py [--work DIR] [--dry-run]
+        [--fit seeds,dev-fit,seeds-near,dev-near,fitcorpus,fitpm,fitzh]
 
 Labels: in-scope questions 1, out-of-scope 0 (adversarial ones are refused by the guards first and
 are left out). Features come from ``Pipeline.evidence`` on each corpus's own store. The model is
@@ -9,7 +10,8 @@ questions about both (benchmarks/data/fit_near_topic.jsonl: near-topic out-of-sc
 cross-lingual in-scope ones), and ``fitcorpus`` (benchmarks/data/fitcorpus/, our own documents whose scope is the
 other corpora's out-of-scope: pay, bootcamps, visas, notice periods — so that what is in scope is learned to depend on
 the documents, not on the topic), and ``fitpm``/``fitzh`` (benchmarks/data/fitpm/, fitzh/: our own documents on product
-management/UX careers and on 求职/转行 into data roles, two more scopes for the same purpose). The threshold is the one with the lowest cost (false refusals + 2 x
+management/UX careers and on 求职/转行 into data roles, two more scopes for the same purpose).
+The threshold is the one with the lowest cost (false refusals + 2 x
 out-of-scope answered) on questions the model did not see (leave one corpus out, below).
 
 Two models are fitted, stacked: the scope prior (``answerability.Prior``, a logistic model on the question's
