@@ -27,6 +27,15 @@
   in-scope questions are English. Both have casual in-scope questions and out-of-scope ones that are near-topic
   (a named company's pay or interview rounds, a visa, an error message, "write me …") or covered only by other
   corpora (jobs LLMs replace, bootcamp costs, notice periods, prompt engineering). Never measured on;
+- ``fitresearch`` / ``fitops``: fit data only, two more scopes written the same way (our own invented text).
+  ``fitresearch`` (benchmarks/data/fitresearch/): research careers in ML — a markdown essay (numbered headings) on PhD
+  vs industry, publishing, choosing an advisor and research engineer vs scientist, and a Chinese 知乎-style answer on
+  读博还是工作 for 算法 people. ``fitops`` (benchmarks/data/fitops/): MLOps, data engineering and ML platform careers —
+  an HTML guide (navigation, cookie banner, footer) and plain-text meetup notes on the daily work, tools in general
+  terms, on-call, moving in from DevOps/backend and what to learn first. Each has 35 mostly casual in-scope questions
+  (~1/4 cross-lingual) and 25 out-of-scope ones: near-topic (a named place's stipend or pay, a named company's
+  interview rounds or internal tools, an error message, "write me a Dockerfile / cover letter", tool versions, visas,
+  tax, housing, stocks), other corpora's topics and three off-topic. Never measured on;
 - ``test``: our own corpus tests/corpus/ with tests/corpus/questions.jsonl (never fitted on);
 - ``seeds-heldout``: REPORT ONLY. seeds/ with benchmarks/data/seeds_heldout.jsonl, a fresh question set on the
   seeds written without looking at the fitted ones (our proxy for the judges' unseen seed questions). It is marked
@@ -103,7 +112,7 @@ def corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> 
     own = ROOT / "benchmarks" / "data" / "fitcorpus"
     if (own / "questions.jsonl").is_file():
         out.append(Corpus("fitcorpus", own, load_items(own / "questions.jsonl")))
-    for extra in ("fitpm", "fitzh"):
+    for extra in ("fitpm", "fitzh", "fitresearch", "fitops"):
         folder = ROOT / "benchmarks" / "data" / extra
         if (folder / "questions.jsonl").is_file():
             out.append(Corpus(extra, folder, load_items(folder / "questions.jsonl")))
