@@ -1,7 +1,7 @@
 """Fit the answerability model (bot/answerability.py) and write bot/data/answerability.json.
 
     python benchmarks/fit_answerability.py [--work DIR] [--dry-run]
-        [--fit seeds,dev-fit,seeds-near,dev-near,fitcorpus,fitpm,fitzh,fitresearch,fitops]
+        [--fit seeds,dev-fit,seeds-near,dev-near,fitcorpus,fitpm,fitzh]
 
 Labels: in-scope questions 1, out-of-scope 0 (adversarial ones are refused by the guards first and
 are left out). Features come from ``Pipeline.evidence`` on each corpus's own store. The model is
@@ -10,9 +10,12 @@ questions about both (benchmarks/data/fit_near_topic.jsonl: near-topic out-of-sc
 cross-lingual in-scope ones), and ``fitcorpus`` (benchmarks/data/fitcorpus/, our own documents whose scope is the
 other corpora's out-of-scope: pay, bootcamps, visas, notice periods — so that what is in scope is learned to depend on
 the documents, not on the topic), and ``fitpm``/``fitzh`` (benchmarks/data/fitpm/, fitzh/: our own documents on product
-management/UX careers and on 求职/转行 into data roles), and ``fitresearch``/``fitops`` (benchmarks/data/fitresearch/,
-fitops/: research careers in ML — PhD vs industry, publishing, advisors — and MLOps/data engineering/ML platform
-careers), four more scopes for the same purpose.
+management/UX careers and on 求职/转行 into data roles), three more scopes for the same purpose.
+``fitresearch``/``fitops`` (benchmarks/data/fitresearch/, fitops/: research careers in ML, and MLOps/data engineering/
+ML platform careers) are written the same way but are not in the default list: adding them lowered the
+leave-one-out cost on the seven default sets only by about one standard error (116 -> 106, 2026-12-01) and the refit
+refused one more of our own corpus's questions (tests/test_answer_quality.py's bar), so the shipped model is the
+seven-set fit. Pass ``--fit`` with them to try.
 The threshold is the one with the lowest cost (false refusals + 2 x
 out-of-scope answered) on questions the model did not see (leave one corpus out, below).
 
@@ -155,7 +158,7 @@ def threshold_cost(predicted: list[tuple[float, int]], threshold: float) -> floa
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "careerbot-bench-corpora")
-    ap.add_argument("--fit", default="seeds,dev-fit,seeds-near,dev-near,fitcorpus,fitpm,fitzh,fitresearch,fitops")
+    ap.add_argument("--fit", default="seeds,dev-fit,seeds-near,dev-near,fitcorpus,fitpm,fitzh")
     ap.add_argument("--l2", type=float, default=0.0,
                     help="L2 penalty of the answerability model; 0 (default): the one of the grid with the lowest "
                          "leave-one-corpus-out cost")
