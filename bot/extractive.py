@@ -358,11 +358,6 @@ def _anchored(c: Candidate, close_enough: float) -> bool:
             or f.get("intro_terms", 0.0) > 0)
 
 
-def _grounded(c: Candidate, close_enough: float) -> bool:
-    """Anchored (``_anchored``), or very close in meaning in the question's own language."""
-    return _anchored(c, close_enough) or (not c.foreign and c.dense >= close_enough)
-
-
 def _single_cjk(token: str) -> bool:
     """One Chinese character (大, 会) says little on its own; jieba also yields the whole word."""
     return len(token) == 1 and has_cjk(token)
@@ -526,21 +521,20 @@ class ExtractiveWriter:
         order = sorted(range(len(cands)), key=lambda i: -cands[i].value)
         vecs = self.vectors.passages([embed_text(c) for c in cands])
         chosen: list[int] = []
-        # Grounded: shares a content word with the question (itself, or the sentence or list lead-in
-        # that introduces it), answers a matching FAQ question, or is very close in meaning.
-        # Other-language text is grounded only by naming what the question names (a glossary concept,
-        # a term spelled the same in both): cross-language cosine alone let a short unrelated Chinese
-        # sentence answer an English question.
-        # Grounded by the words it shares (or its FAQ question or lead-in) first; closeness in meaning alone grounds
-        # a sentence in the question's language only when no sentence shares the question's words — and then it
-        # must not shut out a better-valued sentence in the other language that names the same things.
+        # Anchored first: shares a content word with the question (itself, or the sentence or list lead-in that
+        # introduces it), or answers a matching FAQ question. Other-language text is anchored only by naming what
+        # the question names (a glossary concept, a term spelled the same in both): cross-language cosine alone let
+        # a short unrelated Chinese sentence answer an English question. When nothing is anchored, closeness in
+        # meaning alone grounds a sentence in the question's language — without shutting out a better-valued
+        # sentence in the other language that names the same things.
         anchored = [i for i in order if _anchored(cands[i], cal.close_enough)]
-        grounded = anchored or [i for i in order if _grounded(cands[i], cal.close_enough)]
-        if grounded and not anchored:
-            top = cands[grounded[0]].value
-            grounded = [i for i in order if i in set(grounded) or cands[i].value > top]
-        if grounded:
-            order = grounded
+        if anchored:
+            order = anchored
+        else:
+            close = {i for i in order if not cands[i].foreign and cands[i].dense >= cal.close_enough}
+            if close:
+                top = max(cands[i].value for i in close)
+                order = [i for i in order if i in close or cands[i].value > top]
         pool = set(order)
         seen: set[int] = set()  # considered once: chosen, or passed over
         best = cands[order[0]].value
