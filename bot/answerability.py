@@ -42,7 +42,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +76,20 @@ class Prior:
     bias: float
     l2: float = 0.0
 
+    @cached_property
+    def _array(self) -> Any:
+        """The weights as one float vector, built once (a tuple keeps the dataclass hashable)."""
+        import numpy as np
+
+        return np.asarray(self.weights, dtype=np.float64)
+
     def logit(self, vector: Any) -> float:
         import numpy as np
 
         v = np.asarray(vector, dtype=np.float64).ravel()
         if v.shape[0] != len(self.weights):
             return 0.0
-        z = self.bias + float(np.dot(np.asarray(self.weights, dtype=np.float64), v))
+        z = self.bias + float(np.dot(self._array, v))
         return max(-PRIOR_CLIP, min(PRIOR_CLIP, z))
 
     def to_json(self) -> dict[str, Any]:
