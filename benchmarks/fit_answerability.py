@@ -42,6 +42,7 @@ import math
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -119,40 +120,43 @@ PRIOR_L2_GRID = (10.0, 30.0, 100.0)
 THRESHOLDS = [round(0.3 + 0.05 * i, 2) for i in range(11)]
 
 
-def cost(fig: dict[str, object]) -> float:
-    """What a fit is judged by: false refusals + 2 x out-of-scope answered."""
-    return float(fig["false_refusals"]) + 2.0 * float(fig["answered_out_of_scope"])  # type: ignore[arg-type]
-
-
-def fit_model(train: list[Row], names: list[str], l2: float,
-              threshold: float | None = None) -> Model:
-    """The logistic model on these rows; the threshold (unless given) with the lowest cost on them."""
+def fit_model(train: list[Row], names: list[str], l2: float, threshold: float) -> Model:
+    """The logistic model on these rows, answering at ``threshold``."""
     weights, bias = answerability.fit([r[0] for r in train], [r[1] for r in train], l2=l2)
     w = dict(zip(FEATURES, weights, strict=True))
-    if threshold is None:
-        threshold = min(THRESHOLDS, key=lambda th: (cost(figures(Model(w, bias, threshold=th), train)), abs(th - 0.5)))
     return Model(w, bias, threshold=threshold, borderline=round(threshold * 0.6, 3), fitted_on=tuple(names))
 
 
-def held_out_probabilities(rows: dict[str, list[Row]], names: list[str], l2: float,
-                           prior_l2: float) -> dict[str, list[tuple[float, int]]]:
-    """Leave one corpus out: fit prior and model on the other fit corpora, predict the one left out.
+def left_out_stacks(rows: dict[str, list[Row]], names: list[str], prior_l2: float) -> dict[str, dict[str, list[Row]]]:
+    """For each fit corpus left out, every fit corpus's rows with the prior stacked on the others (``with_prior``).
+    The prior does not depend on the answerability model's penalty, so this is made once per prior penalty."""
+    fit_rows = {n: rows.get(n, []) for n in names}
+    return {out: with_prior(fit_rows, [n for n in names if n != out], prior_l2)[0] for out in names}
+
+
+def held_out_probabilities(stacks: dict[str, dict[str, list[Row]]], l2: float) -> dict[str, list[tuple[float, int]]]:
+    """Leave one corpus out: fit the model on the other fit corpora's stacked rows, predict the one left out.
 
     Returns, per fit corpus, (p(answerable), label) for each of its rows, predicted by a model that never saw it."""
     out_rows: dict[str, list[tuple[float, int]]] = {}
-    for out in names:
-        rest = [n for n in names if n != out]
-        stacked, _ = with_prior({n: rows.get(n, []) for n in names}, rest, prior_l2)
+    for out, stacked in stacks.items():
+        rest = [n for n in stacks if n != out]
         model = fit_model([r for n in rest for r in stacked[n]], rest, l2, threshold=0.5)
         out_rows[out] = [(model.probability(Evidence(dict(zip(FEATURES, r[0], strict=True)))), r[1])
                          for r in stacked[out]]
     return out_rows
 
 
+def errors(predicted: list[tuple[float, int]], threshold: float) -> tuple[int, int]:
+    """(false refusals, out-of-scope answered) at this threshold."""
+    return (sum(1 for p, y in predicted if y == 1 and p < threshold),
+            sum(1 for p, y in predicted if y == 0 and p >= threshold))
+
+
 def threshold_cost(predicted: list[tuple[float, int]], threshold: float) -> float:
-    """False refusals + 2 x out-of-scope answered at this threshold."""
-    return float(sum(1 for p, y in predicted if y == 1 and p < threshold)
-                 + 2 * sum(1 for p, y in predicted if y == 0 and p >= threshold))
+    """What a fit is judged by: false refusals + 2 x out-of-scope answered at this threshold."""
+    refused, answered = errors(predicted, threshold)
+    return float(refused + 2 * answered)
 
 
 def main() -> None:
@@ -160,13 +164,12 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "careerbot-bench-corpora")
     ap.add_argument("--fit", default="seeds,dev-fit,seeds-near,dev-near,fitcorpus,fitpm,fitzh")
     ap.add_argument("--l2", type=float, default=0.0,
-                    help="L2 penalty of the answerability model; 0 (default): the one of the grid with the lowest "
-                         "leave-one-corpus-out cost")
+                    help="L2 penalty of the answerability model; 0 (default): chosen from a grid with the prior's "
+                         "penalty and the threshold (leave-one-corpus-out cost, one-standard-error rule)")
     ap.add_argument("--prior-l2", type=float, default=0.0,
-                    help="L2 penalty of the scope prior; 0 (default): chosen with --l2 by leave-one-corpus-out cost")
+                    help="L2 penalty of the scope prior; 0 (default): chosen with --l2")
     ap.add_argument("--threshold", type=float, default=None,
-                    help="decision threshold; default: the one with the fewest false refusals + 2 x out-of-scope "
-                         "answered on the fitted corpora")
+                    help="decision threshold; default: chosen with --l2")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the data file")
     ap.add_argument("--reuse", action="store_true", help="reuse the features of the last run (work/features.json)")
     args = ap.parse_args()
@@ -184,8 +187,9 @@ def main() -> None:
     thresholds = [args.threshold] if args.threshold is not None else THRESHOLDS
     cv: dict[tuple[float, float, float], float] = {}
     by_corpus: dict[tuple[float, float], dict[str, list[tuple[float, int]]]] = {}
+    stacks = {plam: left_out_stacks(rows, fit_names, plam) for plam in {plam for _, plam in grid}}
     for pair in grid:
-        by_corpus[pair] = held_out_probabilities(rows, fit_names, *pair)
+        by_corpus[pair] = held_out_probabilities(stacks[pair[1]], pair[0])
         predicted = [row for rs in by_corpus[pair].values() for row in rs]
         for th in thresholds:
             cv[(*pair, th)] = threshold_cost(predicted, th)
@@ -201,14 +205,12 @@ def main() -> None:
     print(f"chosen: l2 {l2}, prior l2 {prior_l2}, threshold {threshold} (cost {int(cv[(l2, prior_l2, threshold)])}; "
           f"lowest {int(lowest)})")
     for name, predicted in by_corpus[(l2, prior_l2)].items():
-        refused = sum(1 for p, y in predicted if y == 1 and p < threshold)
-        answered = sum(1 for p, y in predicted if y == 0 and p >= threshold)
+        refused, answered = errors(predicted, threshold)
         print(f"  left out: {name}: false refusals {refused}/{sum(y for _, y in predicted)}, out-of-scope answered "
               f"{answered}/{sum(1 - y for _, y in predicted)}")
     rows, prior = with_prior(rows, fit_names, prior_l2)
     train = [r for name in fit_names for r in rows.get(name, [])]
-    model = fit_model(train, fit_names, l2, threshold)
-    model = Model(model.weights, model.bias, model.threshold, model.borderline, model.fitted_on, prior=prior)
+    model = replace(fit_model(train, fit_names, l2, threshold), prior=prior)
     held_out = {name: r for name, r in rows.items() if name not in fit_names}
     report = {name: figures(model, r) for name, r in rows.items()}
     for name, fig in report.items():
@@ -241,7 +243,7 @@ def main() -> None:
         "threshold": "chosen with the penalties: fewest false refusals + 2 x out-of-scope answered, "
                      "leave one corpus out",
     }
-    model = Model(model.weights, model.bias, model.threshold, model.borderline, model.fitted_on, notes, prior)
+    model = replace(model, notes=notes)
     path = answerability.DATA
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"models": {}}
     data["models"][embedder] = model.to_json()
