@@ -109,10 +109,7 @@ def corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> 
         out.append(Corpus("seeds-near", ROOT / "seeds", [it for it, c in tagged if c == "seeds"]))
         if shared is not None:
             out.append(Corpus("dev-near", shared / "dev", [it for it, c in tagged if c == "dev"]))
-    own = ROOT / "benchmarks" / "data" / "fitcorpus"
-    if (own / "questions.jsonl").is_file():
-        out.append(Corpus("fitcorpus", own, load_items(own / "questions.jsonl")))
-    for extra in ("fitpm", "fitzh", "fitresearch", "fitops"):
+    for extra in ("fitcorpus", "fitpm", "fitzh", "fitresearch", "fitops"):  # our own fit corpora
         folder = ROOT / "benchmarks" / "data" / extra
         if (folder / "questions.jsonl").is_file():
             out.append(Corpus(extra, folder, load_items(folder / "questions.jsonl")))
