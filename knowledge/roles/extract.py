@@ -30,7 +30,6 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from ..glossary import concepts
@@ -941,22 +940,23 @@ def _outlooks(roles: list[Role], embed: Embed | None) -> None:
         # on dev, the reading alone also picks sentences like "In some companies there is not really a
         # difference.", so it is not asked of the others.
         cands: list[tuple[Evidence, bool, bool]] = []
+        cues_of: dict[Evidence, dict[str, int]] = {}  # a sentence's direction words about the role, read once
         for e in r.evidence:
             if e.kind == "context" or _asks(e.text):  # a question asks; it states no outlook
                 continue
             own = e.kind in ("definition", "section")
-            if has_cjk(e.text):
-                lexical = any(_zh_role_cues(r, e).values())
-            else:
-                lexical = is_outlook_statement(e.text, r.text_terms() if own else ())
+            zh = role_cues(r, e) if has_cjk(e.text) else None
+            lexical = any(zh.values()) if zh is not None else is_outlook_statement(
+                e.text, r.text_terms() if own else ())
             alone = (reader is not None and e.kind != "topic" and about_jobs(e.text) and names_role(r, e.text)
                      and not _is_question(e.text)
                      and (not has_cjk(e.text) or any(m for _, _, m in _titles_in(e.text, r, False))))
             if lexical or alone:
+                cues_of[e] = zh if zh is not None else role_cues(r, e)
                 cands.append((e, lexical, alone))
         reads = reader.read(r, [e.text for e, _, _ in cands]) if reader else [None] * len(cands)
         for (e, lexical, alone), rd in zip(cands, reads, strict=True):
-            cues = role_cues(r, e)
+            cues = cues_of[e]
             direction = e.kind in ("definition", "section") and bool(cues["at risk"] or cues["growing"])
             named = _cue_names_role(r, e) if not has_cjk(e.text) else any(cues.values())
             if rd is None:
@@ -971,7 +971,7 @@ def _outlooks(roles: list[Role], embed: Embed | None) -> None:
                 if lexical or any(cues.values()):
                     worded.append(e)
         chosen.sort(key=lambda ed: (-ed[1], ed[0].source, ed[0].order))
-        r.outlook, r.outlook_scores = tag_outlook(worded, partial(role_cues, r)) if worded else ("unclear", {})
+        r.outlook, r.outlook_scores = tag_outlook(worded, cues_of.__getitem__) if worded else ("unclear", {})
         # A statement with no direction word is still quoted (the card then names no direction): the
         # embedder reads which way a sentence points no better than chance (on the seeds, own and dev
         # corpora, against the direction words).

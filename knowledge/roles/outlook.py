@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -193,20 +194,34 @@ _ZH_NEG_RE = re.compile(
 _ZH_CLAUSE_RE = re.compile(r"[，,；;。！？!?：:、]|(?:但是|但|不过|然而|而且)")
 
 
-def _tokens(text: str) -> list[tuple[int, str]]:
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[tuple[int, str], ...]:
+    """The segmenter's words of a text with their offsets (remembered: a clause is read once per word looked up)."""
     from ..text import _jieba
 
     out, pos = [], 0
     for tok in _jieba().lcut(text):
         out.append((pos, tok))
         pos += len(tok)
-    return out
+    return tuple(out)
+
+
+def _longest_first(words: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+# Sorted once: each is tried longest first.
+_ZH_PREFIXES = _longest_first({*_ZH_DEGREE, *_ZH_LINK})
+_ZH_DIRECTION_WORDS = ((_longest_first(_ZH_DOWN_WORDS), "at risk"), (_longest_first(_ZH_UP_WORDS), "growing"))
+_ZH_CUE_WORDS = tuple((_longest_first(words), direction, market) for words, direction, market in (
+    (_ZH_DOWN_PRED, "at risk", True), (_ZH_UP_PRED, "growing", True), (_ZH_GENERIC_DOWN, "at risk", False),
+    (_ZH_GENERIC_UP, "growing", False), (_ZH_RESHAPE, "reshaped", False)))
 
 
 def _realizes(tok: str, word: str) -> bool:
     """The segmenter's word is ``word``, with degree or negation before it ('很大', '不好', '越来越多')
     or a complement after it ('卷得'); '卷积', '大多' are other words."""
-    for d in sorted({*_ZH_DEGREE, *_ZH_LINK}, key=len, reverse=True):
+    for d in _ZH_PREFIXES:
         if tok.startswith(d) and len(tok) > len(d) and tok[len(d):] == word:
             return True
     if len(word) > 1 and word in tok:
@@ -232,8 +247,8 @@ def _topic_direction(clause: str, after: int) -> tuple[int, str, str] | None:
     """The word of direction right after an outlook noun (links only between), as (start, direction, word)."""
     compared = 0  # 比去年多, 比算法岗大: the words of a comparison's standard may come in between
     for pos, tok in _tokens(clause[after:]):
-        for words, direction in ((_ZH_DOWN_WORDS, "at risk"), (_ZH_UP_WORDS, "growing")):
-            for w in sorted(words, key=len, reverse=True):
+        for words, direction in _ZH_DIRECTION_WORDS:
+            for w in words:
                 if _realizes(tok, w):
                     return after + pos + tok.rfind(w), direction, w
         if tok in ("比", "比起", "相比"):
@@ -257,10 +272,8 @@ def zh_cues(text: str) -> list[tuple[str, int, bool]]:
         found: list[tuple[int, int, str, bool]] = []  # start, end, direction, market word
         for m in _ZH_MANY_RE.finditer(clause):
             found.append((m.start(), m.end(), "growing", True))
-        for words, direction, market in ((_ZH_DOWN_PRED, "at risk", True), (_ZH_UP_PRED, "growing", True),
-                                         (_ZH_GENERIC_DOWN, "at risk", False), (_ZH_GENERIC_UP, "growing", False),
-                                         (_ZH_RESHAPE, "reshaped", False)):
-            for w in sorted(words, key=len, reverse=True):
+        for words, direction, market in _ZH_CUE_WORDS:
+            for w in words:
                 for m in re.finditer(re.escape(w), clause):
                     if _zh_word_at(clause, m.start(), w) and not any(a <= m.start() < b for a, b, _, _ in found):
                         found.append((m.start(), m.end(), direction, market))
