@@ -127,6 +127,7 @@ REPORT_ONLY_DATA = (
     ROOT / "benchmarks" / "data" / "seeds_heldout.jsonl",
     ROOT / "benchmarks" / "data" / "heldout",
     ROOT / "benchmarks" / "data" / "heldout2",
+    ROOT / "benchmarks" / "data" / "heldout3",
 )
 
 

@@ -29,7 +29,7 @@ error of the lowest cost, the threshold nearest 0.5 and the strongest penalties 
 other corpus (questions it was not fitted on) are written next to the coefficients and printed.
 
 Report-only sets are never seen here: ``seeds-heldout`` (benchmarks/data/seeds_heldout.jsonl) and the corpora of
-benchmarks/heldout.py (benchmarks/data/heldout/, benchmarks/data/heldout2/). ``collect`` goes through
+benchmarks/heldout.py (benchmarks/data/heldout/, heldout2/, heldout3/). ``collect`` goes through
 ``benchmarks.corpora.fit_corpora``, which leaves them out and raises if ``--fit`` names one. Do not add them, and do
 not pick ``--l2``/``--threshold`` by looking at their figures: they are our proxy for the judges' unseen questions.
 """

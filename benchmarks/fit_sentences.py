@@ -3,7 +3,7 @@
     python benchmarks/fit_sentences.py [--work DIR] [--fit seeds,dev-fit] [--dry-run]
 
 For every in-scope question of the fit corpora (benchmarks/corpora.py: the seeds and the fit half of the
-dev corpus; never dev-report, the project's test corpus, benchmarks/data/heldout, benchmarks/data/heldout2 or the
+dev corpus; never dev-report, the project's test corpus, benchmarks/data/heldout, heldout2, heldout3 or the
 report-only seeds-heldout set, which ``fit_corpora`` refuses) the pipeline retrieves and scores
 the offline writer's candidate sentences as it does when answering. A sentence is a positive example when it holds
 one of the facts the answer must contain and comes from a document that answers the question. The score is

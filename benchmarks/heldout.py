@@ -19,6 +19,14 @@ careers book, with a table) and ``faq/`` (a Chinese FAQ web page in HTML with si
 numbered asker questions and paid-group adverts between the answers); its questions.jsonl adds English
 questions about the Chinese page.
 
+benchmarks/data/heldout3/ (``--set heldout3``) covers the two styles the first two lacked: ``zhbook/`` (two
+markdown chapters of an invented Chinese book on algorithm, data and AI-product careers and 转行, with numbered
+headings, bold lead-ins, footnotes, block quotes, a table and lists) and ``enfaq/`` (an English FAQ web page with
+a cookie banner, navigation, sidebar, comments and footer, questions as "Q:"/"A:", bold lines and ``<h3>``, and a
+course promo with a discount code, a paid-community block and a sponsor line between the answers). About a
+quarter of its in-scope questions are asked in the other language. Its adverts carry no 【...】 label, so their
+plain text is listed in ``adverts.txt`` for the advert column (the bot never reads that file).
+
 Do not tune on these folders (nor on benchmarks/data/seeds_heldout.jsonl): they are report only, and
 benchmarks/fit_answerability.py never sees them. Its figures are only meaningful while no parameter, rule or test in
 bot/ or knowledge/ was chosen by looking at it.
@@ -27,7 +35,8 @@ Each corpus goes through the public CLI as a new user would, in a fresh CAREERBO
 LLM configured: ``careerbot ingest FOLDER``, ``careerbot eval FILE --json`` (the figures the project
 reports), ``careerbot ask --json`` on stdin (the answers as the contract shows them, for the checks
 below) and ``careerbot roles --json``. Independent of the project's own checks, every answer is
-scanned for markup (``**``, ``__``, a line starting with ``>`` or ``#``, ``[^``, HTML tags), glued
+scanned for markup (``**``, ``__``, a line starting with ``>`` or ``#``, ``[^``, HTML tags, an FAQ's
+``Q:``/``A:`` marker), glued
 headings (a sentence starting with a section number, or with a heading of the corpus followed by more
 text), advert text (a clause of an advert paragraph of the corpus) and asker questions quoted as the
 answer; every quote must appear in the source's raw text or in a plain text extracted here (not with
@@ -86,6 +95,14 @@ SETS = {
                     "recommendation algorithm engineer", "data engineer"},
         },
         {},
+    ),
+    "heldout3": HeldoutSet(
+        "heldout3", ROOT / "benchmarks" / "data" / "heldout3", ("zhbook", "enfaq"),
+        {
+            "zhbook": {"algorithm engineer", "data analyst", "data engineer", "ai product manager"},
+            "enfaq": {"ai engineer", "prompt engineer"},
+        },
+        {"zhbook": {"llm algorithm engineer", "llm application algorithm engineer"}},
     ),
 }
 
@@ -180,9 +197,10 @@ class CorpusText:
             if path.suffix.lower() in (".html", ".htm"):
                 for h in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", raw, flags=re.S):
                     ct.headings.append(_strip_tags(h))
-                # an FAQ page: a bold numbered asker question ("<strong>3. ...？</strong>")
-                for m in re.finditer(r"<(strong|b)>\s*(?:Q\s*)?\d+[.、．:：]?\s*(.+?)</\1>", raw, flags=re.S):
-                    q = _strip_tags(m.group(2))
+                # an FAQ page: an asker question in bold or a heading, maybe numbered or after "Q:"
+                # ("<strong>3. ...？</strong>", "<strong>Q: ...?</strong>", "<h3>...?</h3>")
+                for m in re.finditer(r"<(strong|b|h[2-6])\b[^>]*>(.+?)</\1>", raw, flags=re.S):
+                    q = re.sub(r"^(?:Q\s*[:：.]?\s*)?(?:\d+[.、．:：]?\s*)?", "", _strip_tags(m.group(2)))
                     if q.endswith(("?", "？")):
                         ct.questions.append(q)
                 # an advert block: opens with a bold 【...】 label, the rest of its block is the advert
@@ -204,6 +222,18 @@ class CorpusText:
                 if ad:
                     clauses = re.split(r"[，。！？!?,；;、]", ad.group(1))
                     ct.advert_clauses += [_norm(c.replace("**", "")) for c in clauses if len(c.strip()) >= 6]
+        # adverts without a 【...】 label (English pages): their plain text, one block a line, in the set's
+        # adverts.txt; a block counts for this corpus when its text is on one of its pages
+        listed = folder.parent / "adverts.txt"
+        if listed.exists():
+            flat = " ".join(ct.plain.values())
+            for line in listed.read_text(encoding="utf-8").splitlines():
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                clauses = [_norm(c) for c in re.split(r"[，。！？!?,；;、—]|\.(?:\s|$)", line)]
+                clauses = [c for c in clauses if len(c) >= 6]
+                if any(c in flat for c in clauses):
+                    ct.advert_clauses += clauses
         ct.headings = [h for h in ct.headings if len(h) >= 6]
         return ct
 
@@ -215,6 +245,7 @@ _MARKUP = (
     ("footnote mark", re.compile(r"\[\^")),
     ("html tag", re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")),
     ("html entity", re.compile(r"&(?:[a-z]+|#\d+);")),
+    ("FAQ Q:/A: marker", re.compile(r"(?:^|\n|[.!?。！？]\s+)[QA]\s*[:：]\s")),
 )
 _SECTION_START = re.compile(r"(?:^|[.。!?！？:：]\s*|\]\s*|\n\s*)(?:Chapter\s+)?\d+(?:\.\d+)+\.?\s+\S")
 

@@ -1,8 +1,8 @@
 """The report-only question sets stay usable and stay out of every fit.
 
-benchmarks/data/seeds_heldout.jsonl and benchmarks/data/heldout2/ are measuring sets only: this checks that they
-parse as `careerbot eval` files, that every expected fact really is in the source it names (so a miss is the bot's,
-not the set's), and that the fitting scripts refuse them.
+benchmarks/data/seeds_heldout.jsonl, benchmarks/data/heldout2/ and heldout3/ are measuring sets only: this checks
+that they parse as `careerbot eval` files, that every expected fact really is in the source it names (so a miss is
+the bot's, not the set's), and that the fitting scripts refuse them.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def _text(path: Path) -> str:
 @pytest.mark.parametrize(("questions", "folders"), [
     (DATA / "seeds_heldout.jsonl", [ROOT / "seeds"]),
     (DATA / "heldout2" / "questions.jsonl", [DATA / "heldout2" / "chapters", DATA / "heldout2" / "faq"]),
+    (DATA / "heldout3" / "questions.jsonl", [DATA / "heldout3" / "zhbook", DATA / "heldout3" / "enfaq"]),
 ])
 def test_every_fact_is_in_the_source_it_names(questions: Path, folders: list[Path]) -> None:
     docs = {p.name: _text(p) for f in folders for p in f.iterdir() if p.is_file()}
