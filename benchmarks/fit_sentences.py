@@ -1,6 +1,7 @@
 """Fit the offline writer's sentence score (bot/data/sentence_model.json) on more than one corpus.
 
     python benchmarks/fit_sentences.py [--work DIR] [--fit seeds,dev-fit] [--dry-run]
+    python benchmarks/fit_sentences.py --units [--fit seeds,dev-fit,seeds-near,dev-near,fitcorpus,…] [--dry-run]
 
 For every in-scope question of the fit corpora (benchmarks/corpora.py: the seeds and the fit half of the
 dev corpus; never dev-report, the project's test corpus, benchmarks/data/heldout, heldout2, heldout3 or the
@@ -11,6 +12,12 @@ a pairwise logistic model (each positive against each negative of the same quest
 one question's sentences matters, so there is no bias to fit. Each corpus is also fitted alone and
 measured on the other, and those cross figures are written into the file's notes next to the old
 hand-weighted score's.
+
+``--units`` chooses, without refitting the weights, how the writer weighs a unit's (document's, or FAQ answer's)
+share of retrieval when it picks the answer's first unit and lets another unit join (``unit_share_weight``,
+``unit_join_weight``): a grid searched on the writer's answers to the fit corpora's answered in-scope questions
+(right source cited + share of facts; a point that makes any corpus worse on either is not taken), with each
+corpus's figures from the grid point chosen on the others.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import json
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +36,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from benchmarks.corpora import fit_corpora, open_corpus  # noqa: E402
 from bot.answerability import fit  # noqa: E402
-from bot.extractive import SENTENCE_MODEL  # noqa: E402
+from bot.evaluation import find_facts  # noqa: E402
+from bot.extractive import SENTENCE_MODEL, sentence_model  # noqa: E402
 from bot.pipeline import build_pipeline  # noqa: E402
 
 Question = tuple[list[dict[str, float]], list[int], list[float], list[str], tuple[str, ...]]
@@ -116,6 +125,68 @@ def linear(weights: dict[str, float]) -> Any:
     return lambda f, _old: sum(w * f.get(k, 0.0) for k, w in weights.items())
 
 
+UNIT_GRID = [(w, j) for w in (0.0, 0.25, 0.5, 0.75, 1.0) for j in (0.0, 0.25, 0.5, 0.75, 1.0, 2.0)]
+
+
+def unit_answers(names: list[str], work: Path) -> dict[str, Any]:
+    """Corpus -> (pipeline, [(item, asked, found, candidates)]) for the answered in-scope questions."""
+    out: dict[str, Any] = {}
+    for corpus in fit_corpora(names):
+        settings, kb = open_corpus(corpus, work)
+        pipeline = build_pipeline(settings, kb=kb)
+        rows = []
+        for item in corpus.items:
+            if item.kind != "in_scope" or not item.sources:
+                continue
+            asked = pipeline._intake(item.q, [], None)
+            found = pipeline.retrieve(asked)
+            if found.candidates and pipeline.decide(asked, found).answer:
+                rows.append((item, asked, found, pipeline.writer_candidates(asked, found)))
+        out[corpus.name] = (pipeline, rows)
+    return out
+
+
+def unit_figures(data: dict[str, Any], share_weight: float, join_weight: float) -> dict[str, dict[str, float]]:
+    """Corpus -> right source cited and facts found by the writer's answers with these unit weights."""
+    model = replace(sentence_model(), unit_share_weight=share_weight, unit_join_weight=join_weight)
+    out: dict[str, dict[str, float]] = {}
+    for name, (pipeline, rows) in data.items():
+        right = facts = 0.0
+        for item, asked, found, cands in rows:
+            picked = pipeline.extractive.select(cands, model)
+            picked = pipeline._with_subsections(asked, picked) or picked
+            draft = pipeline.extractive.compose(asked.question, picked, 0.0, pipeline._positions_for(found.passages))
+            right += any(c.source in item.sources for c in draft.citations)
+            if item.facts:
+                hit, _ = find_facts(item.facts, draft)
+                facts += len(hit) / len(item.facts)
+        n = max(1, len(rows))
+        out[name] = {"right source": round(right / n, 3), "facts": round(facts / n, 3), "questions": len(rows)}
+    return out
+
+
+def choose_units(names: list[str], work: Path) -> tuple[tuple[float, float], dict[str, Any]]:
+    """The unit weights best on all fit corpora, and each corpus's figures from the choice made without it."""
+    data = unit_answers(names, work)
+    grid = {point: unit_figures(data, *point) for point in UNIT_GRID}
+
+    def gain(point: tuple[float, float], corpora: list[str]) -> tuple[bool, float, float]:
+        """No corpus worse on either figure first, then the most gained, then the smaller weights."""
+        harmless = all(grid[point][c][k] >= grid[(0.0, 0.0)][c][k] for c in corpora for k in ("right source", "facts"))
+        total = sum(grid[point][c]["questions"] * (grid[point][c]["right source"] + grid[point][c]["facts"])
+                    for c in corpora)
+        return harmless, round(total, 6), -sum(point)
+
+    notes: dict[str, Any] = {"fitted_on": names, "grid": UNIT_GRID, "leave one corpus out": {}}
+    for held in names:
+        point = max(UNIT_GRID, key=lambda p: gain(p, [c for c in names if c != held]))
+        notes["leave one corpus out"][held] = {"chosen without it": point, "before": grid[(0.0, 0.0)][held],
+                                               "after": grid[point][held]}
+    chosen = max(UNIT_GRID, key=lambda p: gain(p, names))
+    notes["in-sample"] = {"before": grid[(0.0, 0.0)], "after": grid[chosen]}
+    return chosen, notes
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "careerbot-bench-corpora")
@@ -125,11 +196,23 @@ def main() -> None:
     ap.add_argument("--other-source-margin", type=float, default=1.0)
     ap.add_argument("--follow-bonus", type=float, default=1.25)
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the data file")
+    ap.add_argument("--units", action="store_true", help="choose the unit weights only (see the module's doc)")
     args = ap.parse_args()
     names = args.fit.split(",")
+    current = json.loads(SENTENCE_MODEL.read_text(encoding="utf-8")) if SENTENCE_MODEL.is_file() else {}
+    if args.units:
+        (share, join), unit_notes = choose_units(names, args.work)
+        current.update({"unit_share_weight": share, "unit_join_weight": join})
+        current.setdefault("notes", {})["units"] = unit_notes
+        print(json.dumps(current, indent=1))
+        if not args.dry_run:
+            SENTENCE_MODEL.write_text(json.dumps(current, indent=1) + "\n", encoding="utf-8")
+        return
     data = collect(names, args.work)
     features = sorted({k for qs in data.values() for q in qs for f in q[0] for k in f})
     notes: dict[str, Any] = {"features": features, "cross": {}}
+    if "units" in current.get("notes", {}):
+        notes["units"] = current["notes"]["units"]  # chosen by --units, kept
     for held in names:
         train = [q for name, qs in data.items() if name != held for q in qs]
         if not train:
@@ -148,7 +231,8 @@ def main() -> None:
     # The selection margins (value units) were chosen on the fit corpora's answers with
     # benchmarks/answer_quality.py --only seeds,dev-fit: facts and right source against answer length.
     model = {"weights": weights, "bias": 0.0, "margin": args.margin, "other_source_margin": args.other_source_margin,
-             "follow_bonus": args.follow_bonus, "fitted_on": names, "notes": notes}
+             "follow_bonus": args.follow_bonus, "fitted_on": names, "notes": notes,
+             **{k: current[k] for k in ("unit_share_weight", "unit_join_weight") if k in current}}
     print(json.dumps(model, indent=1))
     if not args.dry_run:
         SENTENCE_MODEL.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")

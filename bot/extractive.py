@@ -82,6 +82,8 @@ class SentenceModel:
     margin: float = 1.5  # keep sentences within this of the best one
     other_source_margin: float = 0.5  # ... and within this when they come from another document
     follow_bonus: float = 1.25  # the sentence right after a chosen one goes on answering
+    unit_share_weight: float = 0.0  # the answer's first unit: best value + this × its share of retrieval
+    unit_join_weight: float = 0.0  # another unit's sentence joins within other_source_margin with this × its share
     notes: dict[str, object] = field(default_factory=dict)
 
     def value(self, features: dict[str, float]) -> float:
@@ -96,7 +98,9 @@ _FALLBACK_MODEL = SentenceModel({"dense": 1.0, "lexical": 2.0, "before_lift": 0.
 def sentence_model(path: Path = SENTENCE_MODEL) -> SentenceModel:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        sel = {k: float(data[k]) for k in ("margin", "other_source_margin", "follow_bonus") if k in data}
+        sel = {k: float(data[k]) for k in ("margin", "other_source_margin", "follow_bonus", "unit_share_weight",
+                                         "unit_join_weight")
+               if k in data}
         return SentenceModel({str(k): float(v) for k, v in data["weights"].items()}, float(data["bias"]),
                              notes=dict(data.get("notes", {})), **sel)
     except (OSError, ValueError, KeyError, TypeError):
@@ -350,6 +354,16 @@ def _unit(c: Candidate) -> tuple[str, str]:
     return c.passage.source, c.passage.question
 
 
+def unit_shares(cands: Sequence[Candidate]) -> dict[tuple[str, str], float]:
+    """Each unit's (document's, or FAQ answer's) share of retrieval's fused score over the candidates' passages:
+    how much of what retrieval found, reading whole passages, the unit holds."""
+    scores: dict[tuple[str, str], dict[str, float]] = {}
+    for c in cands:
+        scores.setdefault(_unit(c), {})[c.passage.id] = c.passage.score
+    total = sum(s for unit in scores.values() for s in unit.values()) or 1.0
+    return {u: sum(s.values()) / total for u, s in scores.items()}
+
+
 def _anchored(c: Candidate, close_enough: float) -> bool:
     """Shares a content word with the question (or its introducing sentence or list lead-in does), or answers an
     FAQ question that matches it (as close in meaning as a sentence must be to be picked without a shared word)."""
@@ -511,13 +525,14 @@ class ExtractiveWriter:
         sims = vecs @ qv
         return {p.id: float(s) for p, s in zip(asked, sims, strict=True)}
 
-    def select(self, cands: list[Candidate]) -> list[Candidate]:
-        """The best 1–4 sentences by the learned answer score: grounded ones first, within a margin of
-        the best, a second document only when nearly as good, no near-duplicates."""
+    def select(self, cands: list[Candidate], model: SentenceModel | None = None) -> list[Candidate]:
+        """The best 1–4 sentences by the learned answer score: grounded ones first, the first from the
+        strongest unit (document, or FAQ answer), others within a margin of it, a second document only when
+        nearly as good, no near-duplicates."""
         if not cands:
             return []
         cal = self.vectors.cal
-        model = sentence_model()
+        model = model or sentence_model()
         order = sorted(range(len(cands)), key=lambda i: -cands[i].value)
         vecs = self.vectors.passages([embed_text(c) for c in cands])
         chosen: list[int] = []
@@ -536,8 +551,15 @@ class ExtractiveWriter:
                 top = max(cands[i].value for i in close)
                 order = [i for i in order if i in close or cands[i].value > top]
         pool = set(order)
-        seen: set[int] = set()  # considered once: chosen, or passed over
-        best = cands[order[0]].value
+        # Which unit (document, or FAQ answer) answers is decided on the unit's evidence, not one sentence's: its
+        # best sentence's value plus the weighted share of what retrieval found that it holds. The answer opens
+        # with that unit's best sentence; within a unit the order stays the sentences' own.
+        share = unit_shares(cands)
+        first = max(order, key=lambda i: cands[i].value + model.unit_share_weight * share[_unit(cands[i])])
+        chosen.append(first)
+        seen: set[int] = {first}  # considered once: chosen, or passed over
+        best = cands[first].value
+        lent: set[tuple[str, str]] = set()  # units that joined thanks to their share of retrieval
         while len(chosen) < MAX_SENTENCES:
             # The next sentence of a chosen one's paragraph usually goes on answering ("This could be
             # through internships…"), and so do the other items of a chosen item's list and a list that
@@ -573,10 +595,16 @@ class ExtractiveWriter:
                 break
             seen.add(i)
             # Another document, or in an FAQ the answer to another question, has to be nearly as good
-            # to join the answer.
+            # to join the answer; retrieval finding much of the question in it counts towards that.
             units = {_unit(cands[j]) for j in chosen}
-            if units and _unit(c) not in units and score < best - model.other_source_margin:
-                continue
+            unit = _unit(c)
+            near = score >= best - model.other_source_margin
+            if unit in lent and c.value < best - model.other_source_margin:
+                continue  # a unit let in on retrieval's evidence: its further sentences must be nearly as good alone
+            if unit not in units and not near:
+                if score + model.unit_join_weight * share[unit] < best - model.other_source_margin:
+                    continue
+                lent.add(unit)
             toks = set(words(c.shown, cjk=has_cjk(c.shown)))
             dup = False
             for j in chosen:
@@ -610,9 +638,10 @@ class ExtractiveWriter:
         return self.compose(question, self.select(cands), max(c.score for c in cands), positions or {})
 
     def compose(self, question: str, picked: list[Candidate], best: float, positions: dict[str, int]) -> Draft:
-        """Lead-in, then the sentences by source (best source first), in document order, each cited."""
+        """Lead-in, then the sentences by source (the first picked sentence's source first, then by value), in
+        document order, each cited."""
         source_rank: dict[str, int] = {}
-        for c in sorted(picked, key=lambda c: -c.value):
+        for c in [*picked[:1], *sorted(picked, key=lambda c: -c.value)]:
             source_rank.setdefault(c.passage.source, len(source_rank))
         picked = sorted(picked, key=lambda c: (source_rank[c.passage.source], _position(c, positions), c.line, c.index))
         lang = language(question)

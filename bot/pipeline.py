@@ -290,13 +290,13 @@ class Pipeline:
     def _with_subsections(self, asked: Asked, picked: list[Candidate]) -> list[Candidate] | None:
         """A section that announces a list ("Here are a few examples:") answers with its subsections.
 
-        When the best sentence comes from a passage whose text ends announcing what follows, and the
+        When the first sentence comes from a passage whose text ends announcing what follows, and the
         document's next passages are subsections of its section, the answer is that sentence plus the
         best sentence of each subsection (up to three), not more sentences from wherever.
         """
         if not picked:
             return None
-        top = max(picked, key=lambda c: c.value)
+        top = picked[0]  # the answer's first sentence, from the unit chosen to answer
         p = top.passage
         if not p.text.rstrip().endswith((":", "：")):
             return None
