@@ -36,7 +36,7 @@ LLM configured: ``careerbot ingest FOLDER``, ``careerbot eval FILE --json`` (the
 reports), ``careerbot ask --json`` on stdin (the answers as the contract shows them, for the checks
 below) and ``careerbot roles --json``. Independent of the project's own checks, every answer is
 scanned for markup (``**``, ``__``, a line starting with ``>`` or ``#``, ``[^``, HTML tags, an FAQ's
-``Q:``/``A:`` marker), glued
+``Q:``/``A:`` marker; in the answer text also table cell separators `` | `` and a doubled colon), glued
 headings (a sentence starting with a section number, or with a heading of the corpus followed by more
 text), advert text (a clause of an advert paragraph of the corpus) and asker questions quoted as the
 answer; every quote must appear in the source's raw text or in a plain text extracted here (not with
@@ -247,6 +247,11 @@ _MARKUP = (
     ("html entity", re.compile(r"&(?:[a-z]+|#\d+);")),
     ("FAQ Q:/A: marker", re.compile(r"(?:^|\n|[.!?。！？]\s+)[QA]\s*[:：]\s")),
 )
+# Only in the answer text: a quote may be a table row verbatim, but the answer shows names and values.
+_ANSWER_MARKUP = (
+    ("table cell separators", re.compile(r"\S \| \S")),
+    ("doubled colon", re.compile(r"[:：]\s*[:：]")),
+)
 _SECTION_START = re.compile(r"(?:^|[.。!?！？:：]\s*|\]\s*|\n\s*)(?:Chapter\s+)?\d+(?:\.\d+)+\.?\s+\S")
 
 
@@ -263,7 +268,7 @@ def scan_answer(answer: dict[str, Any], ct: CorpusText) -> dict[str, list[str]]:
     quotes = [c.get("quote", "") for c in answer.get("citations", [])]
     out: dict[str, list[str]] = {"markup": [], "glued": [], "label_sentence": [], "advert": [], "asker_question": [],
                                  "quote_markup": [], "bad_quote": []}
-    out["markup"] = [name for name, rx in _MARKUP if rx.search(text)]
+    out["markup"] = [name for name, rx in (*_MARKUP, *_ANSWER_MARKUP) if rx.search(text)]
     for q in quotes:
         out["quote_markup"] += [name for name, rx in _MARKUP if rx.search(q)]
     if not answer.get("refused"):

@@ -165,8 +165,24 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
         lines = p.text.split("\n")
         labelled = p.kind in LABELLED_KINDS
         short = [labelled and bool(x.strip()) and _is_label(x) for x in lines]
+        table = _table_rows(lines)
         for li, line in enumerate(lines):
             if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if li in table:
+                # A table row: its column names say what its cells are, not a lead-in or a list intro; the
+                # header row itself is only names and is never quoted.
+                label, intro = "", ""
+                shown = table[li]
+                if shown and line.strip() not in seen and not is_promotional(line):
+                    idx += 1
+                    seen.add(line.strip())
+                    out.append(Candidate(p, rank, li, idx, line.strip(), shown, before=before))
+                    before = shown
+                continue
+            if li > 0 and _is_attribution(line, lines[li - 1]):
+                # "— former hotel manager": who said the quotation above; it says nothing on its own.
+                label, intro = "", ""
                 continue
             if short[li] and li + 1 < len(lines) and short[li + 1] and not _is_item(line):
                 # A run of short lines ("Financial" / "$3K to $5K stipend is low" / …): the first names
@@ -177,7 +193,8 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                 if _is_item(line):  # an item of a list with no sentence punctuation: quotable as it is
                     idx += 1
                     item = display_text(line)
-                    shown = item if not intro else f"{intro}：{item}" if has_cjk(intro) else f"{intro}: {item}"
+                    lead_in = intro.rstrip(":：")  # one colon between the intro and its item, never two
+                    shown = item if not intro else f"{lead_in}：{item}" if has_cjk(intro) else f"{lead_in}: {item}"
                     prior, before = before, item
                     if line.strip() not in seen and not is_promotional(line) and not _mostly_address(item):
                         seen.add(line.strip())
@@ -286,6 +303,51 @@ def _is_lead(shown: str) -> bool:
     return (
         1 < len(parts) and all(0 < len(p) <= 4 for p in parts) and len(words) <= 12
         and not re.search(r"[;:]", body) and not _CLAUSE_WORDS.intersection(words)
+    )
+
+
+_CELL_SEP = " | "  # how the readers write a table row's cells (knowledge/markdown.py, knowledge/htmlpage.py)
+_ATTRIBUTION_RE = re.compile(r"^(?:——|—|–|--)\s*\S")
+
+
+def _table_rows(lines: Sequence[str]) -> dict[int, str]:
+    """The table rows of a passage (runs of two or more lines of cells), each with its display form.
+
+    A run's first row is its header when it holds no figures (column names do not); a body row is then shown
+    with the column names ("Full-time bootcamp — Share: 12%; Cost: 15,000"), the header row as "" (never quoted).
+    Without a header the cells are shown as a plain enumeration. Never the readers' cell separators."""
+    out: dict[int, str] = {}
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _CELL_SEP in lines[j]:
+            j += 1
+        if j - i >= 2:
+            rows = [[display_text(c) for c in lines[k].split(_CELL_SEP)] for k in range(i, j)]
+            header = rows[0] if not any(re.search(r"\d", c) for c in rows[0]) else None
+            cjk = any(has_cjk(c) for r in rows for c in r)
+            semi, colon, comma = ("；", "：", "，") if cjk else ("; ", ": ", ", ")
+            for k, cells in zip(range(i, j), rows, strict=True):
+                if header is not None and k == i:
+                    out[k] = ""
+                elif header is not None and len(cells) == len(header) and len(cells) > 1:
+                    pairs = semi.join(f"{h.rstrip(':：')}{colon}{v}" if h else v
+                                      for h, v in zip(header[1:], cells[1:], strict=True))
+                    out[k] = f"{cells[0]} — {pairs}"
+                else:
+                    out[k] = comma.join(c for c in cells if c)
+        i = max(j, i + 1)
+    return out
+
+
+def _is_attribution(line: str, previous: str) -> bool:
+    """A short line opening with a dash right after a finished sentence: the source of a quotation
+    ("— former hotel manager", "—— 某公司的产品负责人"), not a list item (those follow an intro ending in ":")."""
+    shown = display_text(line)
+    prev = display_text(previous)
+    return (
+        bool(_ATTRIBUTION_RE.match(shown)) and weight(shown) <= 60
+        and bool(re.search(r"[.。!！?？”’\"')）]$", prev))
     )
 
 
