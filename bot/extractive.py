@@ -210,7 +210,8 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
             for k, sentence in enumerate(sentences):
                 idx += 1
                 shown = display_text(sentence)
-                if k == 0 and k + 1 < len(sentences) and _is_lead(shown):
+                marked = any(line.lstrip().startswith(lead_in) for lead_in in p.leads)
+                if k == 0 and k + 1 < len(sentences) and _is_lead(shown, marked):
                     # "Research scientist vs. research engineer. This is a rare role…": a short opening
                     # phrase is the paragraph's lead-in, shown in front of the sentence it introduces.
                     label = shown.rstrip(".。:：")
@@ -289,15 +290,17 @@ def _inline_lead(shown: str) -> str:
     return name if (weight(name) <= 24 if has_cjk(name) else len(name.split()) <= 6) else ""
 
 
-def _is_lead(shown: str) -> bool:
+def _is_lead(shown: str, marked: bool = False) -> bool:
     """A paragraph's short opening phrase: at most six words with no clause punctuation, or a list of
     names ("Platform engineer, infrastructure engineer (PE)." — each part at most four words, no verb or
-    subject pronoun in it): a lead-in label, not a sentence."""
+    subject pronoun in it): a lead-in label, not a sentence. An English phrase with a verb or subject pronoun
+    ("It is a real head start.") is a short sentence unless the document marked it as a lead-in (bold:
+    ``marked``), as in "**Who they are.** People whose…"."""
     body = shown.rstrip(".。:：")
     if has_cjk(body):
         return 0 < weight(body) <= 24 and not re.search(r"[，,；;]", body)
     if 0 < len(body.split()) <= 6 and not re.search(r"[,;]", body):
-        return True
+        return marked or not _CLAUSE_WORDS.intersection(w.strip("()'\"").lower() for w in body.split())
     parts = [p.split() for p in body.split(",")]
     words = [w.strip("()").lower() for p in parts for w in p]
     return (

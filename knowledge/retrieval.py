@@ -47,6 +47,7 @@ class Passage:
     kind: str = ""  # block kind: paragraph, list_item, quote, table, code, footnote, answer, or mixed
     question: str = ""  # FAQ: the question this passage answers
     location: str = ""  # where to point a citation: page, else section path
+    leads: tuple[str, ...] = ()  # lead-in labels the document marked (bold) at the start of its blocks, in order
 
     @property
     def where(self) -> str | None:
@@ -177,6 +178,7 @@ def as_passage(c: StoredChunk, score: float, dense: float | None = None, lexical
         kind=str(m.get("kind", "")),
         question=str(m.get("question", "")),
         location=str(m.get("location", "")),
+        leads=tuple(x for x in str(m.get("leads") or "").split("\n") if x.strip()),
     )
 
 

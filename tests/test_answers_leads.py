@@ -4,6 +4,8 @@ never an answer sentence of its own. Our own text, no store or model needed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.extractive import candidates
 from knowledge.retrieval import Passage
 
@@ -76,3 +78,37 @@ def test_an_exclaimed_sentence_gets_its_marker_before_the_mark_not_glued_as_imag
     text = ExtractiveWriter.compose(None, "Do I need a GPU for the exercises?", picked, 1.0, {}).text  # type: ignore[arg-type]
     assert "no GPU required [1]!" in text
     assert "![" not in text and markup_in(text) == []
+
+
+SWITCHERS = """# Switching into data work
+
+## Technical switchers
+
+**Who they are.** Software engineers and testers who want to move toward data work, often inside their own company.
+
+**It pays off.** Most of them land a data role within a year of starting to prepare for it.
+
+## Does web experience help?
+
+It is a real head start. The hard part of shipping a data feature is everything around the model, and web
+developers already do that work every day.
+"""
+
+
+def test_a_short_sentence_is_no_label_unless_the_document_marks_it_bold(tmp_path: Path) -> None:
+    from knowledge.base import KnowledgeBase
+    from knowledge.config import KnowledgeConfig
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "switchers.md").write_text(SWITCHERS, encoding="utf-8")
+    kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"))
+    kb.ingest(sorted(docs.iterdir()))
+    shown = [c.shown for c in candidates(kb.search("who are technical switchers and does web experience help", k=6)
+                                         .passages)]
+    # Bold lead-ins stay labels even with a verb or pronoun in them ...
+    assert any(s.startswith("Who they are: Software engineers and testers") for s in shown), shown
+    assert any(s.startswith("It pays off: Most of them land a data role") for s in shown), shown
+    # ... an unmarked short sentence is not turned into one ("It is a real head start: The hard part …").
+    assert not any(s.startswith("It is a real head start:") for s in shown), shown
+    assert any(s.startswith("The hard part of shipping a data feature") for s in shown), shown
