@@ -329,7 +329,7 @@ def _table_rows(lines: Sequence[str]) -> dict[int, str]:
             rows = [[display_text(c) for c in lines[k].split(_CELL_SEP)] for k in range(i, j)]
             header = rows[0] if not any(re.search(r"\d", c) for c in rows[0]) else None
             cjk = any(has_cjk(c) for r in rows for c in r)
-            semi, colon, comma = ("；", "：", "，") if cjk else ("; ", ": ", ", ")
+            semi, colon, comma = ("，", "：", "，") if cjk else ("; ", ": ", ", ")
             for k, cells in zip(range(i, j), rows, strict=True):
                 if header is not None and k == i:
                     out[k] = ""
@@ -715,14 +715,16 @@ class ExtractiveWriter:
         citations: list[Citation] = []
         paragraphs: list[list[str]] = []
         last_source = None
-        for c in picked:
+        for i, c in enumerate(picked):
             n = len(citations) + 1
             p = c.passage
             citations.append(Citation(n, p.source, p.title, p.url, c.quote, p.where))
             if p.source != last_source:
                 paragraphs.append([])
                 last_source = p.source
-            paragraphs[-1].append(_with_marker(c.shown, n))
+            follows = i > 0 and picked[i - 1].passage is p and c.index == picked[i - 1].index + 1
+            continued = i + 1 < len(picked) and picked[i + 1].passage is p and picked[i + 1].index == c.index + 1
+            paragraphs[-1].append(_with_marker(_clause_shown(c, follows, continued), n))
         body = "\n\n".join(join_sentences(p) for p in paragraphs)
         return Draft(f"{lead}\n{body}", citations, best, len(picked))
 
@@ -731,6 +733,21 @@ def _position(c: Candidate, positions: dict[str, int]) -> float:
     """Where the passage sits in its document; retrieval rank when unknown."""
     pos = positions.get(c.passage.text)
     return float(pos) if pos is not None else 1000.0 + c.rank
+
+
+def _clause_shown(c: Candidate, follows: bool, continued: bool) -> str:
+    """A clause cut at a semicolon, shown without the clause it was joined to: it ends with a full stop, not
+    "…new to you [3];", and an English clause that went on from the one before it ("…role; the engineering
+    around…") starts with a capital. Next to its neighbour clause in the answer it stays as written."""
+    shown = c.shown
+    m = re.search(r"([;；])([”’\"')）]*)$", shown)
+    if m and not continued:
+        shown = f"{shown[: m.start()]}{'。' if m.group(1) == '；' else '.'}{m.group(2)}"
+    lines = c.passage.text.split("\n")
+    mid_line = c.line < len(lines) and not lines[c.line].strip().startswith(c.quote)
+    if not follows and mid_line and c.before.rstrip().endswith(";") and shown[:1].isascii() and shown[:1].islower():
+        shown = shown[:1].upper() + shown[1:]
+    return shown
 
 
 def _with_marker(sentence: str, n: int) -> str:

@@ -112,3 +112,20 @@ def test_a_short_sentence_is_no_label_unless_the_document_marks_it_bold(tmp_path
     # ... an unmarked short sentence is not turned into one ("It is a real head start: The hard part …").
     assert not any(s.startswith("It is a real head start:") for s in shown), shown
     assert any(s.startswith("The hard part of shipping a data feature") for s in shown), shown
+
+
+def test_a_clause_cut_at_a_semicolon_reads_as_a_sentence_when_shown_alone() -> None:
+    from bot.extractive import ExtractiveWriter
+
+    p = _passage("Do not accept a junior title just because the field is new to you; ask to be assessed on your "
+                 "engineering level. Most switchers keep their level.")
+    cands = candidates([p])
+    first = next(c for c in cands if c.quote.startswith("Do not accept"))
+    second = next(c for c in cands if c.quote.startswith("ask to be assessed"))
+    alone = ExtractiveWriter.compose(None, "Will I lose my level?", [first], 1.0, {}).text  # type: ignore[arg-type]
+    assert "new to you [1]." in alone and not alone.rstrip().endswith(";")
+    later = ExtractiveWriter.compose(None, "How am I assessed?", [second], 1.0, {}).text  # type: ignore[arg-type]
+    assert "\nAsk to be assessed on your engineering level" in later
+    both = ExtractiveWriter.compose(None, "Will I lose my level?", [first, second], 1.0, {}).text  # type: ignore[arg-type]
+    assert "new to you [1]; ask to be assessed" in both
+    assert all(c.quote in p.text for c in cands)  # the quotes stay verbatim

@@ -95,7 +95,7 @@ def test_a_table_row_is_shown_with_its_column_names_and_quoted_verbatim(kb: Know
 
 def test_a_chinese_table_row_reads_as_names_and_values(kb: KnowledgeBase) -> None:
     draft = _answer(kb, "遥感数据分析师入行第五年月收入多少？")
-    assert "遥感数据分析师 — 入行第一年：8000 元；入行第五年：16000 元" in draft.text
+    assert "遥感数据分析师 — 入行第一年：8000 元，入行第五年：16000 元" in draft.text
     assert " | " not in draft.text and "：：" not in draft.text
 
 
