@@ -9,7 +9,7 @@ documents' vocabulary (each cluster has its own Zipf-weighted word distribution,
 of chunks Chinese), tokenised with the real ``knowledge.text.tokenize`` into the
 chunks' ``lex`` metadata, and everything is upserted through ``Store.upsert`` into an
 embedded Chroma store. Queries then go through ``KnowledgeBase.search``: Chroma HNSW +
-BM25 + reciprocal-rank fusion, exactly the production path; only the query embedding
+BM25 + score fusion, exactly the production path; only the query embedding
 is a lookup (its cost is the floor measured in benchmark 1). Same seed, same corpus.
 """
 
