@@ -1,0 +1,114 @@
+"""How retrieval fuses its two scores (knowledge/retrieval.py ``_fuse``): a passage that holds the question's exact,
+rare terms by a wide BM25 margin comes first, not a general introduction the dense model finds a little closer.
+
+Our own documents, a real store and the bundled embedder. The introductions talk about AI and work in general (what
+any career question is vaguely close to); one section of the guide is about the job the question names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.config import KnowledgeConfig
+from knowledge.retrieval import _fuse
+from knowledge.store import StoredChunk
+
+INTRO = """# How AI is changing work
+
+Artificial intelligence is changing how companies hire, which jobs they create and which tasks they automate.
+Many workers wonder whether their role will be replaced in a few years, and what they should learn next.
+
+Employers say the change is uneven: some teams grow while others shrink, and nobody can predict every outcome.
+"""
+
+GUIDE = """# Jobs and automation
+
+## Overview
+
+Automation has always changed the labour market, and large language models are the latest wave of it.
+
+## Warehouse pickers
+
+Robots in fulfilment centres now carry shelves to the pickers, who spend less time walking between aisles.
+
+## Court stenographers
+
+Speech recognition now drafts most trial transcripts. Stenographers who once typed them live increasingly review
+and certify the drafts instead, and fewer newcomers are trained each year.
+
+## Tour guides
+
+Audio guides on phones cover the famous museums, yet people still book human tour guides for small groups.
+
+## Bank tellers
+
+Most deposits now happen in apps, so branches need fewer tellers and train the remaining ones as advisers.
+
+## Radiographers
+
+Software flags suspicious scans for a second look, while radiographers still position patients and run the machines.
+
+## Copy editors
+
+Grammar tools catch most typos, so copy editors spend more of their day on structure, tone and fact checks.
+"""
+
+QUESTIONS = [
+    "Will AI replace court stenographers?",
+    "are stenographers going to lose their jobs to AI",
+]
+CHUNKS = [StoredChunk(cid, cid, {}) for cid in ("intro", "section", "other", "lexical-only")]
+BY_ID = {c.id: i for i, c in enumerate(CHUNKS)}
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    root = tmp_path_factory.mktemp("fusion")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "ai-and-work.md").write_text(INTRO, encoding="utf-8")
+    (docs / "jobs-and-automation.md").write_text(GUIDE, encoding="utf-8")
+    kb = KnowledgeBase(KnowledgeConfig(data_dir=root / "data"))
+    kb.ingest(sorted(docs.iterdir()))
+    return kb
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_the_section_about_the_named_job_comes_first(kb: KnowledgeBase, question: str) -> None:
+    r = kb.search(question, k=5)
+    assert "stenographers" in r.passages[0].text.lower(), [(p.source, p.text[:60], p.score) for p in r.passages]
+
+
+def test_scores_keep_their_scale_in_lexical_search(kb: KnowledgeBase) -> None:
+    # A lexical-only search (the glossary's other-language terms) scores like the BM25 part of a hybrid search, so
+    # its passages, added to a hybrid search's, never outrank the passages both models found.
+    hybrid = kb.search(QUESTIONS[0], k=5)
+    lexical = kb.search(QUESTIONS[0], k=5, mode="lexical")
+    assert lexical.passages and max(p.score for p in lexical.passages) < hybrid.passages[0].score
+
+
+
+def test_a_wide_bm25_lead_beats_a_slightly_closer_cosine() -> None:
+    # The dense model puts a general introduction a hair ahead; BM25 finds the question's exact terms only in the
+    # section. Reciprocal ranks would call this a tie broken by the dense rank; scores do not.
+    dense = {"intro": 0.35, "section": 0.33, "other": 0.20}
+    bm25 = np.array([2.0, 16.0, 1.0, 0.0], dtype=np.float32)
+    fused = _fuse(dense, bm25, CHUNKS, BY_ID, 30, 0.2)
+    assert max(fused, key=lambda c: fused[c]) == "section"
+
+
+def test_a_narrow_bm25_lead_does_not_overturn_a_clear_dense_lead() -> None:
+    dense = {"intro": 0.55, "section": 0.30, "other": 0.20}
+    bm25 = np.array([15.0, 16.0, 1.0, 0.0], dtype=np.float32)
+    fused = _fuse(dense, bm25, CHUNKS, BY_ID, 30, 0.2)
+    assert max(fused, key=lambda c: fused[c]) == "intro"
+
+
+def test_a_bm25_only_hit_scores_no_higher_than_the_weakest_dense_hit_plus_its_bm25_share() -> None:
+    dense = {"intro": 0.40, "section": 0.30}
+    bm25 = np.array([0.0, 0.0, 0.0, 8.0], dtype=np.float32)
+    fused = _fuse(dense, bm25, CHUNKS, BY_ID, 30, 0.2)
+    assert fused["lexical-only"] == 0.30 + 0.2
+    assert _fuse(dense, np.zeros(4, dtype=np.float32), CHUNKS, BY_ID, 30, 0.2) == dense
