@@ -16,7 +16,7 @@ import pytest
 from bot.extractive import Draft, ExtractiveWriter
 from bot.similarity import SentenceVectors
 from knowledge.base import KnowledgeBase
-from knowledge.config import KnowledgeConfig
+from tests.ingested import ingested
 
 HANDBOOK = """# Data stewardship careers
 
@@ -49,21 +49,9 @@ makes sure the data can be trusted. Both roles value clear writing and patience 
 """
 
 
-def _ingested(tmp_path_factory: pytest.TempPathFactory, name: str, files: dict[str, str]) -> KnowledgeBase:
-    """A knowledge base holding these markdown files (name -> text)."""
-    root = tmp_path_factory.mktemp(name)
-    docs = root / "docs"
-    docs.mkdir()
-    for file, text in files.items():
-        (docs / file).write_text(text, encoding="utf-8")
-    kb = KnowledgeBase(KnowledgeConfig(data_dir=root / "data"))
-    kb.ingest(sorted(docs.iterdir()))
-    return kb
-
-
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    return _ingested(tmp_path_factory, "lists", {"stewardship.md": HANDBOOK, "analysts.md": OTHER})
+    return ingested(tmp_path_factory, "lists", {"stewardship.md": HANDBOOK, "analysts.md": OTHER})
 
 
 def _answer(kb: KnowledgeBase, question: str) -> Draft:
@@ -114,7 +102,7 @@ Most teams start with one kind and add the others as the number of datasets grow
 
 @pytest.fixture(scope="module")
 def kinds_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    return _ingested(tmp_path_factory, "kinds", {"kinds.md": KINDS})
+    return ingested(tmp_path_factory, "kinds", {"kinds.md": KINDS})
 
 
 def test_items_that_name_different_things_are_not_taken_for_repeats(kinds_kb: KnowledgeBase) -> None:

@@ -15,7 +15,7 @@ import pytest
 from bot.extractive import Draft, ExtractiveWriter, candidates
 from bot.similarity import SentenceVectors
 from knowledge.base import KnowledgeBase
-from knowledge.config import KnowledgeConfig
+from tests.ingested import ingested
 
 FIELD_GUIDE = """# Field guide to survey careers
 
@@ -65,14 +65,7 @@ CHAPTER_ZH = """# 第二章 测绘行业的职业选择
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    root = tmp_path_factory.mktemp("tables")
-    docs = root / "docs"
-    docs.mkdir()
-    (docs / "field-guide.md").write_text(FIELD_GUIDE, encoding="utf-8")
-    (docs / "cehui.md").write_text(CHAPTER_ZH, encoding="utf-8")
-    kb = KnowledgeBase(KnowledgeConfig(data_dir=root / "data"))
-    kb.ingest(sorted(docs.iterdir()))
-    return kb
+    return ingested(tmp_path_factory, "tables", {"field-guide.md": FIELD_GUIDE, "cehui.md": CHAPTER_ZH})
 
 
 def _answer(kb: KnowledgeBase, question: str) -> Draft:

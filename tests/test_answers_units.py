@@ -14,7 +14,7 @@ import pytest
 from bot.extractive import ExtractiveWriter, unit_shares
 from bot.similarity import SentenceVectors
 from knowledge.base import KnowledgeBase
-from knowledge.config import KnowledgeConfig
+from tests.ingested import ingested
 
 OVERVIEW = """# Working with data
 
@@ -43,14 +43,7 @@ QUESTION = "what do data engineer interviews test?"
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    root = tmp_path_factory.mktemp("units")
-    docs = root / "docs"
-    docs.mkdir()
-    (docs / "overview.md").write_text(OVERVIEW, encoding="utf-8")
-    (docs / "data-engineer-guide.md").write_text(GUIDE, encoding="utf-8")
-    kb = KnowledgeBase(KnowledgeConfig(data_dir=root / "data"))
-    kb.ingest(sorted(docs.iterdir()))
-    return kb
+    return ingested(tmp_path_factory, "units", {"overview.md": OVERVIEW, "data-engineer-guide.md": GUIDE})
 
 
 def test_the_document_retrieval_found_the_answer_in_is_cited(kb: KnowledgeBase) -> None:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from knowledge.base import KnowledgeBase
-from knowledge.config import KnowledgeConfig
 from knowledge.retrieval import _fuse
 from knowledge.store import StoredChunk
+from tests.ingested import ingested
 
 INTRO = """# How AI is changing work
 
@@ -65,14 +65,7 @@ BY_ID = {c.id: i for i, c in enumerate(CHUNKS)}
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    root = tmp_path_factory.mktemp("fusion")
-    docs = root / "docs"
-    docs.mkdir()
-    (docs / "ai-and-work.md").write_text(INTRO, encoding="utf-8")
-    (docs / "jobs-and-automation.md").write_text(GUIDE, encoding="utf-8")
-    kb = KnowledgeBase(KnowledgeConfig(data_dir=root / "data"))
-    kb.ingest(sorted(docs.iterdir()))
-    return kb
+    return ingested(tmp_path_factory, "fusion", {"ai-and-work.md": INTRO, "jobs-and-automation.md": GUIDE})
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
