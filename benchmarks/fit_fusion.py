@@ -27,8 +27,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import numpy as np  # noqa: E402
 
 from benchmarks.corpora import fit_corpora, open_corpus  # noqa: E402
-from knowledge.glossary import expand  # noqa: E402
-from knowledge.retrieval import EXPANSION_WEIGHT, _fuse  # noqa: E402
+from knowledge.retrieval import _fuse  # noqa: E402
 from knowledge.text import tokenize  # noqa: E402
 
 WEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
@@ -57,11 +56,7 @@ def measure(names: list[str] | None, work: Path) -> dict[str, dict[str, list[Hit
                 continue
             hits = kb.store.query(kb.embedder.embed_query(item.q), DEPTH)
             dense = {c.id: float(s) for c, s in hits}
-            tokens = tokenize(item.q)
-            lex_scores = lex.scores(tokens)
-            extra = expand(item.q, tokens)
-            if extra:
-                lex_scores = lex_scores + EXPANSION_WEIGHT * lex.scores(extra)
+            lex_scores = lex.question_scores(item.q, tokenize(item.q))
             right = set(item.sources)
             rrf: dict[str, float] = {}
             for rank, (c, _) in enumerate(hits):

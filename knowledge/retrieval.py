@@ -135,6 +135,16 @@ class LexicalIndex:
                 out[hit[0]] += self.idf[tok] * hit[1]
         return out
 
+    def question_scores(self, query: str, tokens: list[str]) -> np.ndarray:
+        """BM25 of every passage for a question: its own tokens, plus its glossary terms (the other language's words
+        for the concepts it names) at ``EXPANSION_WEIGHT``."""
+        out = self.scores(tokens)
+        if self.n:
+            extra = expand(query, tokens)
+            if extra and EXPANSION_WEIGHT:
+                out += EXPANSION_WEIGHT * self.scores(extra)
+        return out
+
     def max_score(self, tokens: list[str]) -> float:
         """The most any passage could score for these tokens (every term, saturated): BM25's scale."""
         max_idf = math.log(1 + (self.n + 0.5) / 0.5)
@@ -273,13 +283,7 @@ class Retriever:
         calibration = CALIBRATIONS.get(self.store.embedder.id, DEFAULT_CALIBRATION)
         dense_sim: dict[str, float] = {}
         dense_hits: dict[str, StoredChunk] = {}  # as Chroma returned them: newer than our snapshot may be
-        if lex.n:
-            lex_scores = lex.scores(tokens)
-            extra = expand(query, tokens)
-            if extra and EXPANSION_WEIGHT:
-                lex_scores += EXPANSION_WEIGHT * lex.scores(extra)
-        else:
-            lex_scores = np.zeros(0, dtype=np.float32)
+        lex_scores = lex.question_scores(query, tokens)
 
         if mode in ("hybrid", "dense") and chunks:
             for chunk, sim in hits:
