@@ -48,10 +48,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+import numpy as np  # noqa: E402
+
 from benchmarks.corpora import fit_corpora, open_corpus  # noqa: E402
 from bot import answerability  # noqa: E402
 from bot.answerability import FEATURES, Evidence, Model, Prior  # noqa: E402
 from bot.pipeline import build_pipeline  # noqa: E402
+from knowledge.text import language  # noqa: E402
 
 Row = tuple[list[float], int, str, list[float]]  # features, label, question, question embedding
 
@@ -78,9 +81,15 @@ PRIOR_COLUMN = FEATURES.index("scope_prior")
 
 
 def fit_prior(train: list[Row], l2: float) -> Prior:
-    """The scope prior: a logistic model on the question embeddings alone."""
-    weights, bias = answerability.fit([r[3] for r in train], [r[1] for r in train], l2=l2)
-    return Prior(tuple(weights), bias, l2)
+    """The scope prior: a logistic model on the question embeddings alone, each centred on the mean embedding of
+    the training questions in its language (``answerability.Prior``)."""
+    langs = [language(r[2]) for r in train]
+    vecs = np.asarray([r[3] for r in train], dtype=np.float64)
+    centres = {lang: vecs[[i for i, g in enumerate(langs) if g == lang]].mean(axis=0) for lang in set(langs)}
+    centred = vecs - np.asarray([centres[g] for g in langs])
+    weights, bias = answerability.fit(centred.tolist(), [r[1] for r in train], l2=l2)
+    w = np.asarray(weights)
+    return Prior(tuple(weights), bias, l2, tuple((g, -float(w @ c)) for g, c in sorted(centres.items())))
 
 
 def with_prior(rows: dict[str, list[Row]], train: list[str], l2: float) -> tuple[dict[str, list[Row]], Prior]:
@@ -92,7 +101,7 @@ def with_prior(rows: dict[str, list[Row]], train: list[str], l2: float) -> tuple
 
     def put(r: Row, prior: Prior) -> Row:
         x = list(r[0])
-        x[PRIOR_COLUMN] = prior.logit(r[3])
+        x[PRIOR_COLUMN] = prior.logit(r[3], language(r[2]))
         return (x, r[1], r[2], r[3])
 
     return {n: [put(r, folds.get(n, final)) for r in rs] for n, rs in rows.items()}, final

@@ -67,14 +67,21 @@ PRIOR_CLIP = 8.0  # the prior's logit is bounded: it may tip a close decision, n
 
 @dataclass(frozen=True)
 class Prior:
-    """``scope_prior``: logit = bias + weights · (the question's embedding), clipped to ±PRIOR_CLIP.
+    """``scope_prior``: logit = bias + language_bias[question's language] + weights · (the question's embedding),
+    clipped to ±PRIOR_CLIP.
 
-    Its weights belong to one embedder (one vector space); a question vector of another size scores 0.
+    The weights are fitted on embeddings centred on their language's mean (``fit_prior`` in
+    benchmarks/fit_answerability.py): a multilingual embedding still says which language a question is in, and a
+    prior fitted on raw vectors learns whichever language the fit corpora happen to ask more out-of-scope questions
+    in. ``language_bias`` folds each language's centre back in (−weights · centre), so a question is scored against
+    questions of its own language. Its weights belong to one embedder (one vector space); a question vector of
+    another size scores 0.
     """
 
     weights: tuple[float, ...]
     bias: float
     l2: float = 0.0
+    language_bias: tuple[tuple[str, float], ...] = ()
 
     @cached_property
     def _array(self) -> Any:
@@ -83,21 +90,23 @@ class Prior:
 
         return np.asarray(self.weights, dtype=np.float64)
 
-    def logit(self, vector: Any) -> float:
+    def logit(self, vector: Any, lang: str = "") -> float:
         import numpy as np
 
         v = np.asarray(vector, dtype=np.float64).ravel()
         if v.shape[0] != len(self.weights):
             return 0.0
-        z = self.bias + float(np.dot(self._array, v))
+        z = self.bias + dict(self.language_bias).get(lang, 0.0) + float(np.dot(self._array, v))
         return max(-PRIOR_CLIP, min(PRIOR_CLIP, z))
 
     def to_json(self) -> dict[str, Any]:
-        return {"weights": [round(w, 6) for w in self.weights], "bias": round(self.bias, 6), "l2": self.l2}
+        return {"weights": [round(w, 6) for w in self.weights], "bias": round(self.bias, 6), "l2": self.l2,
+                **({"language_bias": {k: round(b, 6) for k, b in self.language_bias}} if self.language_bias else {})}
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Prior:
-        return cls(tuple(float(w) for w in obj["weights"]), float(obj["bias"]), float(obj.get("l2", 0.0)))
+        return cls(tuple(float(w) for w in obj["weights"]), float(obj["bias"]), float(obj.get("l2", 0.0)),
+                   tuple((str(k), float(b)) for k, b in dict(obj.get("language_bias", {})).items()))
 
 
 @dataclass(frozen=True)
@@ -117,9 +126,9 @@ class Model:
     notes: dict[str, Any] = field(default_factory=dict)
     prior: Prior | None = None
 
-    def scope_prior(self, question_vector: Any) -> float:
-        """The ``scope_prior`` feature for a question's embedding (0 without a prior)."""
-        return self.prior.logit(question_vector) if self.prior is not None else 0.0
+    def scope_prior(self, question_vector: Any, lang: str = "") -> float:
+        """The ``scope_prior`` feature for a question's embedding and language (0 without a prior)."""
+        return self.prior.logit(question_vector, lang) if self.prior is not None else 0.0
 
     def probability(self, evidence: Evidence) -> float:
         pairs = zip(FEATURES, evidence.vector(), strict=True)

@@ -203,7 +203,8 @@ class Pipeline:
             "foreign": _foreign_share(found.retrieval.passages[:3], asked.lang),
             **self.concepts.features(asked.question),
             "soft_terms": self.concepts.local(asked.question, [(p.id, _passage_text(p)) for p in found.passages[:3]]),
-            "scope_prior": self.model.scope_prior(self.vectors.query(asked.question)) if self.model.prior else 0.0,
+            "scope_prior": self.model.scope_prior(self.vectors.query(asked.question), asked.lang)
+            if self.model.prior else 0.0,
         })
         return answerability.decide(self.model, evidence)
 

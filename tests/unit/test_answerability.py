@@ -32,6 +32,16 @@ def test_model_round_trips_with_its_prior() -> None:
     assert Model.from_json({k: v for k, v in model.to_json().items() if k != "prior"}).scope_prior([1.0]) == 0.0
 
 
+def test_the_prior_scores_a_question_against_its_own_language() -> None:
+    # Fitted on embeddings centred per language, the prior carries each language's centre as a bias of its own.
+    prior = Prior((0.5, 0.5), bias=0.25, language_bias=(("en", -1.0), ("zh", 0.5)))
+    again = Model({"scope_prior": 1.0}, bias=0.0, prior=prior)
+    again = Model.from_json(again.to_json())
+    assert again.scope_prior([1.0, 1.0], "en") == 0.25 + 1.0 - 1.0
+    assert again.scope_prior([1.0, 1.0], "zh") == 0.25 + 1.0 + 0.5
+    assert again.scope_prior([1.0, 1.0]) == 0.25 + 1.0  # no language: no centre
+
+
 def test_a_higher_prior_never_lowers_the_answer_probability() -> None:
     model = load("local:use-multilingual-v3", DATA)
     assert model.weights.get("scope_prior", 0.0) > 0.0
