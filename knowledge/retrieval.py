@@ -129,7 +129,7 @@ class LexicalIndex:
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.float32)
-        for tok in set(tokens):
+        for tok in dict.fromkeys(tokens):  # each term once, in the question's order: the same sums in every process
             hit = self.index.get(tok)
             if hit is not None:
                 out[hit[0]] += self.idf[tok] * hit[1]
@@ -148,7 +148,7 @@ class LexicalIndex:
     def max_score(self, tokens: list[str]) -> float:
         """The most any passage could score for these tokens (every term, saturated): BM25's scale."""
         max_idf = math.log(1 + (self.n + 0.5) / 0.5)
-        return (self.k1 + 1) * sum(self.idf.get(t, max_idf) for t in set(tokens))
+        return (self.k1 + 1) * sum(self.idf.get(t, max_idf) for t in dict.fromkeys(tokens))
 
     def term_share(self, tokens: list[str], doc_tokens: set[str]) -> float:
         """IDF-weighted share of the query's distinct terms that one passage contains."""
@@ -362,8 +362,8 @@ def _agreement(
     - bm25_norm: the best BM25 score over the most any passage could score for these terms;
     - agreement: share of the dense top 5 that lexical search also ranks in its top 5;
     - passage_terms: the most of the question's terms (IDF-weighted) one of the top 3 passages holds;
-    - rare_terms: the share of the question's two rarest terms (in this corpus; unseen counts as rarest)
-      that one of the top 3 passages holds — the words that make a question specific.
+    - rare_terms: the share of the question's two rarest terms (in this corpus; unseen counts as rarest; any tied
+      with the second count too) that one of the top 3 passages holds — the words that make a question specific.
     """
     if not lex.n or not tokens:
         return {"bm25_norm": 0.0, "agreement": 0.0, "passage_terms": 0.0, "rare_terms": 0.0}
@@ -372,7 +372,11 @@ def _agreement(
     agreement = len(top_lex & set(top_dense)) / 5.0 if top_dense else 0.0
     bm25_norm = float(lex_scores.max()) / (lex.max_score(tokens) or 1.0)
     max_idf = math.log(1 + (lex.n + 0.5) / 0.5)
-    rare = sorted(set(tokens), key=lambda t: -lex.idf.get(t, max_idf))[:2]
+    # The two rarest terms, and any tied with the second: ties (two words the corpus never uses) broken by set order
+    # made the feature, and so the decision, differ between processes (string hashing is salted per process).
+    idf = {t: lex.idf.get(t, max_idf) for t in set(tokens)}
+    cut = sorted(idf.values(), reverse=True)[:2][-1]
+    rare = [t for t, v in idf.items() if v >= cut]
     share = rare_share = 0.0
     for p in passages[:3]:
         i = by_id.get(p.id)

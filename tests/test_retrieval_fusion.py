@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from knowledge.base import KnowledgeBase
-from knowledge.retrieval import _fuse
+from knowledge.retrieval import LexicalIndex, _agreement, _fuse, as_passage
 from knowledge.store import StoredChunk
 from tests.ingested import ingested
 
@@ -105,3 +105,19 @@ def test_a_bm25_only_hit_scores_no_higher_than_the_weakest_dense_hit_plus_its_bm
     fused = _fuse(dense, bm25, CHUNKS, BY_ID, 30, 0.2)
     assert fused["lexical-only"] == 0.30 + 0.2
     assert _fuse(dense, np.zeros(4, dtype=np.float32), CHUNKS, BY_ID, 30, 0.2) == dense
+
+
+def test_rare_terms_do_not_depend_on_the_order_of_tied_words() -> None:
+    # Three question words the corpus spells equally rarely (once each, in different chunks): which two counted as
+    # "the two rarest" used to follow set order, which Python salts per process, so two replicas could decide the
+    # same question differently. Ties with the second rarest now count too, whatever the order.
+    docs = [["equity", "salary"], ["visa", "salary"], ["lottery", "salary"], ["salary"]]
+    chunks = [StoredChunk(f"c{i}", " ".join(d), {"lex": " ".join(d)}) for i, d in enumerate(docs)]
+    by_id = {c.id: i for i, c in enumerate(chunks)}
+    lex = LexicalIndex(docs)
+    top = [as_passage(chunks[0], 1.0)]
+    shares = set()
+    for tokens in (["equity", "visa", "lottery"], ["lottery", "visa", "equity"], ["visa", "lottery", "equity"]):
+        scores = lex.scores(tokens)
+        shares.add(_agreement([], scores, chunks, lex, tokens, top, by_id)["rare_terms"])
+    assert shares == {round(1 / 3, 4)}
