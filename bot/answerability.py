@@ -90,13 +90,17 @@ class Prior:
 
         return np.asarray(self.weights, dtype=np.float64)
 
+    @cached_property
+    def _language_bias(self) -> dict[str, float]:
+        return dict(self.language_bias)
+
     def logit(self, vector: Any, lang: str = "") -> float:
         import numpy as np
 
         v = np.asarray(vector, dtype=np.float64).ravel()
         if v.shape[0] != len(self.weights):
             return 0.0
-        z = self.bias + dict(self.language_bias).get(lang, 0.0) + float(np.dot(self._array, v))
+        z = self.bias + self._language_bias.get(lang, 0.0) + float(np.dot(self._array, v))
         return max(-PRIOR_CLIP, min(PRIOR_CLIP, z))
 
     def to_json(self) -> dict[str, Any]:

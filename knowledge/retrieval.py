@@ -126,6 +126,12 @@ class LexicalIndex:
             df = len(plist)
             self.idf[tok] = math.log(1 + (self.n - df + 0.5) / (df + 0.5))
             self.index[tok] = (idx, tf * (k1 + 1) / (tf + norm[idx]))
+        self.unseen_idf = math.log(1 + (self.n + 0.5) / 0.5)  # a term no passage holds: rarer than any that occurs
+
+    def term_idf(self, tokens: list[str]) -> dict[str, float]:
+        """Each distinct term's IDF (unseen ones the highest), in the question's order: sums over it come out the same
+        in every process, where a set's order is salted per process."""
+        return {t: self.idf.get(t, self.unseen_idf) for t in dict.fromkeys(tokens)}
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.float32)
@@ -147,27 +153,19 @@ class LexicalIndex:
 
     def max_score(self, tokens: list[str]) -> float:
         """The most any passage could score for these tokens (every term, saturated): BM25's scale."""
-        max_idf = math.log(1 + (self.n + 0.5) / 0.5)
-        return (self.k1 + 1) * sum(self.idf.get(t, max_idf) for t in dict.fromkeys(tokens))
+        return (self.k1 + 1) * sum(self.term_idf(tokens).values())
 
     def term_share(self, tokens: list[str], doc_tokens: set[str]) -> float:
         """IDF-weighted share of the query's distinct terms that one passage contains."""
-        uniq = set(tokens)
-        if not uniq:
-            return 0.0
-        max_idf = math.log(1 + (self.n + 0.5) / 0.5)
-        total = sum(self.idf.get(t, max_idf) for t in uniq)
-        return sum(self.idf.get(t, max_idf) for t in uniq if t in doc_tokens) / total if total else 0.0
+        idf = self.term_idf(tokens)
+        total = sum(idf.values())
+        return sum(v for t, v in idf.items() if t in doc_tokens) / total if total else 0.0
 
     def known_share(self, tokens: list[str]) -> float:
         """IDF-weighted share of the question's terms that occur anywhere in the corpus."""
-        uniq = set(tokens)
-        if not uniq:
-            return 0.0
-        max_idf = math.log(1 + (self.n + 0.5) / 0.5)
-        total = sum(self.idf.get(t, max_idf) for t in uniq)
-        known = sum(self.idf[t] for t in uniq if t in self.idf)
-        return known / total if total else 0.0
+        idf = self.term_idf(tokens)
+        total = sum(idf.values())
+        return sum(v for t, v in idf.items() if t in self.idf) / total if total else 0.0
 
 
 def as_passage(c: StoredChunk, score: float, dense: float | None = None, lexical: float = 0.0) -> Passage:
@@ -371,10 +369,9 @@ def _agreement(
     top_dense = [c.id for c, _ in hits[:5]]
     agreement = len(top_lex & set(top_dense)) / 5.0 if top_dense else 0.0
     bm25_norm = float(lex_scores.max()) / (lex.max_score(tokens) or 1.0)
-    max_idf = math.log(1 + (lex.n + 0.5) / 0.5)
     # The two rarest terms, and any tied with the second: ties (two words the corpus never uses) broken by set order
     # made the feature, and so the decision, differ between processes (string hashing is salted per process).
-    idf = {t: lex.idf.get(t, max_idf) for t in set(tokens)}
+    idf = lex.term_idf(tokens)
     cut = sorted(idf.values(), reverse=True)[:2][-1]
     rare = [t for t, v in idf.items() if v >= cut]
     share = rare_share = 0.0
