@@ -27,10 +27,10 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import numpy as np  # noqa: E402
 
 from benchmarks.corpora import fit_corpora, open_corpus  # noqa: E402
-from knowledge.retrieval import _fuse  # noqa: E402
+from knowledge.retrieval import _fuse, lexical_cosines  # noqa: E402
 from knowledge.text import tokenize  # noqa: E402
 
-WEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
+WEIGHTS = (0.05, 0.08, 0.1, 0.13, 0.15, 0.2, 0.25, 0.3, 0.4)
 DEPTH = 30
 Hits = tuple[int, int, int]  # right document first, in the top 3, in the top 5
 
@@ -54,9 +54,11 @@ def measure(names: list[str] | None, work: Path) -> dict[str, dict[str, list[Hit
         for item in corpus.items:
             if item.kind != "in_scope":
                 continue
-            hits = kb.store.query(kb.embedder.embed_query(item.q), DEPTH)
+            vector = kb.embedder.embed_query(item.q)
+            hits = kb.store.query(vector, DEPTH)
             dense = {c.id: float(s) for c, s in hits}
             lex_scores = lex.question_scores(item.q, tokenize(item.q))
+            dense.update(lexical_cosines(kb.store, vector, lex_scores, chunks, dense, DEPTH))
             right = set(item.sources)
             rrf: dict[str, float] = {}
             for rank, (c, _) in enumerate(hits):

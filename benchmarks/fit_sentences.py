@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,7 @@ def linear(weights: dict[str, float]) -> Any:
 
 
 UNIT_GRID = [(w, j) for w in (0.0, 0.25, 0.5, 0.75, 1.0) for j in (0.0, 0.25, 0.5, 0.75, 1.0, 2.0)]
+ANCHOR_GRID = (math.inf, 2.0, 1.5, 1.0, 0.75, 0.5, 0.25, 0.0)
 
 
 def unit_answers(names: list[str], work: Path) -> dict[str, Any]:
@@ -146,14 +149,16 @@ def unit_answers(names: list[str], work: Path) -> dict[str, Any]:
     return out
 
 
-def unit_figures(data: dict[str, Any], share_weight: float, join_weight: float) -> dict[str, dict[str, float]]:
+def unit_figures(data: dict[str, Any], share_weight: float, join_weight: float,
+                 anchor_margin: float = math.inf) -> dict[str, dict[str, float]]:
     """Corpus -> right source cited and facts found by the writer's answers with these unit weights."""
-    model = replace(sentence_model(), unit_share_weight=share_weight, unit_join_weight=join_weight)
+    model = replace(sentence_model(), unit_share_weight=share_weight, unit_join_weight=join_weight,
+                    anchor_margin=anchor_margin)
     out: dict[str, dict[str, float]] = {}
     for name, (pipeline, rows) in data.items():
         right = facts = 0.0
         for item, asked, found, cands in rows:
-            picked = pipeline.extractive.select(cands, model)
+            picked = pipeline.extractive.select(cands, model, retrieved=found.passages)
             picked = pipeline._with_subsections(asked, picked) or picked
             draft = pipeline.extractive.compose(asked.question, picked, 0.0, pipeline._positions_for(found.passages))
             right += any(c.source in item.sources for c in draft.citations)
@@ -165,26 +170,45 @@ def unit_figures(data: dict[str, Any], share_weight: float, join_weight: float) 
     return out
 
 
-def choose_units(names: list[str], work: Path) -> tuple[tuple[float, float], dict[str, Any]]:
-    """The unit weights best on all fit corpora, and each corpus's figures from the choice made without it."""
-    data = unit_answers(names, work)
-    grid = {point: unit_figures(data, *point) for point in UNIT_GRID}
+def _choose(grid: dict[Any, dict[str, dict[str, float]]], names: list[str], none: Any,
+            cost: Callable[[Any], float]) -> tuple[Any, dict[str, Any]]:
+    """The grid point best on all fit corpora against ``none`` (the point that changes nothing), and each corpus's
+    figures from the choice made without it: no corpus worse on either figure first, then the most gained, then the
+    point of least ``cost`` (closest to changing nothing)."""
 
-    def gain(point: tuple[float, float], corpora: list[str]) -> tuple[bool, float, float]:
-        """No corpus worse on either figure first, then the most gained, then the smaller weights."""
-        harmless = all(grid[point][c][k] >= grid[(0.0, 0.0)][c][k] for c in corpora for k in ("right source", "facts"))
+    def gain(point: Any, corpora: list[str]) -> tuple[bool, float, float]:
+        harmless = all(grid[point][c][k] >= grid[none][c][k] for c in corpora for k in ("right source", "facts"))
         total = sum(grid[point][c]["questions"] * (grid[point][c]["right source"] + grid[point][c]["facts"])
                     for c in corpora)
-        return harmless, round(total, 6), -sum(point)
+        return harmless, round(total, 6), -cost(point)
 
-    notes: dict[str, Any] = {"fitted_on": names, "grid": UNIT_GRID, "leave one corpus out": {}}
+    notes: dict[str, Any] = {"fitted_on": names, "grid": list(grid), "leave one corpus out": {}}
     for held in names:
-        point = max(UNIT_GRID, key=lambda p: gain(p, [c for c in names if c != held]))
-        notes["leave one corpus out"][held] = {"chosen without it": point, "before": grid[(0.0, 0.0)][held],
+        point = max(grid, key=lambda p: gain(p, [c for c in names if c != held]))
+        notes["leave one corpus out"][held] = {"chosen without it": point, "before": grid[none][held],
                                                "after": grid[point][held]}
-    chosen = max(UNIT_GRID, key=lambda p: gain(p, names))
-    notes["in-sample"] = {"before": grid[(0.0, 0.0)], "after": grid[chosen]}
+    chosen = max(grid, key=lambda p: gain(p, names))
+    notes["in-sample"] = {"before": grid[none], "after": grid[chosen]}
     return chosen, notes
+
+
+def choose_units(names: list[str], work: Path) -> tuple[tuple[float, float, float], dict[str, Any]]:
+    """The unit weights, then the anchor margin, best on all fit corpora (see ``_choose``)."""
+    data = unit_answers(names, work)
+    grid = {point: unit_figures(data, *point) for point in UNIT_GRID}
+    (share, join), notes = _choose(grid, names, (0.0, 0.0), sum)
+    # The anchor margin: how far above every sentence sharing a word with the question one that shares none must be
+    # valued to compete (infinity: never). A paraphrase ("still sharing details" for "less open") shares no word.
+    anchors = {m: unit_figures(data, share, join, m) for m in ANCHOR_GRID}
+    anchor, anchor_notes = _choose(anchors, names, math.inf, lambda m: -min(m, 1e9))
+    never = {"chosen without it": "never"}
+    notes["anchor margin"] = {
+        "grid": [m if math.isfinite(m) else "never" for m in ANCHOR_GRID],
+        "leave one corpus out": {c: {**v, **(never if not math.isfinite(v["chosen without it"]) else {})}
+                                 for c, v in anchor_notes["leave one corpus out"].items()},
+        "in-sample": anchor_notes["in-sample"],
+    }
+    return (share, join, anchor), notes
 
 
 def main() -> None:
@@ -201,8 +225,11 @@ def main() -> None:
     names = args.fit.split(",")
     current = json.loads(SENTENCE_MODEL.read_text(encoding="utf-8")) if SENTENCE_MODEL.is_file() else {}
     if args.units:
-        (share, join), unit_notes = choose_units(names, args.work)
+        (share, join, anchor), unit_notes = choose_units(names, args.work)
         current.update({"unit_share_weight": share, "unit_join_weight": join})
+        current.pop("anchor_margin", None)
+        if math.isfinite(anchor):  # absent: infinite (JSON has no infinity)
+            current["anchor_margin"] = anchor
         current.setdefault("notes", {})["units"] = unit_notes
         print(json.dumps(current, indent=1))
         if not args.dry_run:
@@ -232,7 +259,7 @@ def main() -> None:
     # benchmarks/answer_quality.py --only seeds,dev-fit: facts and right source against answer length.
     model = {"weights": weights, "bias": 0.0, "margin": args.margin, "other_source_margin": args.other_source_margin,
              "follow_bonus": args.follow_bonus, "fitted_on": names, "notes": notes,
-             **{k: current[k] for k in ("unit_share_weight", "unit_join_weight") if k in current}}
+             **{k: current[k] for k in ("unit_share_weight", "unit_join_weight", "anchor_margin") if k in current}}
     print(json.dumps(model, indent=1))
     if not args.dry_run:
         SENTENCE_MODEL.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")

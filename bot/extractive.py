@@ -84,6 +84,7 @@ class SentenceModel:
     follow_bonus: float = 1.25  # the sentence right after a chosen one goes on answering
     unit_share_weight: float = 0.0  # the answer's first unit: best value + this × its share of retrieval
     unit_join_weight: float = 0.0  # another unit's sentence joins within other_source_margin with this × its share
+    anchor_margin: float = math.inf  # an unanchored same-language sentence competes when this much above the anchored
     notes: dict[str, object] = field(default_factory=dict)
 
     def value(self, features: dict[str, float]) -> float:
@@ -99,7 +100,7 @@ def sentence_model(path: Path = SENTENCE_MODEL) -> SentenceModel:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         sel = {k: float(data[k]) for k in ("margin", "other_source_margin", "follow_bonus", "unit_share_weight",
-                                         "unit_join_weight")
+                                         "unit_join_weight", "anchor_margin")
                if k in data}
         return SentenceModel({str(k): float(v) for k, v in data["weights"].items()}, float(data["bias"]),
                              notes=dict(data.get("notes", {})), **sel)
@@ -419,12 +420,13 @@ def _unit(c: Candidate) -> tuple[str, str]:
     return c.passage.source, c.passage.question
 
 
-def unit_shares(cands: Sequence[Candidate]) -> dict[tuple[str, str], float]:
-    """Each unit's (document's, or FAQ answer's) share of retrieval's fused score over the candidates' passages:
-    how much of what retrieval found, reading whole passages, the unit holds."""
+def unit_shares(passages: Sequence[Passage]) -> dict[tuple[str, str], float]:
+    """Each unit's (document's, or FAQ answer's) share of retrieval's fused score over the retrieved passages:
+    how much of what retrieval found, reading whole passages, the unit holds. Only retrieved passages count:
+    a chunk the writer reads because it sits next to one (its score borrowed) is no evidence of its own."""
     scores: dict[tuple[str, str], dict[str, float]] = {}
-    for c in cands:
-        scores.setdefault(_unit(c), {})[c.passage.id] = c.passage.score
+    for p in passages:
+        scores.setdefault((p.source, p.question), {})[p.id] = p.score
     total = sum(s for unit in scores.values() for s in unit.values()) or 1.0
     return {u: sum(s.values()) / total for u, s in scores.items()}
 
@@ -590,10 +592,12 @@ class ExtractiveWriter:
         sims = vecs @ qv
         return {p.id: float(s) for p, s in zip(asked, sims, strict=True)}
 
-    def select(self, cands: list[Candidate], model: SentenceModel | None = None) -> list[Candidate]:
+    def select(self, cands: list[Candidate], model: SentenceModel | None = None,
+               retrieved: Sequence[Passage] | None = None) -> list[Candidate]:
         """The best 1–4 sentences by the learned answer score: grounded ones first, the first from the
         strongest unit (document, or FAQ answer), others within a margin of it, a second document only when
-        nearly as good, no near-duplicates."""
+        nearly as good, no near-duplicates. ``retrieved``: the passages retrieval returned, whose scores
+        weigh each unit (default: the candidates' own passages)."""
         if not cands:
             return []
         cal = self.vectors.cal
@@ -609,7 +613,9 @@ class ExtractiveWriter:
         # sentence in the other language that names the same things.
         anchored = [i for i in order if _anchored(cands[i], cal.close_enough)]
         if anchored:
-            order = anchored
+            top = cands[anchored[0]].value + model.anchor_margin
+            keep = set(anchored)
+            order = [i for i in order if i in keep or (not cands[i].foreign and cands[i].value >= top)]
         else:
             close = {i for i in order if not cands[i].foreign and cands[i].dense >= cal.close_enough}
             if close:
@@ -619,8 +625,9 @@ class ExtractiveWriter:
         # Which unit (document, or FAQ answer) answers is decided on the unit's evidence, not one sentence's: its
         # best sentence's value plus the weighted share of what retrieval found that it holds. The answer opens
         # with that unit's best sentence; within a unit the order stays the sentences' own.
-        share = unit_shares(cands)
-        first = max(order, key=lambda i: cands[i].value + model.unit_share_weight * share[_unit(cands[i])])
+        own = list({c.passage.id: c.passage for c in cands}.values())
+        share = unit_shares(retrieved if retrieved is not None else own)
+        first = max(order, key=lambda i: cands[i].value + model.unit_share_weight * share.get(_unit(cands[i]), 0.0))
         chosen.append(first)
         seen: set[int] = {first}  # considered once: chosen, or passed over
         best = cands[first].value
@@ -667,7 +674,7 @@ class ExtractiveWriter:
             if unit in lent and c.value < best - model.other_source_margin:
                 continue  # a unit let in on retrieval's evidence: its further sentences must be nearly as good alone
             if unit not in units and not near:
-                if score + model.unit_join_weight * share[unit] < best - model.other_source_margin:
+                if score + model.unit_join_weight * share.get(unit, 0.0) < best - model.other_source_margin:
                     continue
                 lent.add(unit)
             toks = set(words(c.shown, cjk=has_cjk(c.shown)))

@@ -224,7 +224,7 @@ class Pipeline:
             note = prompts.pick(prompts.LLM_UNAVAILABLE_NOTE, asked.lang)
             if not decision.answer:  # borderline: offline answers only what is clearly answerable
                 return Draft("", [], 0.0, 0), "extractive", note
-        picked = self.extractive.select(self.writer_candidates(asked, found))
+        picked = self.extractive.select(self.writer_candidates(asked, found), retrieved=found.passages)
         picked = self._with_subsections(asked, picked) or picked
         positions = self._positions_for(found.passages)
         best = max((c.score for c in found.candidates), default=0.0)

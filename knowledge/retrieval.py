@@ -287,6 +287,8 @@ class Retriever:
             for chunk, sim in hits:
                 dense_sim[chunk.id] = sim
                 dense_hits[chunk.id] = chunk
+        if mode == "hybrid" and hits and lex.n:
+            dense_sim.update(lexical_cosines(self.store, vec, lex_scores, chunks, dense_sim, depth))
         # A lexical-only search scores on the same scale as a hybrid one (no cosine, the same BM25 share), so its
         # passages can join a hybrid search's without outranking them.
         fused = _fuse(dense_sim, lex_scores if mode in ("hybrid", "lexical") else None, chunks, by_id, depth,
@@ -317,6 +319,18 @@ class Retriever:
         )
 
 
+def lexical_cosines(
+    store: Store, vector: np.ndarray, lex_scores: np.ndarray, chunks: list[StoredChunk], dense_sim: dict[str, float],
+    depth: int,
+) -> dict[str, float]:
+    """The cosine of each of the ``depth`` best BM25 hits the nearest-neighbour search did not return, read from the
+    store. Which far-off chunks an approximate search returns varies between processes; a fused score that depended
+    on them (the lowest cosine returned) ranked the same question differently on two replicas."""
+    lexical_only = [chunks[int(i)].id for i in np.argsort(-lex_scores, kind="stable")[:depth]
+                    if lex_scores[int(i)] > 0 and chunks[int(i)].id not in dense_sim]
+    return store.similarities(vector, lexical_only)
+
+
 def _fuse(
     dense_sim: dict[str, float], lex_scores: np.ndarray | None, chunks: list[StoredChunk], by_id: dict[str, int],
     depth: int, lexical_weight: float,
@@ -326,8 +340,9 @@ def _fuse(
 
     Scores, not ranks, are fused: reciprocal-rank fusion gave a passage BM25 ranks first by a wide margin
     (it holds the question's exact terms) the same credit as one it ranks first by a hair, so a vaguely
-    related passage the dense model liked a little more came first. A BM25-only hit that is not among the
-    dense hits gets the lowest cosine of those that are (it is no closer than they are). On nine fit corpora
+    related passage the dense model liked a little more came first. The caller gives the BM25 hits their own
+    cosine; one it could not (a chunk removed meanwhile, a dense-less search) gets the lowest cosine of the
+    dense hits (it is no closer than they are). On nine fit corpora
     (425 in-scope questions) the right document ranked first for 75 % of questions against 68 % with
     reciprocal ranks (benchmarks/fit_fusion.py).
     """
@@ -342,7 +357,7 @@ def _fuse(
         i = by_id.get(cid)
         if i is not None:
             fused[cid] += lexical_weight * float(lex_scores[i]) / best
-    for i in np.argsort(-lex_scores)[:depth]:
+    for i in np.argsort(-lex_scores, kind="stable")[:depth]:
         cid = chunks[int(i)].id
         if lex_scores[int(i)] <= 0:
             break

@@ -280,6 +280,25 @@ class Store:
             res.append((StoredChunk(cid, doc or "", dict(meta or {})), 1.0 - float(dist)))
         return res
 
+    def similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
+        """Chunk id -> cosine similarity of its stored vector to ``vector``, for the ids still stored."""
+        if not ids:
+            return {}
+
+        def run(col: Any) -> dict[str, Any]:
+            return dict(col.get(ids=ids, include=["embeddings"]))
+
+        nothing: dict[str, Any] = {}
+        got = self._with_collection(run, nothing)
+        embeddings = got.get("embeddings") if got else None
+        if embeddings is None or not len(embeddings):
+            return {}
+        mat = np.asarray(embeddings, dtype=np.float32)
+        q = vector.astype(np.float32)
+        norms = np.linalg.norm(mat, axis=1) * (float(np.linalg.norm(q)) or 1.0)
+        sims = (mat @ q) / np.where(norms > 0, norms, 1.0)
+        return {str(cid): float(s) for cid, s in zip(got["ids"], sims, strict=True)}
+
     # -- writes ----------------------------------------------------------------
     def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]], vectors: np.ndarray) -> None:
         def run(col: Any) -> None:

@@ -51,7 +51,7 @@ def test_the_document_retrieval_found_the_answer_in_is_cited(kb: KnowledgeBase) 
     writer = ExtractiveWriter(SentenceVectors(kb))
     cands = writer.score(QUESTION, passages)
     best = max(cands, key=lambda c: c.value)
-    shares = {unit[0]: share for unit, share in unit_shares(cands).items()}
+    shares = {unit[0]: share for unit, share in unit_shares(passages).items()}
     # The situation under test: the overview's one sentence is valued best, the guide holds most of what was found.
     assert best.passage.source == "overview.md", [(c.passage.source, c.shown) for c in cands]
     assert shares["data-engineer-guide.md"] > shares["overview.md"]

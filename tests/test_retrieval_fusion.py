@@ -107,6 +107,21 @@ def test_a_bm25_only_hit_scores_no_higher_than_the_weakest_dense_hit_plus_its_bm
     assert _fuse(dense, np.zeros(4, dtype=np.float32), CHUNKS, BY_ID, 30, 0.2) == dense
 
 
+def test_a_passage_scores_the_same_however_many_neighbours_the_vector_search_returned(kb: KnowledgeBase) -> None:
+    # Which far-off chunks an approximate nearest-neighbour search returns varies between processes. A BM25 hit the
+    # vector search did not return is scored by its own cosine, read from the store, so its score (and the answer)
+    # is the same on every replica, not "the weakest neighbour returned" plus its BM25 share.
+    question = QUESTIONS[1]
+    deep = {p.id: p for p in kb.retriever.search(question, k=10, depth=30).passages}
+    shallow = kb.retriever.search(question, k=10, depth=2).passages
+    nearest = {c.id for c, _ in kb.store.query(kb.embedder.embed_query(question), 2)}
+    lexical_only = [p for p in shallow if p.id not in nearest]
+    assert lexical_only, "the question's BM25 hits should reach past its two nearest chunks"
+    for p in shallow:
+        assert p.id in deep and p.dense is not None
+        assert p.score == pytest.approx(deep[p.id].score, abs=1e-4), p.text[:60]
+
+
 def test_rare_terms_do_not_depend_on_the_order_of_tied_words() -> None:
     # Three question words the corpus spells equally rarely (once each, in different chunks): which two counted as
     # "the two rarest" used to follow set order, which Python salts per process, so two replicas could decide the
