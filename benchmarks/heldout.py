@@ -36,7 +36,8 @@ LLM configured: ``careerbot ingest FOLDER``, ``careerbot eval FILE --json`` (the
 reports), ``careerbot ask --json`` on stdin (the answers as the contract shows them, for the checks
 below) and ``careerbot roles --json``. Independent of the project's own checks, every answer is
 scanned for markup (``**``, ``__``, a line starting with ``>`` or ``#``, ``[^``, HTML tags, an FAQ's
-``Q:``/``A:`` marker; in the answer text also table cell separators `` | `` and a doubled colon), glued
+``Q:``/``A:`` marker; in the answer text also table cell separators `` | ``, a doubled colon and a colon
+after ``?``/``!``), glued
 headings (a sentence starting with a section number, or with a heading of the corpus followed by more
 text), advert text (a clause of an advert paragraph of the corpus) and asker questions quoted as the
 answer; every quote must appear in the source's raw text or in a plain text extracted here (not with
@@ -209,15 +210,15 @@ class CorpusText:
                     ct.advert_clauses += [c.strip() for c in clauses if len(c.strip()) >= 6]
                 continue
             for line in raw.splitlines():
-                m = re.match(r"^\s{0,3}#{1,6}\s+(.*)$", line)
-                if m:
-                    ct.headings.append(re.sub(r"^(?:Chapter\s+)?\d+(?:\.\d+)*\.?\s*", "", m.group(1)).strip())
+                heading = re.match(r"^\s{0,3}#{1,6}\s+(.*)$", line)
+                if heading:
+                    ct.headings.append(re.sub(r"^(?:Chapter\s+)?\d+(?:\.\d+)*\.?\s*", "", heading.group(1)).strip())
                 lead = re.match(r"^\s*(?:[-*]\s+|\d+\.\s+)?\*\*([^*【]+?)\*\*", line)
                 if lead and not re.match(r"\d+(?:\.\d+)+", lead.group(1)):
                     ct.leadins.append(lead.group(1).strip())
-                q = re.match(r"^\*\*(\d+(?:\.\d+)+)\s*(.+?)\*\*\s*$", line)
-                if q:
-                    ct.questions.append(q.group(2).strip())
+                asked = re.match(r"^\*\*(\d+(?:\.\d+)+)\s*(.+?)\*\*\s*$", line)
+                if asked:
+                    ct.questions.append(asked.group(2).strip())
                 ad = re.match(r"^\*\*【[^】]+】\*\*\s*(.+)$", line)
                 if ad:
                     clauses = re.split(r"[，。！？!?,；;、]", ad.group(1))
@@ -251,6 +252,7 @@ _MARKUP = (
 _ANSWER_MARKUP = (
     ("table cell separators", re.compile(r"\S \| \S")),
     ("doubled colon", re.compile(r"[:：]\s*[:：]")),
+    ("colon after a question or exclamation mark", re.compile(r"[?？!！]\s*[:：]")),
 )
 _SECTION_START = re.compile(r"(?:^|[.。!?！？:：]\s*|\]\s*|\n\s*)(?:Chapter\s+)?\d+(?:\.\d+)+\.?\s+\S")
 

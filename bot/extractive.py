@@ -219,7 +219,7 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                     continue
                 lead = label if label and not _repeats_heading(label, p) else ""
                 if lead:
-                    shown = f"{label}: {shown}" if not has_cjk(label) else f"{label}：{shown}"
+                    shown = _labelled(label, shown)
                 else:
                     lead = _inline_lead(shown)
                 label = ""
@@ -291,12 +291,23 @@ def _inline_lead(shown: str) -> str:
     return name if (weight(name) <= 24 if has_cjk(name) else len(name.split()) <= 6) else ""
 
 
+def _labelled(label: str, shown: str) -> str:
+    """A lead-in label in front of the sentence it introduces: "Label: sentence", "标签：句子"; a label that is a
+    question or exclamation (a bold "**Why now?**") already ends its clause and takes no colon."""
+    cjk = has_cjk(label)
+    if label.endswith(("?", "？", "!", "！")):
+        return f"{label}{shown}" if cjk else f"{label} {shown}"
+    return f"{label}：{shown}" if cjk else f"{label}: {shown}"
+
+
 def _is_lead(shown: str, marked: bool = False) -> bool:
     """A paragraph's short opening phrase: at most six words with no clause punctuation, or a list of
     names ("Platform engineer, infrastructure engineer (PE)." — each part at most four words, no verb or
     subject pronoun in it): a lead-in label, not a sentence. An English phrase with a verb or subject pronoun
     ("It is a real head start.") is a short sentence unless the document marked it as a lead-in (bold:
     ``marked``), as in "**Who they are.** People whose…"."""
+    if not marked and shown.rstrip().endswith(("?", "？", "!", "！")):
+        return False  # a question or exclamation ("想要开始学习吗？", "Ready to start?") is a sentence of its own
     body = shown.rstrip(".。:：")
     if has_cjk(body):
         return 0 < weight(body) <= 24 and not re.search(r"[，,；;]", body)

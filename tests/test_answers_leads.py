@@ -4,6 +4,7 @@ never an answer sentence of its own. Our own text, no store or model needed."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bot.extractive import candidates
@@ -37,6 +38,16 @@ def test_a_short_sentence_with_a_verb_is_not_taken_for_a_label() -> None:
     p = _passage("However, this is rare. Most teams hire a data steward only after their third analyst joins.")
     shown = [c.shown for c in candidates([p])]
     assert all(not s.startswith("However, this is rare:") for s in shown)
+
+
+def test_a_question_opening_a_paragraph_is_a_sentence_not_a_label_with_a_colon() -> None:
+    # A rhetorical question ("Ready to start?") ends its own clause: shown in front of the next sentence with a
+    # colon it read "想开始准备了吗？：先…", markup-like punctuation no document wrote.
+    for text in ("想开始准备了吗？先把最近两年的项目整理成三段经历，每段写清楚你负责的部分和结果。",
+                 "Ready to start? Collect your last two years of projects into three short stories about your part."):
+        shown = [c.shown for c in candidates([_passage(text)])]
+        assert not any(re.search(r"[?？]\s*[:：]", s) for s in shown), shown
+        assert shown[0] in text
 
 
 def test_unpunctuated_list_items_are_items_not_labels_of_each_other() -> None:
