@@ -46,7 +46,8 @@ OUT = ROOT / "benchmarks" / "results"
 
 
 def _ms(values: list[float], q: float) -> float:
-    return round(percentile(sorted(values), q) * 1000, 1) if values else float("nan")
+    p = percentile(sorted(values), q) if values else None
+    return round(p * 1000, 1) if p is not None else float("nan")
 
 
 def run(events: int, kill_events: int, lease_s: float, fsync: bool = True, heartbeat_s: float = 1.0) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def run(events: int, kill_events: int, lease_s: float, fsync: bool = True, heart
             with ThreadPoolExecutor(max_workers=32) as pool:
                 futures = [pool.submit(deliver, bot.events_url, body, retry_num=retry)
                            for body in bodies for bot, retry in ((a, None), (b, 1))]
-                statuses = Counter()
+                statuses: Counter[int] = Counter()
                 for f in futures:
                     d = f.result()
                     statuses[d.status] += 1

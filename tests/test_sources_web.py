@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -47,7 +48,7 @@ def web() -> Iterator[WebServer]:
         yield server
 
 
-def make_kb(tmp_path: Path, **config: object) -> KnowledgeBase:
+def make_kb(tmp_path: Path, **config: Any) -> KnowledgeBase:
     return KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data", **{"allow_private_urls": True, **config}))
 
 

@@ -112,6 +112,7 @@ def test_an_expired_lease_is_taken_again_and_marked_recovered(replicas: tuple[St
 def test_a_heartbeat_keeps_a_lease_and_release_gives_it_back(replicas: tuple[State, State]) -> None:
     a, b = replicas
     job_id = a.enqueue("event", {})
+    assert job_id is not None
     assert a.lease("w1", 0.2) is not None
     a.extend([job_id], "w1", 60)
     time.sleep(0.3)  # past the first lease: the extension holds
@@ -252,6 +253,7 @@ def test_a_dead_workers_jobs_move_at_once_and_a_live_or_in_flight_ones_stay(repl
     a.register("w-live", dead_after_s=60)  # beats, however slow its answer
     a.register("w-posting", dead_after_s=60)
     first, second, third = (a.enqueue("event", {"n": n}) for n in range(3))
+    assert first and second and third
     for worker in ("w-dead", "w-live", "w-posting"):
         assert a.lease(worker, 600) is not None  # leases far longer than this test
     taken = wait_until(lambda: b.lease("w-b", 600))  # once w-dead misses its beats, not when its lease ends
@@ -318,7 +320,7 @@ def test_a_slow_runner_keeps_its_job_while_another_polls(replicas: tuple[State, 
     ra.start()
     try:
         job_id = a.enqueue("event", {})
-        assert started.wait(30)
+        assert job_id is not None and started.wait(30)
         leased_at = time.time()
         rb.start()
         # several dead-after spans go by with rb polling, while ra's heartbeat keeps its row alive

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ def web() -> Iterator[WebServer]:
         yield server
 
 
-def fetcher(**config: object) -> Fetcher:
+def fetcher(**config: Any) -> Fetcher:
     return Fetcher(KnowledgeConfig(**{"allow_private_urls": True, "fetch_timeout_s": 0.5,
                                       "fetch_max_bytes": 1024 * 1024, **config}))
 

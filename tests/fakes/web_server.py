@@ -47,7 +47,7 @@ class WebServer:
     def base(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base + path

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from bot.similarity import SentenceVectors
+from bot.similarity import Embeds, SentenceVectors
 
 
 class _OverlapEmbedder:
@@ -55,7 +55,7 @@ def _run_two(fn_a: Any, fn_b: Any) -> None:
 
 def test_two_threads_embed_sentences_concurrently() -> None:
     emb = _OverlapEmbedder()
-    vectors = SentenceVectors(_KB(emb))
+    vectors = SentenceVectors(cast(Embeds, _KB(emb)))
     results: dict[str, np.ndarray] = {}
     _run_two(lambda: results.update(a=vectors.passages(["first sentence"])),
              lambda: results.update(b=vectors.passages(["second sentence"])))
@@ -69,6 +69,6 @@ def test_two_threads_embed_sentences_concurrently() -> None:
 
 def test_two_threads_embed_queries_concurrently() -> None:
     emb = _OverlapEmbedder()
-    vectors = SentenceVectors(_KB(emb))
+    vectors = SentenceVectors(cast(Embeds, _KB(emb)))
     _run_two(lambda: vectors.query("one question"), lambda: vectors.query("another question"))
     assert emb.most == 2
