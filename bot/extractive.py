@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.glossary import Concept
+from knowledge.lexicon import other_words
 from knowledge.retrieval import Passage
 from knowledge.text import (
     CJK_RUN_RE,
@@ -450,6 +451,12 @@ def _anchored(c: Candidate, close_enough: float) -> bool:
             or f.get("intro_terms", 0.0) > 0)
 
 
+@lru_cache(maxsize=20000)
+def _all_words(text: str) -> frozenset[str]:
+    """Every token of a passage's text in both languages (a passage is read again for each question)."""
+    return frozenset(words(text, cjk=True))
+
+
 def _single_cjk(token: str) -> bool:
     """One Chinese character (大, 会) says little on its own; jieba also yields the whole word."""
     return len(token) == 1 and has_cjk(token)
@@ -518,6 +525,9 @@ class ExtractiveWriter:
                 # "interview"), as a share of all its content words, like same-language overlap.
                 named = f"{c.passage.heading}\n{c.quote}"
                 covered = {t for k in concepts if names(k, named) for t in q_tokens if t in k.tokens}
+                # ... and through the general lexicon (伦理 for "ethics"): a word the sentence writes in its language.
+                held = _all_words(named)
+                covered |= {t for t in q_tokens if any(w in held for w in other_words(t))}
                 c.lexical = len(covered) / len(set(q_tokens)) if q_tokens else 0.0
                 if latin_q:  # names written the same in both languages (RLHF, ChatGPT)
                     c.lexical = max(c.lexical, overlap(latin_q, toks, idf) * len(set(latin_q)) / len(set(q_tokens)))

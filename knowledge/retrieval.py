@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from .glossary import expand
+from .lexicon import translations
 from .store import Store, StoredChunk
 from .text import language, tokenize
 
@@ -143,12 +144,19 @@ class LexicalIndex:
 
     def question_scores(self, query: str, tokens: list[str]) -> np.ndarray:
         """BM25 of every passage for a question: its own tokens, plus its glossary terms (the other language's words
-        for the concepts it names) at ``EXPANSION_WEIGHT``."""
+        for the concepts it names) at ``EXPANSION_WEIGHT``, and the general lexicon's translations of its words (each
+        word's weight shared among its senses) at ``EXPANSION_WEIGHT`` too."""
         out = self.scores(tokens)
         if self.n:
             extra = expand(query, tokens)
             if extra and EXPANSION_WEIGHT:
                 out += EXPANSION_WEIGHT * self.scores(extra)
+            if EXPANSION_WEIGHT:
+                glossary = set(extra)
+                for tok, w in translations(tokens).items():
+                    hit = self.index.get(tok)
+                    if hit is not None and tok not in glossary:
+                        out[hit[0]] += EXPANSION_WEIGHT * w * self.idf[tok] * hit[1]
         return out
 
     def max_score(self, tokens: list[str]) -> float:

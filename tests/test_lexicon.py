@@ -1,0 +1,36 @@
+"""The general Chinese↔English lexicon (knowledge/lexicon.py, CC-CEDICT from the installed package): BM25 reaches text
+in the other language through any dictionary word, not only the curated glossary's career concepts. Our own text."""
+
+from __future__ import annotations
+
+from knowledge.lexicon import other_words, translations
+from knowledge.retrieval import LexicalIndex
+from knowledge.text import tokenize
+
+DOCS = [
+    "Roles in AI governance keep growing as more companies ship models.",
+    "Warehouse robots carry shelves to the pickers, who walk less every shift.",
+    "仓库里的机器人把货架搬到拣货员面前。",
+]
+
+
+def _index() -> LexicalIndex:
+    return LexicalIndex([tokenize(d) for d in DOCS])
+
+
+def test_a_chinese_question_word_finds_english_text() -> None:
+    question = "仓库会越来越自动化吗"  # 仓库: warehouse, a word the career glossary does not have
+    scores = _index().question_scores(question, tokenize(question))
+    assert scores[1] > 0 and scores[0] == 0, scores
+
+
+def test_an_english_question_word_finds_chinese_text() -> None:
+    question = "are warehouses hiring?"
+    scores = _index().question_scores(question, tokenize(question))
+    assert scores[2] > 0 and scores[0] == 0, scores
+
+
+def test_a_word_with_many_senses_shares_one_words_weight() -> None:
+    weights = translations(tokenize("前景"))  # foreground, vista, prospects, perspective...
+    assert len(weights) > 1 and abs(sum(weights.values()) - 1.0) < 1e-6
+    assert "ethic" in other_words("伦理")
