@@ -23,13 +23,12 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from knowledge.text import CJK_RUN_RE, segment_with_jieba, tokenize
+from knowledge.text import CJK_RUN_RE, MIN_SPECIFICITY, segment_with_jieba, specificity, tokenize
 
 from .similarity import VectorFile
 
@@ -39,21 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FOCAL = 3  # the least-covered of at most this many of the question's most specific terms is a feature
-MIN_SPECIFICITY = 3.0  # 8 - Zipf: rarer than 100 per million words (the most specific term counts when none is)
 MIN_CJK = 2  # single Chinese characters are too general to be a concept
 _EN_WORD_RE = re.compile(r"[a-z][a-z0-9+#]*(?:[-'][a-z0-9]+)*")
-
-
-@lru_cache(maxsize=20000)
-def specificity(term: str) -> float:
-    """How rare the term is in general language: 8 - Zipf frequency (0 for the commonest words, 8 for
-    words the tables have never seen: typos, identifiers, error names)."""
-    try:
-        from wordfreq import zipf_frequency
-    except ImportError:  # a broken install: every term equally specific
-        return 4.0
-    lang = "zh" if CJK_RUN_RE.search(term) else "en"
-    return 8.0 - float(zipf_frequency(term, lang))
 
 
 def _stems(word: str) -> list[str]:

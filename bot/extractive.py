@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.glossary import Concept
-from knowledge.lexicon import other_words
+from knowledge.lexicon import other_words, specific_tokens
 from knowledge.retrieval import Passage
 from knowledge.text import (
     CJK_RUN_RE,
@@ -506,6 +506,7 @@ class ExtractiveWriter:
             idf.setdefault(t, rarest)
         q_tokens = [t for t in words(question, cjk=zh_question) if t not in GENERIC_TERMS and not _single_cjk(t)]
         latin_q = [t for t in q_tokens if t.isascii()]
+        specific = set(specific_tokens(question))  # the words worth finding in the other language
         ctx_tokens = [t for t in words(context, cjk=zh_question) if t not in GENERIC_TERMS and not _single_cjk(t)]
         vecs = self.vectors.passages([embed_text(c) for c in cands])
         qv = self.vectors.query(question)
@@ -527,7 +528,7 @@ class ExtractiveWriter:
                 covered = {t for k in concepts if names(k, named) for t in q_tokens if t in k.tokens}
                 # ... and through the general lexicon (伦理 for "ethics"): a word the sentence writes in its language.
                 held = _all_words(named)
-                covered |= {t for t in q_tokens if any(w in held for w in other_words(t))}
+                covered |= {t for t in q_tokens if t in specific and any(w in held for w in other_words(t))}
                 c.lexical = len(covered) / len(set(q_tokens)) if q_tokens else 0.0
                 if latin_q:  # names written the same in both languages (RLHF, ChatGPT)
                     c.lexical = max(c.lexical, overlap(latin_q, toks, idf) * len(set(latin_q)) / len(set(q_tokens)))

@@ -15,11 +15,12 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
-from .text import has_cjk, tokenize
+from .text import CJK_RUN_RE, MIN_SPECIFICITY, has_cjk, specificity, tokenize
 
 MAX_SENSES = 3  # the first glosses of a headword: later ones are rarer senses
 _NOTE_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\b(?:CL|abbr\.|variant of|see|old variant of|surname)\b.*", re.I)
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z-]{2,}")
+_EN_WORD_RE = re.compile(r"[a-z][a-z0-9+#]*(?:[-'][a-z0-9]+)*")
 _lock = threading.Lock()
 
 
@@ -75,15 +76,26 @@ def other_words(token: str) -> tuple[str, ...]:
     glossed as exactly this English word (the first four)."""
     if has_cjk(token):
         return _english(token)
-    return tuple(dict.fromkeys(w for zh in _tables()[1].get(token, ())[:4] for w in tokenize(zh)))
+    # A single character (大, 人) stands for too many words to say the text speaks of this one.
+    return tuple(dict.fromkeys(w for zh in _tables()[1].get(token, ())[:4] for w in tokenize(zh) if len(w) > 1))
 
 
-def translations(tokens: list[str]) -> dict[str, float]:
-    """Other-language tokens for these question tokens, each with a weight: a word's weight 1 shared among the tokens
-    it may be written as (a word with six sense tokens gives each 1/6). Tokens the question already has are left out."""
+def specific_tokens(text: str) -> list[str]:
+    """The tokens of ``text``'s words that are specific in general language (``MIN_SPECIFICITY``): "illustrator" and
+    伦理, not "people" or "place", which say nothing about a passage in the other language that uses them."""
+    words = _EN_WORD_RE.findall(CJK_RUN_RE.sub(" ", text.lower()))
+    words += [t for run in CJK_RUN_RE.findall(text) for t in tokenize(run)]
+    out = [tok for w in words if specificity(w) >= MIN_SPECIFICITY for tok in tokenize(w)[:1]]
+    return list(dict.fromkeys(out))
+
+
+def translations(text: str, tokens: list[str]) -> dict[str, float]:
+    """Other-language tokens for the specific words of ``text`` (whose tokens are ``tokens``), each with a weight: a
+    word's weight 1 shared among the tokens it may be written as (a word with six sense tokens gives each 1/6).
+    Tokens the question already has are left out."""
     out: dict[str, float] = {}
     have = set(tokens)
-    for tok in dict.fromkeys(tokens):
+    for tok in specific_tokens(text):
         other = [t for t in other_words(tok) if t not in have]
         for t in other:
             out[t] = out.get(t, 0.0) + 1.0 / len(other)

@@ -153,7 +153,7 @@ class LexicalIndex:
                 out += EXPANSION_WEIGHT * self.scores(extra)
             if EXPANSION_WEIGHT:
                 glossary = set(extra)
-                for tok, w in translations(tokens).items():
+                for tok, w in translations(query, tokens).items():
                     hit = self.index.get(tok)
                     if hit is not None and tok not in glossary:
                         out[hit[0]] += EXPANSION_WEIGHT * w * self.idf[tok] * hit[1]

@@ -181,3 +181,18 @@ def weight(text: str) -> int:
     """Length measure for chunking: a Chinese character carries about as much as 3 Latin ones."""
     cjk = len(CJK_RE.findall(text))
     return len(text) - cjk + 3 * cjk
+
+
+MIN_SPECIFICITY = 3.0  # 8 - Zipf: rarer than 100 per million words in general language
+
+
+@lru_cache(maxsize=20000)
+def specificity(term: str) -> float:
+    """How rare the term is in general language: 8 - Zipf frequency (0 for the commonest words, 8 for
+    words the tables have never seen: typos, identifiers, error names)."""
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:  # a broken install: every term equally specific
+        return 4.0
+    lang = "zh" if CJK_RUN_RE.search(term) else "en"
+    return 8.0 - float(zipf_frequency(term, lang))

@@ -3,7 +3,7 @@ in the other language through any dictionary word, not only the curated glossary
 
 from __future__ import annotations
 
-from knowledge.lexicon import other_words, translations
+from knowledge.lexicon import other_words, specific_tokens, translations
 from knowledge.retrieval import LexicalIndex
 from knowledge.text import tokenize
 
@@ -31,6 +31,16 @@ def test_an_english_question_word_finds_chinese_text() -> None:
 
 
 def test_a_word_with_many_senses_shares_one_words_weight() -> None:
-    weights = translations(tokenize("前景"))  # foreground, vista, prospects, perspective...
+    weights = translations("前景", tokenize("前景"))  # foreground, vista, prospects, perspective...
     assert len(weights) > 1 and abs(sum(weights.values()) - 1.0) < 1e-6
     assert "ethic" in other_words("伦理")
+
+
+def test_only_words_specific_in_general_language_cross_languages() -> None:
+    # "people" -> 人们 let an English question about illustrators ground an unrelated Chinese sentence that mentions
+    # people; only words rarer than about 100 per million words of general text are looked up.
+    question = "is there a place for people like me, an illustrator?"
+    tokens = specific_tokens(question)
+    assert tokenize("illustrator")[0] in tokens
+    assert not set(tokenize("place people")) & set(tokens)
+    assert "人们" not in translations(question, tokenize(question))
