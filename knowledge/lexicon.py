@@ -64,6 +64,11 @@ def _tables() -> tuple[dict[str, list[str]], dict[str, tuple[str, ...]]]:
     return zh_en, {k: tuple(v) for k, v in en_zh.items()}
 
 
+def load() -> None:
+    """Read the dictionary now (about 2 s, once per process), so that no question pays for it."""
+    _tables()
+
+
 @lru_cache(maxsize=4096)
 def _english(word: str) -> tuple[str, ...]:
     glosses = _tables()[0].get(word, [])

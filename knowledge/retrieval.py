@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from .glossary import expand
+from .lexicon import load as load_lexicon
 from .lexicon import translations
 from .store import Store, StoredChunk
 from .text import language, tokenize
@@ -234,6 +235,7 @@ class Retriever:
                 self._chunks = chunks
                 self._by_id = {c.id: i for i, c in enumerate(chunks)}
                 self._lex = LexicalIndex([str(c.metadata.get("lex", "")).split() for c in chunks])
+                load_lexicon()  # with the index, at the warm-up search: no question pays for reading it
                 self._snap = (self._chunks, self._by_id, self._lex)
                 self._version = version
             self._checked = now
