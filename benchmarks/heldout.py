@@ -308,8 +308,9 @@ def scan_answer(answer: dict[str, Any], ct: CorpusText) -> dict[str, list[str]]:
 
 
 def _cli() -> list[str]:
-    exe = Path(sys.executable).with_name("careerbot")
-    return [str(exe)] if exe.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+    """This checkout's careerbot (run from its root, so its own ``bot`` package is imported first), not the console
+    script the environment installed: run from a second worktree, the installed script measured the first one's code."""
+    return [sys.executable, "-m", "bot.cli"]
 
 
 def _env(data_dir: Path) -> dict[str, str]:
