@@ -20,7 +20,6 @@ the question's terms, each weighted by its specificity (``focal_gap``).
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from knowledge.text import CJK_RUN_RE, MIN_SPECIFICITY, segment_with_jieba, specificity, tokenize
+from knowledge.text import CJK_RUN_RE, EN_WORD_RE, MIN_SPECIFICITY, segment_with_jieba, specificity, tokenize
 
 from .similarity import VectorFile
 
@@ -39,7 +38,6 @@ log = logging.getLogger(__name__)
 
 FOCAL = 3  # the least-covered of at most this many of the question's most specific terms is a feature
 MIN_CJK = 2  # single Chinese characters are too general to be a concept
-_EN_WORD_RE = re.compile(r"[a-z][a-z0-9+#]*(?:[-'][a-z0-9]+)*")
 
 
 def _stems(word: str) -> list[str]:
@@ -50,7 +48,7 @@ def terms(text: str) -> list[str]:
     """Content terms of a text: English words that are not stopwords, Chinese words of two or more characters."""
     lowered = text.lower()
     out: list[str] = []
-    for w in _EN_WORD_RE.findall(CJK_RUN_RE.sub(" ", lowered)):
+    for w in EN_WORD_RE.findall(CJK_RUN_RE.sub(" ", lowered)):
         if len(w) >= 2 and _stems(w):
             out.append(w)
     for run in CJK_RUN_RE.findall(lowered):

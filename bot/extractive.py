@@ -427,9 +427,13 @@ def _mostly_address(shown: str) -> bool:
     return bool(urls) and (shown.startswith(urls[0]) or 3 * sum(len(u) for u in urls) >= len(shown))
 
 
-def _unit(c: Candidate) -> tuple[str, str]:
+def _unit_of(p: Passage) -> tuple[str, str]:
     """What one answer is drawn from: a document, or in an FAQ one question's answer."""
-    return c.passage.source, c.passage.question
+    return p.source, p.question
+
+
+def _unit(c: Candidate) -> tuple[str, str]:
+    return _unit_of(c.passage)
 
 
 def unit_shares(passages: Sequence[Passage]) -> dict[tuple[str, str], float]:
@@ -438,7 +442,7 @@ def unit_shares(passages: Sequence[Passage]) -> dict[tuple[str, str], float]:
     a chunk the writer reads because it sits next to one (its score borrowed) is no evidence of its own."""
     scores: dict[tuple[str, str], dict[str, float]] = {}
     for p in passages:
-        scores.setdefault((p.source, p.question), {})[p.id] = p.score
+        scores.setdefault(_unit_of(p), {})[p.id] = p.score
     total = sum(s for unit in scores.values() for s in unit.values()) or 1.0
     return {u: sum(s.values()) / total for u, s in scores.items()}
 
@@ -647,8 +651,9 @@ class ExtractiveWriter:
         # Which unit (document, or FAQ answer) answers is decided on the unit's evidence, not one sentence's: its
         # best sentence's value plus the weighted share of what retrieval found that it holds. The answer opens
         # with that unit's best sentence; within a unit the order stays the sentences' own.
-        own = list({c.passage.id: c.passage for c in cands}.values())
-        share = unit_shares(retrieved if retrieved is not None else own)
+        if retrieved is None:
+            retrieved = list({c.passage.id: c.passage for c in cands}.values())
+        share = unit_shares(retrieved)
         first = max(order, key=lambda i: cands[i].value + model.unit_share_weight * share.get(_unit(cands[i]), 0.0))
         chosen.append(first)
         seen: set[int] = {first}  # considered once: chosen, or passed over

@@ -15,12 +15,11 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
-from .text import CJK_RUN_RE, MIN_SPECIFICITY, has_cjk, specificity, tokenize
+from .text import CJK_RUN_RE, EN_WORD_RE, MIN_SPECIFICITY, has_cjk, specificity, tokenize
 
 MAX_SENSES = 3  # the first glosses of a headword: later ones are rarer senses
 _NOTE_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\b(?:CL|abbr\.|variant of|see|old variant of|surname)\b.*", re.I)
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z-]{2,}")
-_EN_WORD_RE = re.compile(r"[a-z][a-z0-9+#]*(?:[-'][a-z0-9]+)*")
 _lock = threading.Lock()
 
 
@@ -33,15 +32,28 @@ def _source() -> Path | None:
     return path if path.is_file() else None
 
 
-@lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, list[str]], dict[str, tuple[str, ...]]]:
+Tables = tuple[dict[str, list[str]], dict[str, tuple[str, ...]]]
+_tables_read: Tables | None = None
+
+
+def _tables() -> Tables:
+    """The dictionary, read once per process (threads asking meanwhile wait for that one read)."""
+    global _tables_read
+    if _tables_read is None:
+        with _lock:
+            if _tables_read is None:
+                _tables_read = _read()
+    return _tables_read
+
+
+def _read() -> Tables:
     """(Chinese word -> its first glosses, English token -> Chinese words glossed as that one word)."""
     zh_en: dict[str, list[str]] = {}
     single: dict[str, list[str]] = defaultdict(list)
     path = _source()
     if path is None:
         return {}, {}
-    with _lock, path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8") as fh:
         for line in fh:
             if line.startswith("#"):
                 continue
@@ -88,7 +100,7 @@ def other_words(token: str) -> tuple[str, ...]:
 def specific_tokens(text: str) -> list[str]:
     """The tokens of ``text``'s words that are specific in general language (``MIN_SPECIFICITY``): "illustrator" and
     伦理, not "people" or "place", which say nothing about a passage in the other language that uses them."""
-    words = _EN_WORD_RE.findall(CJK_RUN_RE.sub(" ", text.lower()))
+    words = EN_WORD_RE.findall(CJK_RUN_RE.sub(" ", text.lower()))
     words += [t for run in CJK_RUN_RE.findall(text) for t in tokenize(run)]
     out = [tok for w in words if specificity(w) >= MIN_SPECIFICITY for tok in tokenize(w)[:1]]
     return list(dict.fromkeys(out))

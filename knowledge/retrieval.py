@@ -136,11 +136,15 @@ class LexicalIndex:
         return {t: self.idf.get(t, self.unseen_idf) for t in dict.fromkeys(tokens)}
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        out = np.zeros(self.n, dtype=np.float32)
-        for tok in dict.fromkeys(tokens):  # each term once, in the question's order: the same sums in every process
+        # each term once, in the question's order: the same sums in every process
+        return self.add_scores(np.zeros(self.n, dtype=np.float32), dict.fromkeys(tokens, 1.0))
+
+    def add_scores(self, out: np.ndarray, weights: dict[str, float]) -> np.ndarray:
+        """``out`` plus each term's BM25 times its weight, term by term in the dict's order (in place)."""
+        for tok, w in weights.items():
             hit = self.index.get(tok)
             if hit is not None:
-                out[hit[0]] += self.idf[tok] * hit[1]
+                out[hit[0]] += w * self.idf[tok] * hit[1]
         return out
 
     def question_scores(self, query: str, tokens: list[str]) -> np.ndarray:
@@ -154,10 +158,8 @@ class LexicalIndex:
                 out += EXPANSION_WEIGHT * self.scores(extra)
             if EXPANSION_WEIGHT:
                 glossary = set(extra)
-                for tok, w in translations(query, tokens).items():
-                    hit = self.index.get(tok)
-                    if hit is not None and tok not in glossary:
-                        out[hit[0]] += EXPANSION_WEIGHT * w * self.idf[tok] * hit[1]
+                self.add_scores(out, {t: EXPANSION_WEIGHT * w for t, w in translations(query, tokens).items()
+                                      if t not in glossary})
         return out
 
     def max_score(self, tokens: list[str]) -> float:

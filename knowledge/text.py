@@ -183,6 +183,7 @@ def weight(text: str) -> int:
     return len(text) - cjk + 3 * cjk
 
 
+EN_WORD_RE = re.compile(r"[a-z][a-z0-9+#]*(?:[-'][a-z0-9]+)*")  # an English word, lower-cased: "c++", "h-1b", "don't"
 MIN_SPECIFICITY = 3.0  # 8 - Zipf: rarer than 100 per million words in general language
 
 
