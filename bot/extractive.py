@@ -347,13 +347,25 @@ def _table_rows(lines: Sequence[str]) -> dict[int, str]:
                 if header is not None and k == i:
                     out[k] = ""
                 elif header is not None and len(cells) == len(header) and len(cells) > 1:
-                    pairs = semi.join(f"{h.rstrip(':：')}{colon}{v}" if h else v
-                                      for h, v in zip(header[1:], cells[1:], strict=True))
+                    pairs = semi.join(_named_cell(h, v, colon) for h, v in zip(header[1:], cells[1:], strict=True))
                     out[k] = f"{cells[0]} — {pairs}"
                 else:
                     out[k] = comma.join(c for c in cells if c)
         i = max(j, i + 1)
     return out
+
+
+def _named_cell(name: str, value: str, colon: str) -> str:
+    """One cell with its column name: "Share: 12%"; a name that asks or exclaims keeps its own mark
+    ("On call? Usually", not "On call?: Usually"); a cell under no name is its value alone."""
+    name = name.rstrip(":：").strip()
+    if not name:
+        return value
+    if name.endswith(("?", "!")):
+        return f"{name} {value}"
+    if name.endswith(("？", "！")):
+        return f"{name}{value}"
+    return f"{name}{colon}{value}"
 
 
 def _is_attribution(line: str, previous: str) -> bool:

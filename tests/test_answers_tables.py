@@ -1,6 +1,7 @@
 """Tables, list intros and quotation sources as the offline writer shows them.
 
-A table row is shown with its column names ("Apprenticeship — Share of researchers: 33%; …"), never with the
+A table row is shown with its column names ("Apprenticeship — Share of researchers: 33%; …"; a name that asks keeps
+its own mark: "Paid while training? Yes"), never with the
 readers' cell separators, and the header row (names only) is never quoted; the sentence that announces a list
 ("…三样东西：") is joined to its items with one colon, not two, and does not reach past the list to a table or
 a quotation; the line naming who said a quotation ("—— 一位…组长") is never quoted on its own. Our own text, a
@@ -23,11 +24,11 @@ FIELD_GUIDE = """# Field guide to survey careers
 
 We asked 240 field researchers how they trained. The answers did not favour one route:
 
-| Route | Share of researchers | Median cost (EUR) | Months to first contract |
-|---|---|---|---|
-| Evening classes | 41% | 900 | 14 |
-| Apprenticeship | 33% | 0 | 9 |
-| University degree | 26% | 24,000 | 11 |
+| Route | Share of researchers | Median cost (EUR) | Months to first contract | Paid while training? |
+|---|---|---|---|---|
+| Evening classes | 41% | 900 | 14 | No |
+| Apprenticeship | 33% | 0 | 9 | Yes |
+| University degree | 26% | 24,000 | 11 | Rarely |
 
 Apprenticeships were the fastest route into paid field work in every region we visited.
 
@@ -80,8 +81,9 @@ def _raw(name: str) -> str:
 
 def test_a_table_row_is_shown_with_its_column_names_and_quoted_verbatim(kb: KnowledgeBase) -> None:
     draft = _answer(kb, "How much does an apprenticeship cost, and how many months until the first contract?")
-    assert "Apprenticeship — Share of researchers: 33%; Median cost (EUR): 0; Months to first contract: 9" in draft.text
-    assert " | " not in draft.text and "::" not in draft.text
+    assert ("Apprenticeship — Share of researchers: 33%; Median cost (EUR): 0; Months to first contract: 9; "
+            "Paid while training? Yes") in draft.text  # a column name that asks gets no colon after its "?"
+    assert " | " not in draft.text and "::" not in draft.text and "?:" not in draft.text
     row = next(c for c in draft.citations if c.quote.startswith("Apprenticeship"))
     assert row.quote in _raw(row.source)  # the citation quotes the row as the document has it
 
