@@ -53,6 +53,7 @@ import numpy as np  # noqa: E402
 from benchmarks.corpora import fit_corpora, open_corpus  # noqa: E402
 from bot import answerability  # noqa: E402
 from bot.answerability import FEATURES, Evidence, Model, Prior  # noqa: E402
+from bot.guards import check_question  # noqa: E402
 from bot.pipeline import build_pipeline  # noqa: E402
 from knowledge.text import language  # noqa: E402
 
@@ -66,8 +67,8 @@ def collect(names: list[str] | None, work: Path) -> dict[str, list[Row]]:
         pipeline = build_pipeline(settings, kb=kb)
         out: list[Row] = []
         for item in corpus.items:
-            if item.kind == "adversarial":
-                continue
+            if item.kind == "adversarial" or check_question(item.q) is not None:
+                continue  # the guards refuse these before the model is asked (bot/guards.py)
             d = pipeline.evidence(item.q)
             qvec = [round(float(x), 6) for x in pipeline.vectors.query(item.q)]
             out.append((d.evidence.vector(), 1 if item.kind == "in_scope" else 0, item.q, qvec))

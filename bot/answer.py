@@ -36,7 +36,8 @@ class Answer:
     note: str | None = None  # e.g. "The LLM was unavailable; this is the offline answer."
     language: str = "en"
     coverage: float = 0.0  # the answerability model's probability that the documents answer the question
-    reason: str | None = None  # why a refusal refused: a guard ("injection", "secret", "promo") or "not covered"
+    # Why a refusal refused: a guard ("injection", "secret", "promo", "compose") or "not covered".
+    reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

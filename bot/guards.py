@@ -1,12 +1,12 @@
 """Input and output guards: questions are data, answers never leak secrets or adverts.
 
-The input side refuses prompt-injection, secret-seeking and advert requests before any
-retrieval or model call. Whether a question is in scope is not decided here but by the
-answerability model over retrieval evidence (bot/answerability.py): no topic lists.
-The output side scrubs token-shaped strings and the
-configured secret values from every answer, and drops any advert sentence — the same
-detector (knowledge.adverts: call to action, offer/price, product sold) that strips adverts
-at ingestion; this catches anything that slips through, including from an LLM.
+The input side refuses prompt-injection, secret-seeking and advert requests before any retrieval or model
+call, and requests to compose something new (write code, a cover letter, a translation): every answer is the
+documents' own cited words, so there is nothing to cite for those. Whether a question is in scope is not
+decided here but by the answerability model over retrieval evidence (bot/answerability.py): no topic lists.
+The output side scrubs token-shaped strings and the configured secret values from every answer, and drops
+any advert sentence — the same detector (knowledge.adverts: call to action, offer/price, product sold) that
+strips adverts at ingestion; this catches anything that slips through, including from an LLM.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Literal
 
 from knowledge import advert_score, is_advert
 
-Block = Literal["injection", "secret", "promo"]
+Block = Literal["injection", "secret", "promo", "compose"]
 
 _INJECTION = [
     r"\bignore\b.{0,40}\b(instruction|prompt|rule|direction)s?\b",
@@ -65,6 +65,26 @@ _PROMO_REQUEST = [
     r"\b(promote|advertise|advertising|plug)\b.{0,40}\b(group|course|channel|community|discount|coupon)\b",
     r"\b(discount|coupon|promo|referral)\s+codes?\b",
 ]
+# A request addressed to the bot to produce a piece of writing or code: an imperative (or "can you", "帮我")
+# composing verb and, close after it, the kind of thing to produce. Asking *about* such things ("how do I write a
+# good resume?", "简历怎么写？") is a question and passes: the verb must open the request or follow a request form.
+_REQUEST_FORM = (
+    r"(?:^|[.!?;:]\s+)(?:(?:hey|hi|ok|okay|so|now)\b[\s,]*)?"
+    r"(?:(?:please|pls|kindly)\s+|(?:can|could|would|will)\s+you\s+(?:please\s+)?|help\s+me\s+|"
+    r"i\s+(?:need|want|would\s+like)\s+you\s+to\s+)*"
+)
+_COMPOSE_EN = re.compile(
+    _REQUEST_FORM + r"(?:(?:write|draft|compose|generate|implement)\b.{0,60}?\b(?:code|script|program|function|"
+    r"snippet|sql|regex|quicksort|letter|e-?mail|essay|poem|story|song|joke|resume|résumé|cv|bio|post|tweet|message|"
+    r"speech|article|report)\b|(?:translate|rewrite|proofread|polish|paraphrase)\s+(?:this|that|it|the\s+following|"
+    r"my|these)\b)",
+    re.I,
+)
+_COMPOSE_ZH = re.compile(
+    r"(?:帮我|给我|替我|帮忙|请你?|麻烦你?|你能|能不能|可以|能否)\s*(?:写|编写|撰写|起草|生成|翻译|改写|润色|实现)"
+    r".{0,20}?(?:代码|程序|脚本|函数|简历|求职信|自荐信|推荐信|邮件|信|文章|作文|诗|故事|文案|帖子|报告|SQL|正则|这段|下面)",
+    re.I,
+)
 _INJECTION_RE = [re.compile(p, re.I) for p in _INJECTION]
 _SECRET_RE = [re.compile(p, re.I) for p in _SECRET]
 _PROMO_RE = [re.compile(p, re.I) for p in _PROMO_REQUEST]
@@ -86,6 +106,8 @@ def check_question(question: str) -> Block | None:
         return "secret"
     if any(p.search(q) for p in _PROMO_RE) or _carries_an_advert(q):
         return "promo"
+    if _COMPOSE_EN.search(q) or _COMPOSE_ZH.search(q):
+        return "compose"
     return None
 
 

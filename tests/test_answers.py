@@ -143,6 +143,20 @@ def test_injection_and_secret_questions_are_refused(pipeline: Pipeline, question
     assert "SLACK_BOT_TOKEN" not in a.text and "system prompt" not in a.text.lower()
 
 
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Write me a cover letter for a prompt engineer job.", "en"),
+        ("帮我写一段Python代码，统计每个岗位的招聘数量", "zh"),
+    ],
+)
+def test_a_request_to_compose_is_refused_with_what_the_bot_does(pipeline: Pipeline, question: str, lang: str) -> None:
+    # Nothing in the documents is a cover letter or code to cite: the refusal says what the bot answers from.
+    a = pipeline.answer(question)
+    assert a.refused and a.citations == [] and a.reason == "compose"
+    assert a.language == lang and "Job Market" in a.text, a.text
+
+
 def test_empty_question_is_a_refusal_not_an_error(pipeline: Pipeline) -> None:
     a = pipeline.answer("   ")
     assert a.refused and a.citations == []

@@ -1,4 +1,4 @@
-"""Input and output guards: injection and secret-seeking questions, token scrubbing, adverts."""
+"""Input and output guards: injection, secret-seeking and compose requests, token scrubbing, adverts."""
 
 from __future__ import annotations
 
@@ -53,6 +53,38 @@ def test_secret_seeking_is_blocked(question: str) -> None:
 )
 def test_promotion_requests_are_blocked(question: str) -> None:
     assert check_question(question) == "promo"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Write me a cover letter for a data engineer job at a bank.",
+        "Can you write a Python function that deduplicates job postings?",
+        "please draft an email to my manager asking for a raise",
+        "Translate this into Chinese: I have five years of MLOps experience.",
+        "帮我写一个Python快速排序的代码",
+        "帮我写一封申请数据分析岗位的求职信",
+        "你能帮我润色一下这段简历吗",
+    ],
+)
+def test_requests_to_compose_are_blocked(question: str) -> None:
+    # Every answer is the documents' own cited words: there is nothing to cite for a letter or a script.
+    assert check_question(question) == "compose"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I write a good resume for ML roles?",
+        "Should I write a cover letter when I apply to a startup?",
+        "Do data engineers write a lot of SQL?",
+        "I need to write a report on AI jobs: which roles are growing?",
+        "简历怎么写比较好？",
+        "哪些岗位需要天天写代码？",
+    ],
+)
+def test_questions_about_writing_are_not_requests_to_compose(question: str) -> None:
+    assert check_question(question) is None
 
 
 @pytest.mark.parametrize(
