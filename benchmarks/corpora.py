@@ -113,9 +113,10 @@ def corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> 
         folder = ROOT / "benchmarks" / "data" / extra
         if (folder / "questions.jsonl").is_file():
             out.append(Corpus(extra, folder, load_items(folder / "questions.jsonl")))
-    held = ROOT / "benchmarks" / "data" / "seeds_heldout.jsonl"
-    if held.is_file():
-        out.append(Corpus("seeds-heldout", ROOT / "seeds", load_items(held), report_only=True))
+    for held, name in ((ROOT / "benchmarks" / "data" / "seeds_heldout.jsonl", "seeds-heldout"),
+                       (ROOT / "benchmarks" / "data" / "seeds_heldout2.jsonl", "seeds-heldout2")):
+        if held.is_file():
+            out.append(Corpus(name, ROOT / "seeds", load_items(held), report_only=True))
     test = ROOT / "tests" / "corpus"
     if (test / "questions.jsonl").is_file():
         out.append(Corpus("test", test, load_items(test / "questions.jsonl")))
@@ -125,9 +126,11 @@ def corpora(names: list[str] | None = None, corpora_dir: Path | None = None) -> 
 # Folders and files whose questions are for reporting only: never fitted on, never used to pick a parameter.
 REPORT_ONLY_DATA = (
     ROOT / "benchmarks" / "data" / "seeds_heldout.jsonl",
+    ROOT / "benchmarks" / "data" / "seeds_heldout2.jsonl",
     ROOT / "benchmarks" / "data" / "heldout",
     ROOT / "benchmarks" / "data" / "heldout2",
     ROOT / "benchmarks" / "data" / "heldout3",
+    ROOT / "benchmarks" / "data" / "heldout4",
 )
 
 

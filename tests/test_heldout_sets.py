@@ -1,8 +1,8 @@
 """The report-only question sets stay usable and stay out of every fit.
 
-benchmarks/data/seeds_heldout.jsonl, benchmarks/data/heldout2/ and heldout3/ are measuring sets only: this checks
-that they parse as `careerbot eval` files, that every expected fact really is in the source it names (so a miss is
-the bot's, not the set's), and that the fitting scripts refuse them.
+benchmarks/data/seeds_heldout.jsonl, seeds_heldout2.jsonl, benchmarks/data/heldout2/, heldout3/ and heldout4/ are
+measuring sets only: this checks that they parse as `careerbot eval` files, that every expected fact really is in the
+source it names (so a miss is the bot's, not the set's), and that the fitting scripts refuse them.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ def _text(path: Path) -> str:
 
 @pytest.mark.parametrize(("questions", "folders"), [
     (DATA / "seeds_heldout.jsonl", [ROOT / "seeds"]),
+    (DATA / "seeds_heldout2.jsonl", [ROOT / "seeds"]),
     (DATA / "heldout2" / "questions.jsonl", [DATA / "heldout2" / "chapters", DATA / "heldout2" / "faq"]),
     (DATA / "heldout3" / "questions.jsonl", [DATA / "heldout3" / "zhbook", DATA / "heldout3" / "enfaq"]),
+    (DATA / "heldout4" / "questions.jsonl", [DATA / "heldout4" / "enbook", DATA / "heldout4" / "zhfaq"]),
 ])
 def test_every_fact_is_in_the_source_it_names(questions: Path, folders: list[Path]) -> None:
     docs = {p.name: _text(p) for f in folders for p in f.iterdir() if p.is_file()}
@@ -51,7 +53,8 @@ def test_every_fact_is_in_the_source_it_names(questions: Path, folders: list[Pat
 
 
 def test_fits_refuse_the_report_only_set() -> None:
-    assert [c.name for c in corpora() if c.report_only] == ["seeds-heldout"]
-    assert "seeds-heldout" not in {c.name for c in fit_corpora()}
-    with pytest.raises(ValueError, match="seeds-heldout"):
-        fit_corpora(["seeds", "seeds-heldout"])
+    assert [c.name for c in corpora() if c.report_only] == ["seeds-heldout", "seeds-heldout2"]
+    assert not {"seeds-heldout", "seeds-heldout2"} & {c.name for c in fit_corpora()}
+    for held in ("seeds-heldout", "seeds-heldout2"):
+        with pytest.raises(ValueError, match=held):
+            fit_corpora(["seeds", held])
