@@ -19,7 +19,7 @@ from knowledge.retrieval import Passage
 from knowledge.text import has_cjk, join_sentences, split_sentences
 
 from .answer import Citation
-from .extractive import display_text
+from .extractive import display_text, table_rows
 from .guards import is_promotional
 from .similarity import SentenceVectors, overlap, words
 
@@ -108,8 +108,14 @@ class CitationChecker:
 
     def _passage_sentences(self, p: Passage) -> list[str]:
         out = []
-        for line in p.text.split("\n"):
+        lines = p.text.split("\n")
+        rows = table_rows(lines)
+        for li, line in enumerate(lines):
             if line.lstrip().startswith("#"):
+                continue
+            if li in rows:  # a table row is quoted whole, as its document writes it (never the header row)
+                if rows[li] and not is_promotional(line):
+                    out.append(p.row_quote(line.strip()))
                 continue
             for s in split_sentences(line):
                 if len(display_text(s)) >= 8 and not is_promotional(s):

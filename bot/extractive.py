@@ -25,7 +25,7 @@ import numpy as np
 
 from knowledge.glossary import Concept
 from knowledge.lexicon import other_words, specific_tokens
-from knowledge.retrieval import Passage
+from knowledge.retrieval import CELL_SEP, Passage
 from knowledge.text import (
     CJK_RUN_RE,
     contains_run,
@@ -167,7 +167,7 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
         lines = p.text.split("\n")
         labelled = p.kind in LABELLED_KINDS
         short = [labelled and bool(x.strip()) and _is_label(x) for x in lines]
-        table = _table_rows(lines)
+        table = table_rows(lines)
         for li, line in enumerate(lines):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
@@ -179,7 +179,7 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
                 if shown and line.strip() not in seen and not is_promotional(line):
                     idx += 1
                     seen.add(line.strip())
-                    out.append(Candidate(p, rank, li, idx, line.strip(), shown, before=before))
+                    out.append(Candidate(p, rank, li, idx, p.row_quote(line.strip()), shown, before=before))
                     before = shown
                 continue
             if li > 0 and _is_attribution(line, lines[li - 1]):
@@ -322,11 +322,10 @@ def _is_lead(shown: str, marked: bool = False) -> bool:
     )
 
 
-_CELL_SEP = " | "  # how the readers write a table row's cells (knowledge/markdown.py, knowledge/htmlpage.py)
 _ATTRIBUTION_RE = re.compile(r"^(?:——|—|–|--)\s*\S")
 
 
-def _table_rows(lines: Sequence[str]) -> dict[int, str]:
+def table_rows(lines: Sequence[str]) -> dict[int, str]:
     """The table rows of a passage (runs of two or more lines of cells), each with its display form.
 
     A run's first row is its header when it holds no figures (column names do not); a body row is then shown
@@ -336,10 +335,10 @@ def _table_rows(lines: Sequence[str]) -> dict[int, str]:
     i = 0
     while i < len(lines):
         j = i
-        while j < len(lines) and _CELL_SEP in lines[j]:
+        while j < len(lines) and CELL_SEP in lines[j]:
             j += 1
         if j - i >= 2:
-            rows = [[display_text(c) for c in lines[k].split(_CELL_SEP)] for k in range(i, j)]
+            rows = [[display_text(c) for c in lines[k].split(CELL_SEP)] for k in range(i, j)]
             header = rows[0] if not any(re.search(r"\d", c) for c in rows[0]) else None
             cjk = any(has_cjk(c) for r in rows for c in r)
             semi, colon, comma = ("，", "：", "，") if cjk else ("; ", ": ", ", ")

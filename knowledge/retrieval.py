@@ -14,6 +14,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Literal
 
 import numpy as np
@@ -25,6 +26,8 @@ from .store import Store, StoredChunk
 from .text import language, tokenize
 
 Mode = Literal["hybrid", "dense", "lexical"]
+CELL_SEP = " | "  # how every reader writes a table row's cells (knowledge/markdown.py, htmlpage.py, wordfile.py)
+_PIPE_TABLE_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".text"})  # formats whose tables are written with pipes
 # Glossary-expanded terms count half in BM25: the user's own words come first.
 EXPANSION_WEIGHT = 0.5
 
@@ -46,6 +49,14 @@ class Passage:
     question: str = ""  # FAQ: the question this passage answers
     location: str = ""  # where to point a citation: page, else section path
     leads: tuple[str, ...] = ()  # lead-in labels the document marked (bold) at the start of its blocks, in order
+
+    def row_quote(self, row: str) -> str:
+        """A table row of this passage as its document writes it. The readers join a row's cells with " | "; a
+        markdown or text file writes them between pipes itself, but an HTML, Word or PDF table has no pipes: its
+        row reads as the cells' text one after another, so that is what a citation quotes."""
+        if PurePosixPath(self.source.lower()).suffix in _PIPE_TABLE_SUFFIXES:
+            return row
+        return " ".join(cell.strip() for cell in row.split(CELL_SEP) if cell.strip())
 
     @property
     def where(self) -> str | None:

@@ -11,6 +11,8 @@ enter into it.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.extractive import Draft, ExtractiveWriter, candidates
@@ -64,9 +66,26 @@ CHAPTER_ZH = """# 第二章 测绘行业的职业选择
 """
 
 
+FLEET_PAGE = """<!doctype html><html><head><title>Careers at sea</title></head><body>
+<nav><a href="/">Home</a> <a href="/jobs">Jobs</a></nav>
+<article><h1>Careers at sea</h1>
+<p>We asked 180 crew members how long each ship role takes to learn and how often it sails.</p>
+<table>
+<thead><tr><th>Role</th><th>Months of training</th><th>Days at sea per year</th></tr></thead>
+<tbody>
+<tr><td>Deck officer</td><td>30</td><td>190</td></tr>
+<tr><td>Marine engineer</td><td>36</td><td>170</td></tr>
+<tr><td>Ship's cook</td><td>8</td><td>210</td></tr>
+</tbody></table>
+<p>Marine engineers train longest, because the engine room holds the most systems to certify.</p>
+</article></body></html>
+"""
+DOCS = {"field-guide.md": FIELD_GUIDE, "cehui.md": CHAPTER_ZH, "careers-at-sea.html": FLEET_PAGE}
+
+
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    return ingested(tmp_path_factory, "tables", {"field-guide.md": FIELD_GUIDE, "cehui.md": CHAPTER_ZH})
+    return ingested(tmp_path_factory, "tables", DOCS)
 
 
 def _answer(kb: KnowledgeBase, question: str) -> Draft:
@@ -76,7 +95,12 @@ def _answer(kb: KnowledgeBase, question: str) -> Draft:
 
 
 def _raw(name: str) -> str:
-    return {"field-guide.md": FIELD_GUIDE, "cehui.md": CHAPTER_ZH}[name]
+    return DOCS[name]
+
+
+def _page_text(html_page: str) -> str:
+    """What a reader of the page sees, whitespace collapsed: the tags gone, cells one after another."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html_page).split())
 
 
 def test_a_table_row_is_shown_with_its_column_names_and_quoted_verbatim(kb: KnowledgeBase) -> None:
@@ -113,3 +137,12 @@ def test_the_verbatim_quotes_of_table_answers_are_in_the_source(kb: KnowledgeBas
         draft = _answer(kb, question)
         for c in draft.citations:
             assert c.quote in _raw(c.source), (question, c.quote)
+
+
+def test_an_html_table_row_is_quoted_as_the_page_reads_not_with_cell_separators(kb: KnowledgeBase) -> None:
+    # A web page's table has no pipes: its row reads "Marine engineer 36 170", and that is what the citation quotes.
+    draft = _answer(kb, "How many months of training does a marine engineer need?")
+    assert "Marine engineer — Months of training: 36; Days at sea per year: 170" in draft.text
+    row = next(c for c in draft.citations if c.quote.startswith("Marine engineer"))
+    assert row.quote == "Marine engineer 36 170"
+    assert row.quote in _page_text(FLEET_PAGE)
