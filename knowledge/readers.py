@@ -153,4 +153,8 @@ def quote_in_document(quote: str, raw: str, suffix: str = ".md", *, plain_text: 
     if q in collapse(raw):
         return True
     text = plain_text if plain_text is not None else plain(raw, suffix)
-    return q in text or normalise_quote(quote) in text
+    if q in text or normalise_quote(quote) in text:
+        return True
+    # A table row of a format without pipes (HTML, Word, PDF) is quoted as the page reads: its cells one after
+    # another, where the reader's text joins them with " | ".
+    return " | " in text and q in text.replace(" | ", " ")

@@ -243,6 +243,14 @@ def test_quotes_with_or_without_markup_verify_and_invented_ones_do_not() -> None
     assert not quote_in_document("   ", raw, ".md")
 
 
+def test_an_html_table_row_verifies_as_the_page_reads_it() -> None:
+    page = ("<html><body><main><h1>Routes</h1><p>Three routes into the trade, compared.</p><table>"
+            "<tr><th>Route</th><th>Cost</th></tr><tr><td>Bootcamp</td><td>5,000&ndash;20,000 USD</td></tr>"
+            "<tr><td>Degree</td><td>over 50,000 USD</td></tr></table></main></body></html>")
+    assert quote_in_document("Bootcamp 5,000–20,000 USD", page, ".html")  # the cells one after another
+    assert not quote_in_document("Bootcamp 50,000 USD", page, ".html")
+
+
 def test_the_eval_quote_check_uses_display_text_for_markdown_and_html(tmp_path: Path) -> None:
     from bot.evaluation import SourceTexts
 
