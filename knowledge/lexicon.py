@@ -103,7 +103,8 @@ def specific_tokens(text: str) -> list[str]:
     words = EN_WORD_RE.findall(CJK_RUN_RE.sub(" ", text.lower()))
     words += [t for run in CJK_RUN_RE.findall(text) for t in tokenize(run)]
     out = [tok for w in words if specificity(w) >= MIN_SPECIFICITY for tok in tokenize(w)[:1]]
-    return list(dict.fromkeys(out))
+    # A single character (越 of 越来越, which the segmenter also yields) stands for too many words to look up.
+    return list(dict.fromkeys(t for t in out if not (len(t) == 1 and has_cjk(t))))
 
 
 def translations(text: str, tokens: list[str]) -> dict[str, float]:

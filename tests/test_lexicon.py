@@ -44,3 +44,10 @@ def test_only_words_specific_in_general_language_cross_languages() -> None:
     assert tokenize("illustrator")[0] in tokens
     assert not set(tokenize("place people")) & set(tokens)
     assert "人们" not in translations(question, tokenize(question))
+
+
+def test_a_single_chinese_character_is_not_looked_up() -> None:
+    # 越来越 ("more and more") also segments to 越, whose dictionary senses are Vietnam and "to exceed".
+    question = "大公司是不是越来越不愿意公开模型细节了"
+    assert not any(len(t) == 1 for t in specific_tokens(question))
+    assert "vietnam" not in translations(question, tokenize(question))
