@@ -23,7 +23,7 @@ from .glossary import expand
 from .lexicon import load as load_lexicon
 from .lexicon import translations
 from .store import Store, StoredChunk
-from .text import language, tokenize
+from .text import language, names_other_language, tokenize
 
 Mode = Literal["hybrid", "dense", "lexical"]
 CELL_SEP = " | "  # how every reader writes a table row's cells (knowledge/markdown.py, htmlpage.py, wordfile.py)
@@ -229,6 +229,7 @@ class Retriever:
         # (chunks, by_id, lex) swapped as one object, so a search never mixes two snapshots.
         self._snap: tuple[list[StoredChunk], dict[str, int], LexicalIndex | None] = ([], {}, None)
         self._documents: tuple[list[StoredChunk] | None, dict[str, list[StoredChunk]]] = (None, {})
+        self._written: tuple[list[StoredChunk] | None, dict[str, str]] = (None, {})
 
     def invalidate(self) -> None:
         with self._lock:
@@ -280,6 +281,18 @@ class Retriever:
                     out.append(as_passage(doc[j], passage.score))
         return out
 
+    def _languages(self) -> dict[str, str]:
+        """Source -> the language most of its chunks are written in, once per snapshot."""
+        chunks = self._snap[0]
+        built, languages = self._written
+        if built is not chunks:
+            counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for c in chunks:
+                counts[str(c.metadata.get("source", ""))][0 if language(c.text) == "zh" else 1] += 1
+            languages = {src: "zh" if zh > en else "en" for src, (zh, en) in counts.items()}
+            self._written = (chunks, languages)  # one assignment: readers never see a mixed pair
+        return languages
+
     @property
     def chunks(self) -> list[StoredChunk]:
         self._ensure_index()
@@ -316,6 +329,16 @@ class Retriever:
         # passages can join a hybrid search's without outranking them.
         fused = _fuse(dense_sim, lex_scores if mode in ("hybrid", "lexical") else None, chunks, by_id, depth,
                       calibration.lexical_weight)
+        named = names_other_language(query)
+        if named is not None:
+            # "What does the Chinese post say about …": the documents written in that language count as if they held
+            # the question's words (a full BM25 match's weight). Chosen on the nine fit corpora: a right document
+            # ranks first for 328 of 425 questions against 322 without, no corpus worse (2026-12-02).
+            written = self._languages()
+            for cid in fused:
+                i = by_id.get(cid)
+                if i is not None and written.get(str(chunks[i].metadata.get("source", ""))) == named:
+                    fused[cid] += calibration.lexical_weight
 
         passages: list[Passage] = []
         for cid, score in sorted(fused.items(), key=lambda kv: -kv[1])[:k]:

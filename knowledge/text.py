@@ -197,3 +197,14 @@ def specificity(term: str) -> float:
         return 4.0
     lang = "zh" if CJK_RUN_RE.search(term) else "en"
     return 8.0 - float(zipf_frequency(term, lang))
+
+
+# The other language named as a document's: "the Chinese post" in an English question, "那篇英文文章" in a Chinese one.
+_OTHER_LANGUAGE_NAMES = {"en": ("zh", re.compile(r"\bChinese\b", re.I)), "zh": ("en", re.compile(r"英文|英语"))}
+
+
+def names_other_language(question: str) -> str | None:
+    """The language ("zh"/"en") a question names when it is not the question's own: a reader asking in English about
+    "the Chinese blog post" means a document written in Chinese. Naming its own language says nothing of the kind."""
+    other, pattern = _OTHER_LANGUAGE_NAMES[language(question)]
+    return other if pattern.search(question) else None
