@@ -93,7 +93,7 @@ class KnowledgeBase:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            self._retriever = Retriever(self.store)
+            self._retriever = Retriever(self.store, cache_dir=self.config.data_dir / "cache")
         return self._retriever
 
     # -- ingestion ---------------------------------------------------------------

@@ -7,8 +7,6 @@ one embedder refuses to be queried by another.
 
 from __future__ import annotations
 
-import os
-import pickle
 import sys
 import threading
 from collections.abc import Callable
@@ -19,6 +17,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from .cache import read_pickle, write_pickle
 from .config import KnowledgeConfig
 from .errors import ConfigError, EmbedderError
 
@@ -117,9 +116,10 @@ class USEEmbedder:
             if self._cache_dir
             else None
         )
-        model._backend = _load_cached_backend(cache) or model._model
+        # The parsed tokenizer + dequantised weights from our own cache (saves ~1.3 s of cold start).
+        model._backend = read_pickle(cache) or model._model
         if cache is not None and not cache.exists():
-            _save_cached_backend(cache, model._backend)
+            write_pickle(cache, model._backend)
         return model
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
@@ -131,32 +131,6 @@ class USEEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text])[0]
-
-
-def _load_cached_backend(path: Path | None) -> Any:
-    """The parsed tokenizer + dequantised weights from our own cache (saves ~1.3 s of cold start).
-
-    The cache lives in CAREERBOT_DATA_DIR, which only careerbot writes; a bad or stale
-    file is ignored and rebuilt.
-    """
-    if path is None or not path.is_file():
-        return None
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)  # noqa: S301 - our own file in our data dir
-    except Exception:
-        return None
-
-
-def _save_cached_backend(path: Path, backend: Any) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(backend, fh, protocol=5)
-        os.replace(tmp, path)
-    except Exception:  # a read-only data dir just means no cache
-        pass
 
 
 class FusedEmbedder:

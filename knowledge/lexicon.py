@@ -15,6 +15,7 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+from .cache import read_pickle, write_pickle
 from .text import CJK_RUN_RE, EN_WORD_RE, MIN_SPECIFICITY, has_cjk, specificity, tokenize
 
 MAX_SENSES = 3  # the first glosses of a headword: later ones are rarer senses
@@ -36,14 +37,30 @@ Tables = tuple[dict[str, list[str]], dict[str, tuple[str, ...]]]
 _tables_read: Tables | None = None
 
 
-def _tables() -> Tables:
-    """The dictionary, read once per process (threads asking meanwhile wait for that one read)."""
+def _tables(cache_dir: Path | None = None) -> Tables:
+    """The dictionary, read once per process (threads asking meanwhile wait for that one read): from our parsed copy
+    in ``cache_dir`` when there is one for this dictionary file, else parsed (about 1 s) and saved there."""
     global _tables_read
     if _tables_read is None:
         with _lock:
             if _tables_read is None:
-                _tables_read = _read()
+                _tables_read = _cached(cache_dir)
     return _tables_read
+
+
+def _cached(cache_dir: Path | None) -> Tables:
+    source = _source()
+    if source is None:
+        return {}, {}
+    stat = source.stat()
+    path = cache_dir / f"cedict-{stat.st_size}-{stat.st_mtime_ns}.pickle" if cache_dir is not None else None
+    got = read_pickle(path)
+    if isinstance(got, tuple) and len(got) == 2 and all(isinstance(t, dict) for t in got):
+        return got
+    tables = _read()
+    if path is not None:
+        write_pickle(path, tables)
+    return tables
 
 
 def _read() -> Tables:
@@ -76,9 +93,10 @@ def _read() -> Tables:
     return zh_en, {k: tuple(v) for k, v in en_zh.items()}
 
 
-def load() -> None:
-    """Read the dictionary now (about 2 s, once per process), so that no question pays for it."""
-    _tables()
+def load(cache_dir: Path | None = None) -> None:
+    """Read the dictionary now (once per process: about 1 s parsed, 0.3 s from ``cache_dir``), so that no question
+    pays for it."""
+    _tables(cache_dir)
 
 
 @lru_cache(maxsize=4096)

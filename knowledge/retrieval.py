@@ -14,7 +14,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import numpy as np
@@ -215,8 +215,9 @@ def as_passage(c: StoredChunk, score: float, dense: float | None = None, lexical
 class Retriever:
     """Searches one Store; keeps the BM25 index and refreshes it when the store changes."""
 
-    def __init__(self, store: Store, refresh_seconds: float = 30.0) -> None:
+    def __init__(self, store: Store, refresh_seconds: float = 30.0, cache_dir: Path | None = None) -> None:
         self.store = store
+        self.cache_dir = cache_dir  # where parsed tables are kept between processes (the lexicon)
         self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
         self._chunks: list[StoredChunk] = []
@@ -249,7 +250,7 @@ class Retriever:
                 self._chunks = chunks
                 self._by_id = {c.id: i for i, c in enumerate(chunks)}
                 self._lex = LexicalIndex([str(c.metadata.get("lex", "")).split() for c in chunks])
-                load_lexicon()  # with the index, at the warm-up search: no question pays for reading it
+                load_lexicon(self.cache_dir)  # with the index, at the warm-up search: no question pays for it
                 self._snap = (self._chunks, self._by_id, self._lex)
                 self._version = version
             self._checked = now
