@@ -76,13 +76,13 @@ _REQUEST_FORM = (
 _COMPOSE_EN = re.compile(
     _REQUEST_FORM + r"(?:(?:write|draft|compose|generate|implement)\b.{0,60}?\b(?:code|script|program|function|"
     r"snippet|sql|regex|quicksort|letter|e-?mail|essay|poem|story|song|joke|resume|résumé|cv|bio|post|tweet|message|"
-    r"speech|article|report)\b|(?:translate|rewrite|proofread|polish|paraphrase)\s+(?:this|that|it|the\s+following|"
+    r"speech)\b|(?:translate|rewrite|proofread|polish|paraphrase)\s+(?:this|that|it|the\s+following|"
     r"my|these)\b)",
     re.I,
 )
 _COMPOSE_ZH = re.compile(
     r"(?:帮我|给我|替我|帮忙|请你?|麻烦你?|你能|能不能|可以|能否)\s*(?:写|编写|撰写|起草|生成|翻译|改写|润色|实现)"
-    r".{0,20}?(?:代码|程序|脚本|函数|简历|求职信|自荐信|推荐信|邮件|信|文章|作文|诗|故事|文案|帖子|报告|SQL|正则|这段|下面)",
+    r".{0,20}?(?:代码|程序|脚本|函数|简历|求职信|自荐信|推荐信|邮件|信|作文|诗|故事|文案|帖子|SQL|正则|这段|下面)",
     re.I,
 )
 _INJECTION_RE = [re.compile(p, re.I) for p in _INJECTION]

@@ -87,6 +87,13 @@ def test_questions_about_writing_are_not_requests_to_compose(question: str) -> N
     assert check_question(question) is None
 
 
+@pytest.mark.parametrize("question", ["Write a short report on which roles are growing",
+                                      "帮我写一篇关于AI岗位趋势的文章"])
+def test_asking_for_a_write_up_of_what_the_documents_say_is_left_to_the_answer(question: str) -> None:
+    # A report or an article on a topic the documents cover is an answer at length, not a new artefact to invent.
+    assert check_question(question) is None
+
+
 @pytest.mark.parametrize(
     "question",
     [
