@@ -25,7 +25,8 @@ import numpy as np
 
 from knowledge.glossary import Concept
 from knowledge.lexicon import other_words, specific_tokens
-from knowledge.retrieval import CELL_SEP, Passage
+from knowledge.retrieval import Passage
+from knowledge.structure import CELL_SEP
 from knowledge.text import (
     CJK_RUN_RE,
     contains_run,

@@ -21,7 +21,7 @@ from typing import Any
 from .assemble import A_MARKER_RE, Unit, assemble, ends_as_question, split_numbering
 from .errors import SkipFile
 from .richtext import paragraph_units
-from .structure import Parsed
+from .structure import CELL_SEP, Parsed
 
 NO_CONTENT = "no main content (all navigation or boilerplate)"
 LINK_DENSITY_MAX = 0.5  # a block more than half of whose text is link text is a menu, not content
@@ -90,7 +90,7 @@ def _units(el: Any) -> list[Unit]:
         text = "\n".join(t for t in (_inline(p) for p in el.iter("p")) if t) or _inline(el)
         return [Unit(text, "quote")] if text else []
     if tag == "table":
-        rows = [" | ".join(c for c in (_inline(cell) for cell in row.iter("cell")) if c) for row in el.iter("row")]
+        rows = [CELL_SEP.join(c for c in (_inline(cell) for cell in row.iter("cell")) if c) for row in el.iter("row")]
         text = "\n".join(r for r in rows if r)
         return [Unit(text, "table")] if text else []
     if tag == "code":

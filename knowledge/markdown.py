@@ -27,6 +27,7 @@ from .assemble import (
     split_numbering,
     split_qa,
 )
+from .structure import CELL_SEP
 from .text import CJK_RE, weight
 
 _EMBED_RE = re.compile(r"!\[\[[^\]\n]*\]\]")
@@ -321,7 +322,7 @@ def read_markdown_units(body: str) -> tuple[list[Unit], list[str], str | None]:
         elif t == "tr_close":
             cells = [c for c in (table_row or []) if c]
             if cells:
-                units.append(Unit(" | ".join(cells), "table"))
+                units.append(Unit(CELL_SEP.join(cells), "table"))
             table_row = None
         elif t in ("fence", "code_block"):
             code = "\n".join(line.rstrip() for line in tok.content.strip("\n").split("\n"))

@@ -20,7 +20,7 @@ from .assemble import Unit, assemble
 from .frontmatter import metadata_fields, split_front_matter
 from .markdown import InlineRenderer, _parser, read_markdown_units
 from .plaintext import read_plain_units
-from .structure import Parsed
+from .structure import CELL_SEP, Parsed
 from .text import weight
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -156,5 +156,5 @@ def quote_in_document(quote: str, raw: str, suffix: str = ".md", *, plain_text: 
     if q in text or normalise_quote(quote) in text:
         return True
     # A table row of a format without pipes (HTML, Word, PDF) is quoted as the page reads: its cells one after
-    # another, where the reader's text joins them with " | ".
-    return " | " in text and q in text.replace(" | ", " ")
+    # another, where the reader's text joins them with CELL_SEP.
+    return CELL_SEP in text and q in text.replace(CELL_SEP, " ")

@@ -23,10 +23,10 @@ from .glossary import expand
 from .lexicon import load as load_lexicon
 from .lexicon import translations
 from .store import Store, StoredChunk
+from .structure import CELL_SEP
 from .text import language, names_other_language, tokenize
 
 Mode = Literal["hybrid", "dense", "lexical"]
-CELL_SEP = " | "  # how every reader writes a table row's cells (knowledge/markdown.py, htmlpage.py, wordfile.py)
 _PIPE_TABLE_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".text"})  # formats whose tables are written with pipes
 # Glossary-expanded terms count half in BM25: the user's own words come first.
 EXPANSION_WEIGHT = 0.5

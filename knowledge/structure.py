@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+CELL_SEP = " | "  # how every reader writes a table row's cells in its text (markdown, HTML, Word, PDF)
 BlockKind = Literal["paragraph", "list_item", "quote", "table", "code", "footnote", "answer"]
 
 

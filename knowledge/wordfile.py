@@ -16,7 +16,7 @@ from typing import Any
 from .assemble import Unit, assemble, ends_as_question, split_numbering
 from .errors import SkipFile
 from .richtext import paragraph_units
-from .structure import Parsed
+from .structure import CELL_SEP, Parsed
 
 _HEADING_RE = re.compile(r"heading\s*([1-9])$", re.I)
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -37,7 +37,7 @@ def read_docx(data: bytes) -> Parsed:
     units: list[Unit] = []
     for item in body:
         if isinstance(item, Table):
-            rows = [" | ".join(c for c in _row_cells(row) if c) for row in item.rows]
+            rows = [CELL_SEP.join(c for c in _row_cells(row) if c) for row in item.rows]
             text = "\n".join(r for r in rows if r)
             if text:
                 units.append(Unit(text, "table"))
